@@ -1,0 +1,3 @@
+from statusgen.cli import main
+
+main()

@@ -1,0 +1,152 @@
+"""One collection: every source asked concurrently, each failure contained to its source.
+
+The runner splits each connection's sources into the batches its collector asks for,
+runs them on a thread pool with a limit per connection and a deadline per batch, and
+turns anything that goes wrong into a SourceReport with an error, so one broken system
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable, Iterator
+
+from statusgen.collectors import Collector, registry
+from statusgen.config import Config, SourceConfig
+from statusgen.errors import CollectorError
+from statusgen.records import SourceReport
+
+MAX_WORKERS = 16
+MAX_MESSAGE = 500
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A report with how long its batch took."""
+
+    report: SourceReport
+    latency_ms: int
+
+
+@dataclass(frozen=True)
+class _Batch:
+    collector: Collector
+    sources: list[SourceConfig]
+    since: datetime | None
+
+
+def collect_all(
+    config: Config,
+    now: datetime,
+    since: dict[str, datetime],
+    on_done: Callable[[Collected], None] = lambda collected: None,
+) -> dict[str, Collected]:
+    """Collect every source in `config`; `since` maps source ids to their last collection."""
+    batches = list(_batches(config, since))
+    limits = {name: threading.Semaphore(c.max_concurrency) for name, c in config.connections.items()}
+    scrub = _scrubber(config.secrets())
+    results: dict[str, Collected] = {}
+
+    began: dict[int, float] = {}
+
+    def run(index: int, batch: _Batch) -> list[Collected]:
+        with limits[batch.collector.name]:
+            began[index] = time.monotonic()
+            reports = _call(batch, now)
+            latency = int((time.monotonic() - began[index]) * 1000)
+        return [Collected(_scrubbed(r, scrub), latency) for r in reports]
+
+    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, max(1, len(batches))), thread_name_prefix="collect")
+    try:
+        futures = {pool.submit(run, i, batch): i for i, batch in enumerate(batches)}
+        pending = set(futures)
+        deadline = time.monotonic() + _longest_wait(config, batches)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                for collected in _outcome(future, batches[futures[future]]):
+                    results[collected.report.source_id] = collected
+                    on_done(collected)
+            for future in list(pending):
+                index = futures[future]
+                timeout = batches[index].collector.connection.timeout.total_seconds()
+                late = index in began and time.monotonic() - began[index] > timeout
+                # A batch stuck behind hung ones never starts; the deadline ends the wait.
+                if late or time.monotonic() > deadline:
+                    pending.discard(future)
+                    for source in batches[index].sources:
+                        report = SourceReport(source.id, error=f"timed out after {timeout:g}s")
+                        results[source.id] = Collected(report, int(timeout * 1000))
+                        on_done(results[source.id])
+    finally:
+        # Threads stuck in a hung call are abandoned, not joined: the run must finish.
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results
+
+
+def _longest_wait(config: Config, batches: list[_Batch]) -> float:
+    """How long a run may take if every connection used its whole timeout for each batch."""
+    longest = 0.0
+    for name, connection in config.connections.items():
+        count = sum(1 for b in batches if b.collector.name == name)
+        rounds = -(-count // connection.max_concurrency)
+        longest = max(longest, rounds * connection.timeout.total_seconds())
+    return longest + 1
+
+
+def _batches(config: Config, since: dict[str, datetime]) -> Iterator[_Batch]:
+    collectors = registry()
+    for name, connection in config.connections.items():
+        collector = collectors[connection.type](name, connection)
+        sources = [s for s in config.sources if s.connection == name]
+        size = max(1, collector.batch_size)
+        for start in range(0, len(sources), size):
+            chunk = sources[start : start + size]
+            known = [since[s.id] for s in chunk if s.id in since]
+            yield _Batch(collector, chunk, min(known) if len(known) == len(chunk) else None)
+
+
+def _call(batch: _Batch, now: datetime) -> list[SourceReport]:
+    try:
+        reports = list(batch.collector.collect(batch.sources, batch.since, now))
+    except CollectorError as exc:
+        return [SourceReport(s.id, error=str(exc) or "collector failed") for s in batch.sources]
+    except Exception as exc:  # a bug in one collector must not take the run down
+        message = f"{batch.collector.type} collector crashed: {type(exc).__name__}: {exc}"
+        return [SourceReport(s.id, error=message) for s in batch.sources]
+    wanted = {s.id for s in batch.sources}
+    by_id = {r.source_id: r for r in reports if r.source_id in wanted}
+    for source in batch.sources:
+        if source.id not in by_id:
+            by_id[source.id] = SourceReport(source.id, error="the collector returned nothing for this source")
+    return [by_id[s.id] for s in batch.sources]
+
+
+def _outcome(future: Future, batch: _Batch) -> list[Collected]:
+    try:
+        return future.result()
+    except Exception as exc:  # only reachable through a bug in this module
+        return [Collected(SourceReport(s.id, error=f"internal error: {exc}"), 0) for s in batch.sources]
+
+
+def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:
+    # Longest first, so a secret that contains another is replaced whole.
+    ordered = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for secret in ordered:
+            text = text.replace(secret, "***")
+        return text[:MAX_MESSAGE]
+
+    return scrub
+
+
+def _scrubbed(report: SourceReport, scrub: Callable[[str | None], str | None]) -> SourceReport:
+    runs = [replace(r, message=scrub(r.message), url=scrub(r.url)) for r in report.runs]
+    return replace(report, runs=runs, error=scrub(report.error), message=scrub(report.message))

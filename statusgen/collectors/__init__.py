@@ -1,0 +1,75 @@
+"""The collector protocol and the registry of collectors by connection type.
+
+A collector maps one system's API onto `Run`s and `SourceReport`s, and nothing else: it
+never decides a status (statusgen.status does) and never touches history. Built-in and
+third-party collectors load the same way, through the `statusgen.collectors` entry-point
+group, so a package can add `type: mysystem` without changes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib.metadata import entry_points
+from typing import ClassVar, Sequence
+
+from statusgen.config import ComponentConfig, ConnectionConfig, SourceConfig
+from statusgen.records import SourceReport
+
+ENTRY_POINT_GROUP = "statusgen.collectors"
+
+# The built-ins, checked by a test against the entry points pyproject.toml declares.
+BUILTIN = {
+    "dbt": "statusgen.collectors.dbt:DbtCollector",
+    "sql": "statusgen.collectors.sql:SqlCollector",
+}
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Sources and components a collector finds by itself (dbt exposures, say)."""
+
+    sources: list[SourceConfig] = field(default_factory=list)
+    components: list[ComponentConfig] = field(default_factory=list)
+
+
+class Collector:
+    """Base of every collector.
+
+    Subclasses set `type`, the pydantic models `Connection` and `Source` (their config
+    keys), and implement `collect`. `batch_size` is how many sources one `collect` call
+    takes: 1 lets the runner spread sources over threads; an API that lists many
+    pipelines per request asks for larger batches.
+    """
+
+    type: ClassVar[str]
+    Connection: ClassVar[type[ConnectionConfig]]
+    Source: ClassVar[type[SourceConfig]]
+    batch_size: ClassVar[int] = 1
+
+    def __init__(self, name: str, connection: ConnectionConfig):
+        self.name = name
+        self.connection = connection
+
+    def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
+        """One report per source. `since` is when these sources were last collected."""
+        raise NotImplementedError
+
+    def discover(self, declared: Sequence[SourceConfig]) -> Discovery:
+        """Sources and components to add to the config; most collectors find none."""
+        return Discovery()
+
+
+@cache
+def registry() -> dict[str, type[Collector]]:
+    """Every installed collector by its connection type."""
+    found: dict[str, type[Collector]] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        found[entry.name] = entry.load()
+    for name, target in BUILTIN.items():
+        # Running from a source tree that was never installed has no entry points.
+        if name not in found:
+            module, _, attr = target.partition(":")
+            found[name] = getattr(__import__(module, fromlist=[attr]), attr)
+    return found

@@ -1,0 +1,380 @@
+"""sources.yaml → typed configuration, with every problem reported as file:line:col.
+
+The file is declared as pydantic models. Connections and sources are validated in a
+second step by the models their collector declares (a `dbt` connection has a
+`target_dir`, an `sql` source has a `query`), so a collector adds config keys without
+touching this module. The JSON Schema comes from the same models.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from statusgen.errors import ConfigError, Problem
+from statusgen.status import Freshness
+from statusgen.yamlfile import YamlDocument, load
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, found {value!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(lambda d: f"{int(d.total_seconds())}s"),
+    WithJsonSchema({"type": "string", "pattern": _DURATION.pattern, "examples": ["90s", "15m", "2h", "1d"]}),
+]
+
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Path:
+    """Relative paths in sources.yaml are relative to the file, not to the working dir."""
+    path = Path(value)
+    base = (info.context or {}).get("base_dir")
+    return path if path.is_absolute() or base is None else base / path
+
+
+RelativePath = Annotated[Path, BeforeValidator(_resolve_path), WithJsonSchema({"type": "string"})]
+
+
+class Model(BaseModel):
+    """Every config block: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FreshnessConfig(Model):
+    warn_after: Duration | None = Field(None, description="Degraded once the last success is older than this.")
+    error_after: Duration | None = Field(None, description="Failing once the last success is older than this.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreshnessConfig:
+        if self.warn_after and self.error_after and self.warn_after > self.error_after:
+            raise ValueError("warn_after must not be longer than error_after")
+        return self
+
+    def promise(self) -> Freshness:
+        return Freshness(self.warn_after, self.error_after)
+
+
+class Link(Model):
+    name: str
+    url: Annotated[str, Field(pattern=r"^(https?://|/|\.|#)")]
+
+
+class UptimeWeights(Model):
+    """How much a minute in each status costs in uptime %; written on the page."""
+
+    failing: float = Field(1.0, ge=0, le=1)
+    degraded: float = Field(0.0, ge=0, le=1)
+
+
+class SiteConfig(Model):
+    title: str = "Data status"
+    description: str = ""
+    timezone: str = Field("UTC", description="IANA name; days on the bars start at midnight here.")
+    days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
+    links: list[Link] = []
+    uptime_weights: UptimeWeights = UptimeWeights()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class HistoryConfig(Model):
+    path: RelativePath = Field(Path("history"), description="Folder holding the Parquet history.")
+    retention_days: int = Field(400, ge=1, description="Days of history kept; older days are deleted.")
+
+
+class ConnectionConfig(Model):
+    """Base of each collector's connection settings; `type` picks the collector."""
+
+    type: str
+    timeout: Duration = Field(timedelta(seconds=30), description="Longest one collection of this connection may take.")
+    max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once to this connection.")
+
+    def secret_values(self) -> list[str]:
+        """The values of its SecretStr settings, so messages can be scrubbed of them."""
+        values = (v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr))
+        return [v for v in values if v]
+
+
+class SourceConfig(Model):
+    """Base of each collector's source settings: the selector fields come from the collector."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    connection: str
+    name: str | None = None
+    freshness: FreshnessConfig | None = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id
+
+
+class ComponentConfig(Model):
+    id: Annotated[str, Field(pattern=_ID)]
+    name: str
+    group: str = "Other"
+    description: str = ""
+    owner: str = ""
+    url: str | None = Field(None, pattern=r"^https?://")
+    depends_on: Annotated[list[str], Field(min_length=1)]
+
+
+class ConfigFile(Model):
+    """The top level of sources.yaml; connections and sources are checked per collector."""
+
+    site: SiteConfig = SiteConfig()
+    history: HistoryConfig = HistoryConfig()
+    connections: dict[str, dict[str, Any]] = {}
+    sources: list[dict[str, Any]] = []
+    components: list[ComponentConfig] = []
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration, with the sources and components collectors discovered."""
+
+    file: Path
+    site: SiteConfig
+    history: HistoryConfig
+    connections: dict[str, ConnectionConfig]
+    sources: list[SourceConfig]
+    components: list[ComponentConfig]
+    warnings: list[str] = field(default_factory=list)
+
+    def source(self, source_id: str) -> SourceConfig:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def secrets(self) -> list[str]:
+        """Every secret value in the connections, so messages can be scrubbed of them."""
+        return [s for c in self.connections.values() for s in c.secret_values()]
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate `path`; raise ConfigError with every problem found."""
+    from statusgen.collectors import registry
+
+    doc = load(path, environ)
+    problems: list[Problem] = list(doc.problems)
+    if not isinstance(doc.data, dict):
+        problems.append(doc.problem((), "expected a mapping with site, history, connections, sources and components"))
+        raise ConfigError(problems)
+    context = {"base_dir": path.parent}
+    for key in doc.data:
+        if key not in ConfigFile.model_fields:
+            problems.append(doc.problem((key,), f"unknown key {key!r}{_did_you_mean(key, ConfigFile.model_fields)}"))
+    # Each section is checked on its own, so one mistake does not hide the others.
+    def section(name: str, kind: Any, default: Any) -> Any:
+        value = _validate(doc, kind, doc.data.get(name, default), (name,), context, problems)
+        return default if value is None else value
+
+    site = section("site", SiteConfig, SiteConfig())
+    history = section("history", HistoryConfig, {})
+    history = history if isinstance(history, HistoryConfig) else HistoryConfig()
+    raw_connections = section("connections", dict[str, dict[str, Any]], {})
+    raw_sources = section("sources", list[dict[str, Any]], [])
+    raw_components = section("components", list[dict[str, Any]], [])
+    top = ConfigFile.model_construct(site=site, history=history, connections=raw_connections, sources=raw_sources, components=[])
+    collectors = registry()
+
+    connections: dict[str, ConnectionConfig] = {}
+    kinds: dict[str, str] = {}
+    for name, raw in top.connections.items():
+        kind = raw.get("type")
+        if kind not in collectors:
+            hint = _did_you_mean(str(kind), collectors)
+            problems.append(doc.problem(("connections", name, "type"), f"unknown connection type {kind!r}{hint}"))
+            continue
+        kinds[name] = kind
+        settings = _validate(doc, collectors[kind].Connection, raw, ("connections", name), context, problems)
+        if settings is not None:
+            connections[name] = settings
+
+    sources: list[SourceConfig] = []
+    every_source_key = {key for c in collectors.values() for key in c.Source.model_fields}
+    for index, raw in enumerate(top.sources):
+        where = ("sources", index)
+        conn_name = raw.get("connection")
+        if conn_name is None:
+            problems.append(doc.problem(where + ("connection",), "required"))
+            problems += [
+                doc.problem(where + (key,), f"unknown key {key!r}{_did_you_mean(key, every_source_key)}")
+                for key in raw if key not in every_source_key
+            ]
+            continue
+        if conn_name not in top.connections:
+            hint = _did_you_mean(str(conn_name), top.connections)
+            problems.append(doc.problem(where + ("connection",), f"no connection named {conn_name!r}{hint}"))
+            continue
+        if conn_name not in kinds:
+            continue  # its connection's type is wrong, and reported already
+        source = _validate(doc, collectors[kinds[conn_name]].Source, raw, where, context, problems)
+        if source is not None:
+            sources.append(source)
+
+    components = []
+    for index, raw in enumerate(raw_components):
+        component = _validate(doc, ComponentConfig, raw, ("components", index), context, problems)
+        if component is not None:
+            components.append((index, component))
+    problems += _duplicates(doc, "sources", [s.get("id") for s in top.sources])
+    problems += _duplicates(doc, "components", [c.get("id") for c in raw_components])
+    known = {s.get("id") for s in top.sources}
+    for index, component in components:
+        for dep_index, dep in enumerate(component.depends_on):
+            if dep not in known:
+                hint = _did_you_mean(dep, known)
+                where = ("components", index, "depends_on", dep_index)
+                problems.append(doc.problem(where, f"no source with id {dep!r}{hint}"))
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
+
+    config = Config(path, site, history, connections, sources, [c for _, c in components])
+    return _with_discoveries(config, collectors)
+
+
+def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
+    """Add the sources and components collectors find themselves (dbt exposures...)."""
+    sources, components, warnings = list(config.sources), list(config.components), []
+    for name, connection in config.connections.items():
+        collector = collectors[connection.type](name, connection)
+        try:
+            found = collector.discover([s for s in sources if s.connection == name])
+        except Exception as exc:  # a broken artifact must not stop the whole site
+            warnings.append(f"connection {name!r}: could not discover components: {exc}")
+            continue
+        taken_sources = {s.id for s in sources}
+        taken_components = {c.id for c in components}
+        sources += [s for s in found.sources if s.id not in taken_sources]
+        for component in found.components:
+            if component.id in taken_components:
+                warnings.append(f"connection {name!r}: component {component.id!r} is declared already; kept yours")
+            else:
+                components.append(component)
+    return Config(config.file, config.site, config.history, config.connections, sources, components, warnings)
+
+
+def _validate(doc: YamlDocument, kind: Any, data: Any, where, context, problems) -> Any:
+    try:
+        return TypeAdapter(kind).validate_python(data, context=context)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = where + tuple(error["loc"])
+            problems.append(doc.problem(loc, _message(kind, error)))
+        return None
+
+
+def _message(kind: Any, error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        key = error["loc"][-1]
+        fields = _fields_at(_model_in(kind), error["loc"][:-1])
+        return f"unknown key {key!r}{_did_you_mean(str(key), fields)}"
+    if error["type"] == "missing":
+        return "required"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the model found at `loc`, for a did-you-mean hint."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = current.model_fields.get(part)
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _duplicates(doc: YamlDocument, section: str, ids: list) -> list[Problem]:
+    seen: set = set()
+    problems = []
+    for index, value in enumerate(ids):
+        if value in seen:
+            problems.append(doc.problem((section, index, "id"), f"duplicate id {value!r}"))
+        seen.add(value)
+    return problems
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of sources.yaml, for editors' YAML language servers."""
+    from statusgen.collectors import registry
+
+    schema = ConfigFile.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    connection_refs, source_refs = [], []
+    for kind, collector in sorted(registry().items()):
+        for model, refs in ((collector.Connection, connection_refs), (collector.Source, source_refs)):
+            sub = model.model_json_schema(ref_template="#/$defs/{model}")
+            defs.update(sub.pop("$defs", {}))
+            title = f"{kind}_{sub['title']}"
+            if model is collector.Connection:
+                sub["properties"]["type"] = {"const": kind, "description": f"Collector: {kind}"}
+            defs[title] = sub
+            refs.append({"$ref": f"#/$defs/{title}"})
+    schema["properties"]["connections"]["additionalProperties"] = {"oneOf": connection_refs}
+    schema["properties"]["sources"]["items"] = {"anyOf": source_refs}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "statusgen sources.yaml"
+    return schema
+

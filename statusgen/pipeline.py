@@ -1,0 +1,117 @@
+"""The stages the commands run: collect into history, then render history into a site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from statusgen.collect import Collected, collect_all
+from statusgen.config import Config, SourceConfig
+from statusgen.history import Compaction, History, SourceFacts, new_collection_id
+from statusgen.records import Observation, Run, SourceReport
+from statusgen.site import SiteSummary, build_site
+from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of the collect summary."""
+
+    source_id: str
+    status: Status
+    age: timedelta | None
+    latency_ms: int
+    runs: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class CollectSummary:
+    collection_id: str
+    lines: list[SourceLine]
+    warnings: list[str]
+
+
+def collect(config: Config, history: History, now: datetime, on_done: Callable[[Collected], None] = lambda c: None) -> CollectSummary:
+    """Ask every source, evaluate each status with what history already knew, append it all."""
+    snapshot = history.open()
+    try:
+        facts = snapshot.source_facts()
+        warnings = list(snapshot.warnings)
+    finally:
+        snapshot.close()
+    since = {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at}
+    collected = collect_all(config, now, since, on_done)
+    collection_id = new_collection_id(now)
+    runs: list[Run] = []
+    observations: list[Observation] = []
+    lines: list[SourceLine] = []
+    for source in config.sources:
+        report = collected[source.id].report
+        observation = observe(source, report, facts.get(source.id), now, collection_id, collected[source.id].latency_ms)
+        runs += report.runs
+        observations.append(observation)
+        age = now - observation.last_success_at if observation.last_success_at else None
+        lines.append(SourceLine(source.id, observation.status, age, observation.latency_ms, len(report.runs), observation.error or observation.message))
+    history.append(collection_id, now, runs, observations)
+    return CollectSummary(collection_id, lines, warnings)
+
+
+def observe(
+    source: SourceConfig, report: SourceReport, known: SourceFacts | None, now: datetime, collection_id: str, latency_ms: int
+) -> Observation:
+    """The status rule applied to what history knew plus what this collection saw."""
+    latest_state, latest_end, last_success = None, None, None
+    if known is not None:
+        latest_state = RunState(known.latest_state) if known.latest_state else None
+        latest_end, last_success = known.latest_ended_at, known.last_success_at
+    for run in report.runs:
+        if run.state not in FINISHED_STATES or run.ended_at is None or run.ended_at > now:
+            continue
+        if latest_end is None or run.ended_at >= latest_end:
+            latest_state, latest_end = run.state, run.ended_at
+        if run.state is RunState.SUCCESS and (last_success is None or run.ended_at > last_success):
+            last_success = run.ended_at
+    promise = promise_of(source, report.freshness)
+    status = Status.UNKNOWN if report.error else evaluate(latest_state, last_success, now, promise)
+    return Observation(
+        source_id=source.id,
+        collection_id=collection_id,
+        collected_at=now,
+        status=status,
+        latest_state=latest_state,
+        last_success_at=last_success,
+        error=report.error,
+        message=report.message,
+        latency_ms=latency_ms,
+        warn_after_s=_seconds(promise.warn_after),
+        error_after_s=_seconds(promise.error_after),
+    )
+
+
+def promise_of(source: SourceConfig, reported: Freshness | None) -> Freshness:
+    """sources.yaml's promise wins; else the one the system declares (dbt's freshness)."""
+    if source.freshness is not None:
+        return source.freshness.promise()
+    return reported or Freshness()
+
+
+def maintain(config: Config, history: History, now: datetime) -> tuple[Compaction, list]:
+    """Compact finished days and drop days past retention."""
+    compaction = history.compact(now)
+    dropped = history.apply_retention(now, config.history.retention_days)
+    return compaction, dropped
+
+
+def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:
+    snapshot = history.open()
+    try:
+        return build_site(config, snapshot, out, now)
+    finally:
+        snapshot.close()
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())

@@ -1,0 +1,64 @@
+"""Plain records passed between the stages: collectors → history → timeline → site.
+
+All datetimes are timezone-aware UTC; history stores them as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from statusgen.status import Freshness, RunState, Status
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution as an orchestrator reports it, or one load seen in a table."""
+
+    source_id: str
+    run_id: str
+    state: RunState
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    url: str | None = None
+    rows_loaded: int | None = None
+    message: str | None = None
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What a collector saw of one source: its runs, and a note when something is off.
+
+    `error` means the collector could not see the source at all (the status becomes
+    unknown). `freshness` lets a system that declares its own promise (dbt's
+    `freshness:` blocks) supply it when sources.yaml gives none.
+    """
+
+    source_id: str
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+    message: str | None = None
+    freshness: Freshness | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One row per source per collection: what statusgen concluded, and how it got there."""
+
+    source_id: str
+    collection_id: str
+    collected_at: datetime
+    status: Status
+    latest_state: RunState | None
+    last_success_at: datetime | None
+    error: str | None
+    message: str | None
+    latency_ms: int
+    warn_after_s: int | None = None
+    error_after_s: int | None = None

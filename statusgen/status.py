@@ -1,0 +1,97 @@
+"""The status vocabulary and the one rule set that turns what a source did into a status.
+
+Collectors report facts (the state of the latest finished run, the time of the last
+success); only this module decides colours. The timeline applies the same tables in SQL,
+generated from the dictionaries below so that the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What a business user sees for a source or a component."""
+
+    OPERATIONAL = "operational"
+    MAINTENANCE = "maintenance"
+    UNKNOWN = "unknown"
+    DEGRADED = "degraded"
+    FAILING = "failing"
+
+
+class RunState(StrEnum):
+    """The shared vocabulary every collector maps its system's run states onto."""
+
+    SUCCESS = "success"
+    WARNING = "warning"  # finished with warnings, or succeeded after retries
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # did not refresh the data (an upstream failed)
+    FAILED = "failed"
+    RUNNING = "running"
+    QUEUED = "queued"
+
+
+# Worst-of ordering used for components (worst of their sources) and days (worst of the
+# day). A source we know nothing about makes a component unknown rather than green, but
+# a known failure is still worse than not knowing.
+SEVERITY: dict[Status, int] = {
+    Status.OPERATIONAL: 0,
+    Status.MAINTENANCE: 1,
+    Status.UNKNOWN: 2,
+    Status.DEGRADED: 3,
+    Status.FAILING: 4,
+}
+
+# A running or queued run keeps the previous status, so only finished states map here.
+FINISHED_STATE_STATUS: dict[RunState, Status] = {
+    RunState.SUCCESS: Status.OPERATIONAL,
+    RunState.WARNING: Status.DEGRADED,
+    RunState.CANCELLED: Status.DEGRADED,
+    RunState.SKIPPED: Status.DEGRADED,
+    RunState.FAILED: Status.FAILING,
+}
+
+FINISHED_STATES = frozenset(FINISHED_STATE_STATUS)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the last success may get before a source is degraded, then failing."""
+
+    warn_after: timedelta | None = None
+    error_after: timedelta | None = None
+
+    def status_at_age(self, age: timedelta) -> Status:
+        if self.error_after is not None and age > self.error_after:
+            return Status.FAILING
+        if self.warn_after is not None and age > self.warn_after:
+            return Status.DEGRADED
+        return Status.OPERATIONAL
+
+
+def worst(statuses) -> Status:
+    """The most severe of the given statuses; unknown when there are none."""
+    return max(statuses, key=SEVERITY.__getitem__, default=Status.UNKNOWN)
+
+
+def worse_state(a: RunState, b: RunState) -> RunState:
+    """Of two finished states, the one whose status is worse (a model and its tests)."""
+    return max(a, b, key=lambda state: SEVERITY[FINISHED_STATE_STATUS[state]])
+
+
+def evaluate(
+    latest_state: RunState | None,
+    last_success_at: datetime | None,
+    now: datetime,
+    freshness: Freshness,
+) -> Status:
+    """The rule set of DESIGN.md: latest finished run state, then age of the last success."""
+    if latest_state is None:
+        return Status.UNKNOWN
+    by_state = FINISHED_STATE_STATUS[latest_state]
+    if last_success_at is None:
+        return by_state
+    return worst([by_state, freshness.status_at_age(now - last_success_at)])

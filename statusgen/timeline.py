@@ -1,0 +1,217 @@
+"""Runs + observations → status over time → days on the bars.
+
+A source's status at time t follows from the finished runs before t (the latest one's
+state, and the last success against the freshness promise) and from whether statusgen
+could reach the source at all. Runs are events, so a collection that was skipped loses
+nothing: the next one reads the runs it missed. Time after the last collection, and
+before anything was known, is "no data" — never green.
+
+The heavy lifting is DuckDB SQL over the history views; the rule tables in the SQL are
+generated from statusgen.status so the timeline and the collect-time status agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from statusgen.history import Snapshot, naive_utc
+from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status
+
+_BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
+_UNKNOWN = SEVERITY[Status.UNKNOWN]
+_DEGRADED = SEVERITY[Status.DEGRADED]
+_FAILING = SEVERITY[Status.FAILING]
+
+
+@dataclass(frozen=True)
+class Day:
+    """One mark on a bar: seconds spent in each status, and seconds with no data at all."""
+
+    day: date
+    seconds: Mapping[Status, int]
+    no_data: int
+
+    @property
+    def worst(self) -> Status | None:
+        """The day's colour; None when nothing at all is known about the day."""
+        present = [s for s, n in self.seconds.items() if n > 0]
+        return max(present, key=SEVERITY.__getitem__) if present else None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a bar covers, as UTC instants of local midnights in the site's zone."""
+
+    days: list[tuple[date, datetime, datetime]]
+
+    @classmethod
+    def ending(cls, now: datetime, count: int, zone: ZoneInfo) -> Window:
+        today = now.astimezone(zone).date()
+        days = []
+        for offset in range(count - 1, -1, -1):
+            day = today - timedelta(days=offset)
+            start = datetime.combine(day, time(), zone)
+            end = min(datetime.combine(day + timedelta(days=1), time(), zone), now)
+            days.append((day, start, end))
+        return cls(days)
+
+    @property
+    def start(self) -> datetime:
+        return self.days[0][1]
+
+
+def state_severity_sql(column: str) -> str:
+    """SQL for the severity a finished run state leads to (unknown when there is none)."""
+    cases = " ".join(f"WHEN '{state.value}' THEN {SEVERITY[status]}" for state, status in FINISHED_STATE_STATUS.items())
+    return f"CASE {column} {cases} ELSE {_UNKNOWN} END"
+
+
+def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness], window: Window, covered_until: datetime) -> None:
+    """Create temp table `segments(source_id, start, stop, sev)`: each source's status over time."""
+    db = snapshot.db
+    ids = list(promises)
+    db.execute("CREATE OR REPLACE TEMP TABLE promise (source_id VARCHAR, warn_s BIGINT, error_s BIGINT)")
+    db.execute(
+        "INSERT INTO promise SELECT unnest($1::VARCHAR[]), unnest($2::BIGINT[]), unnest($3::BIGINT[])",
+        [ids, [_seconds(promises[i].warn_after) for i in ids], [_seconds(promises[i].error_after) for i in ids]],
+    )
+    finished = ", ".join(f"'{state.value}'" for state in FINISHED_STATE_STATUS)
+    state_sev = state_severity_sql("state")
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE segments AS
+        WITH events AS (
+            SELECT source_id, ended_at AS t, 0 AS ord, state, NULL::BOOLEAN AS seen_ok
+            FROM runs
+            WHERE ended_at IS NOT NULL AND ended_at <= $cover AND state IN ({finished})
+              AND source_id IN (SELECT source_id FROM promise)
+            UNION ALL
+            -- Only the collections where reachability changed matter.
+            SELECT source_id, collected_at, 1, NULL, ok FROM (
+                SELECT source_id, collected_at, error IS NULL AS ok,
+                       lag(error IS NULL) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
+                FROM observations
+                WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise))
+            WHERE was_ok IS DISTINCT FROM ok
+        ),
+        ordered AS (
+            SELECT source_id, t AS start,
+                   last_value(state IGNORE NULLS) OVER w AS state,
+                   max(CASE WHEN state = 'success' THEN t END) OVER w AS last_success,
+                   coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
+                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord), $cover) AS stop
+            FROM events
+            WINDOW w AS (PARTITION BY source_id ORDER BY t, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        ),
+        pieces AS (
+            SELECT o.*, {state_sev} AS state_sev,
+                   CASE WHEN last_success IS NULL OR coalesce(warn_s, error_s) IS NULL THEN stop
+                        ELSE least(stop, greatest(start, last_success + to_seconds(coalesce(warn_s, error_s)))) END AS p1,
+                   CASE WHEN last_success IS NULL OR error_s IS NULL THEN stop
+                        ELSE least(stop, greatest(start, last_success + to_seconds(error_s))) END AS p2
+            FROM ordered o JOIN promise USING (source_id)
+            WHERE stop > start AND stop > $window_start
+        )
+        SELECT source_id, start, p1 AS stop, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS sev
+            FROM pieces WHERE p1 > start
+        UNION ALL
+        SELECT source_id, p1, p2, CASE WHEN seen_ok THEN greatest(state_sev, {_DEGRADED}) ELSE {_UNKNOWN} END
+            FROM pieces WHERE p2 > p1
+        UNION ALL
+        SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
+            FROM pieces WHERE stop > p2
+        """,
+        {"cover": naive_utc(covered_until), "window_start": naive_utc(window.start)},
+    )
+
+
+def build_component_segments(snapshot: Snapshot, members: Mapping[str, Sequence[str]]) -> None:
+    """Create temp table `component_segments`: each component's status is the worst of its
+    sources'. Where some sources have data and others none, it is at least unknown."""
+    db = snapshot.db
+    pairs = [(c, s) for c, sources in members.items() for s in sources]
+    db.execute("CREATE OR REPLACE TEMP TABLE members (component_id VARCHAR, source_id VARCHAR)")
+    db.execute(
+        "INSERT INTO members SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[])",
+        [[c for c, _ in pairs], [s for _, s in pairs]],
+    )
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE component_segments AS
+        WITH bounds AS (
+            SELECT DISTINCT m.component_id, b.t
+            FROM members m JOIN (SELECT source_id, start AS t FROM segments
+                                 UNION ALL SELECT source_id, stop FROM segments) b USING (source_id)
+        ),
+        pieces AS (
+            SELECT component_id, t AS start, lead(t) OVER (PARTITION BY component_id ORDER BY t) AS stop FROM bounds
+        ),
+        per_source AS (
+            SELECT p.component_id, p.start, p.stop, m.source_id FROM pieces p JOIN members m USING (component_id)
+            WHERE p.stop IS NOT NULL
+        ),
+        hits AS (
+            SELECT ps.component_id, ps.start, ps.stop, CASE WHEN s.stop > ps.start THEN s.sev END AS sev
+            FROM per_source ps ASOF LEFT JOIN segments s ON ps.source_id = s.source_id AND ps.start >= s.start
+        )
+        SELECT component_id, start, stop,
+               CASE WHEN count(sev) < count(*) THEN greatest(max(sev), {_UNKNOWN}) ELSE max(sev) END AS sev
+        FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
+        """
+    )
+
+
+def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str, list[Day]]:
+    """Seconds per status per local day for every key of `table` (segments or component_segments)."""
+    db = snapshot.db
+    db.execute("CREATE OR REPLACE TEMP TABLE days (day DATE, day_start TIMESTAMP, day_end TIMESTAMP)")
+    db.execute(
+        "INSERT INTO days SELECT unnest($1::DATE[]), unnest($2::TIMESTAMP[]), unnest($3::TIMESTAMP[])",
+        [[d for d, _, _ in window.days], [naive_utc(s) for _, s, _ in window.days], [naive_utc(e) for _, _, e in window.days]],
+    )
+    rows = db.execute(
+        f"""
+        SELECT t.{key}, d.day, t.sev,
+               sum(epoch(least(t.stop, d.day_end) - greatest(t.start, d.day_start)))::BIGINT AS seconds
+        FROM {table} t JOIN days d ON t.start < d.day_end AND t.stop > d.day_start
+        GROUP BY ALL
+        """
+    ).fetchall()
+    spent: dict[str, dict[date, dict[Status, int]]] = {}
+    for owner, day, sev, seconds in rows:
+        spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
+    bars = {}
+    for owner, by_day in spent.items():
+        bars[owner] = [_day(day, start, end, by_day.get(day, {})) for day, start, end in window.days]
+    return bars
+
+
+def empty_bar(window: Window) -> list[Day]:
+    return [_day(day, start, end, {}) for day, start, end in window.days]
+
+
+def _day(day: date, start: datetime, end: datetime, seconds: Mapping[Status, int]) -> Day:
+    length = max(0, int((end - start).total_seconds()))
+    return Day(day, dict(seconds), max(0, length - sum(seconds.values())))
+
+
+def uptime(days: Sequence[Day], weights: Mapping[Status, float]) -> float | None:
+    """Percent of known time that counts as up, rounded down to two decimals.
+
+    Unknown, maintenance and no-data time are left out rather than counted as up.
+    """
+    known = sum(d.seconds.get(s, 0) for d in days for s in (Status.OPERATIONAL, Status.DEGRADED, Status.FAILING))
+    if known == 0:
+        return None
+    # Exact fractions: floating point would round 99.99 down to 99.98 now and then.
+    lost = sum(d.seconds.get(s, 0) * Fraction(str(w)) for d in days for s, w in weights.items())
+    return math.floor((known - lost) * 10000 / known) / 100
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return None if value is None else int(value.total_seconds())

@@ -1,0 +1,162 @@
+"""YAML loading that remembers where every value came from, and fills in ${ENV} secrets.
+
+PyYAML's own constructors forget positions, so the composed node graph is walked here:
+each value's path (("sources", 0, "id")) maps to its line and column, which lets every
+validation error name file:line:col.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from statusgen.errors import ConfigError, Problem
+
+# Bounds the work an alias-heavy document ("billion laughs") can cause.
+MAX_NODES = 100_000
+MAX_BYTES = 5_000_000
+
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    file: str
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def locate(self, path: Path_) -> tuple[int | None, int | None]:
+        """Line and column of the deepest part of `path` that exists in the file."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return None, None
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        line, column = self.locate(path)
+        return Problem(self.file, line, column, dotted(path), message)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load(path: Path, environ: Mapping[str, str] | None = None) -> YamlDocument:
+    """Parse `path`. Unparseable YAML raises ConfigError; problems with single values
+    (duplicate keys, missing env vars) are kept in `problems`, so that they are reported
+    together with the validation errors."""
+    name = path.name if path.parent == Path(".") else str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([Problem(name, None, None, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError([Problem(name, None, None, "", f"file is larger than {MAX_BYTES} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ConfigError([Problem(name, line, col, "", f"invalid YAML: {reason}")]) from None
+    builder = _Builder(name, os.environ if environ is None else environ)
+    data = builder.build(node, ()) if node is not None else {}
+    return YamlDocument(name, data, builder.positions, builder.problems)
+
+
+class _Builder:
+    def __init__(self, file: str, environ: Mapping[str, str]):
+        self.file = file
+        self.environ = environ
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.visited = 0
+        self.scalars = yaml.SafeLoader("")
+
+    def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            if self.visited == MAX_NODES + 1:
+                self.fail(node, path, f"document expands to more than {MAX_NODES} values (aliases?)")
+            return None
+        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
+        result: dict = {}
+        merged: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.update(self.merge_source(value_node, path))
+                continue
+            key = self.scalar(key_node, path)
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                self.fail(key_node, path, f"keys must be text, found {key!r}")
+                continue
+            key = str(key)
+            if key in result:
+                self.fail(key_node, path + (key,), "duplicate key (the earlier value would be lost)")
+                continue
+            self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, path + (key,))
+        return {**merged, **result}
+
+    def merge_source(self, node: yaml.Node, path: Path_) -> dict:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict = {}
+        for source in reversed(sources):
+            value = self.build(source, path)
+            if not isinstance(value, dict):
+                self.fail(source, path, "'<<' merges only mappings")
+                continue
+            merged.update(value)
+        return merged
+
+    def scalar(self, node: yaml.Node, path: Path_) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # dates stay text; the models parse what they need
+        try:
+            value = self.scalars.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.fail(node, path, f"invalid value: {getattr(exc, 'problem', exc)}")
+            return None
+        if isinstance(value, str):
+            return self.interpolate(value, node, path)
+        return value
+
+    def interpolate(self, text: str, node: yaml.Node, path: Path_) -> str:
+        def replace(match: re.Match) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, default = match.group(1), match.group(2)
+            if name in self.environ:
+                return self.environ[name]
+            if default is not None:
+                return default
+            self.fail(node, path, f"environment variable {name} is not set")
+            return ""
+
+        return _ENV_REF.sub(replace, text)
