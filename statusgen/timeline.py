@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -55,8 +55,9 @@ class Window:
         days = []
         for offset in range(count - 1, -1, -1):
             day = today - timedelta(days=offset)
-            start = datetime.combine(day, time(), zone)
-            end = min(datetime.combine(day + timedelta(days=1), time(), zone), now)
+            # In UTC: arithmetic between two times of one zone ignores DST changes.
+            start = datetime.combine(day, time(), zone).astimezone(timezone.utc)
+            end = min(datetime.combine(day + timedelta(days=1), time(), zone).astimezone(timezone.utc), now)
             days.append((day, start, end))
         return cls(days)
 
@@ -116,15 +117,27 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
                         ELSE least(stop, greatest(start, last_success + to_seconds(error_s))) END AS p2
             FROM ordered o JOIN promise USING (source_id)
             WHERE stop > start AND stop > $window_start
+        ),
+        split AS (
+            SELECT source_id, start, p1 AS stop, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS sev
+                FROM pieces WHERE p1 > start
+            UNION ALL
+            SELECT source_id, p1, p2, CASE WHEN seen_ok THEN greatest(state_sev, {_DEGRADED}) ELSE {_UNKNOWN} END
+                FROM pieces WHERE p2 > p1
+            UNION ALL
+            SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
+                FROM pieces WHERE stop > p2
+        ),
+        -- Neighbouring pieces with the same status become one segment.
+        marked AS (
+            SELECT *, CASE WHEN sev = lag(sev) OVER w AND start = lag(stop) OVER w THEN 0 ELSE 1 END AS starts_island
+            FROM split WINDOW w AS (PARTITION BY source_id ORDER BY start)
+        ),
+        islands AS (
+            SELECT *, sum(starts_island) OVER (PARTITION BY source_id ORDER BY start) AS island FROM marked
         )
-        SELECT source_id, start, p1 AS stop, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS sev
-            FROM pieces WHERE p1 > start
-        UNION ALL
-        SELECT source_id, p1, p2, CASE WHEN seen_ok THEN greatest(state_sev, {_DEGRADED}) ELSE {_UNKNOWN} END
-            FROM pieces WHERE p2 > p1
-        UNION ALL
-        SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
-            FROM pieces WHERE stop > p2
+        SELECT source_id, min(start) AS start, max(stop) AS stop, any_value(sev) AS sev
+        FROM islands GROUP BY source_id, island
         """,
         {"cover": naive_utc(covered_until), "window_start": naive_utc(window.start)},
     )

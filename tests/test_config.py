@@ -1,0 +1,206 @@
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from statusgen.config import json_schema, load_config, parse_duration
+from statusgen.errors import ConfigError
+
+VALID = """
+    site:
+      title: Shop data
+      timezone: Europe/Paris
+    connections:
+      warehouse:
+        type: sql
+        database: wh.duckdb
+    sources:
+      - id: orders
+        connection: warehouse
+        query: SELECT max(loaded_at) FROM orders
+        freshness: {warn_after: 2h, error_after: 1d}
+    components:
+      - id: orders
+        name: Orders
+        group: Sales
+        depends_on: [orders]
+"""
+
+
+def problems(path, environ=None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ or {})
+    assert caught.value.exit_code == 2
+    return [str(p) for p in caught.value.problems]
+
+
+def test_valid_config_loads_with_paths_relative_to_the_file(write_config, tmp_path):
+    config = load_config(write_config(VALID), {})
+    source = config.sources[0]
+    assert source.freshness.promise().warn_after == timedelta(hours=2)
+    assert config.connections["warehouse"].database.resolve() == tmp_path / "wh.duckdb"
+    assert config.history.path.resolve() == tmp_path / "history"
+    assert [c.id for c in config.components] == ["orders"]
+
+
+def test_every_problem_is_reported_at_once_with_file_line_and_field(write_config):
+    path = write_config(
+        """
+        site:
+          timezon: Europe/Paris
+        connections:
+          wh:
+            type: sql
+            database: w.duckdb
+          other:
+            type: dbtt
+        sources:
+          - id: a
+            connection: wh
+            query: select 1
+            freshness: {warn_after: 10 minutes}
+          - id: a
+            connection: whh
+          - id: b
+            conection: wh
+        components:
+          - id: c
+            name: C
+            depends_on: [a, zz]
+        """
+    )
+    assert problems(path) == [
+        "sources.yaml:2:3: site.timezon: unknown key 'timezon' (did you mean 'timezone'?)",
+        "sources.yaml:8:5: connections.other.type: unknown connection type 'dbtt' (did you mean 'dbt'?)",
+        "sources.yaml:13:17: sources[0].freshness.warn_after: expected a duration like 90s, 15m, 2h or 1d, found '10 minutes'",
+        "sources.yaml:14:5: sources[1].id: duplicate id 'a'",
+        "sources.yaml:15:5: sources[1].connection: no connection named 'whh' (did you mean 'wh'?)",
+        "sources.yaml:16:5: sources[2].connection: required",
+        "sources.yaml:17:5: sources[2].conection: unknown key 'conection' (did you mean 'connection'?)",
+        "sources.yaml:21:21: components[0].depends_on[1]: no source with id 'zz'",
+    ]
+
+
+def test_missing_environment_variable_names_variable_and_line(write_config):
+    path = write_config(
+        """
+        connections:
+          wh:
+            type: sql
+            database: ${WAREHOUSE_PATH}
+        """
+    )
+    assert problems(path) == ["sources.yaml:4:15: connections.wh.database: environment variable WAREHOUSE_PATH is not set"]
+
+
+def test_environment_variables_and_defaults_are_substituted(write_config, tmp_path):
+    path = write_config(
+        """
+        history:
+          path: ${HISTORY_DIR:-hist}/data
+        connections:
+          wh: {type: sql, database: "${WH}"}
+        """
+    )
+    config = load_config(path, {"WH": "/data/wh.duckdb"})
+    assert config.connections["wh"].database == Path("/data/wh.duckdb")
+    assert config.history.path.resolve() == tmp_path / "hist" / "data"
+
+
+def test_dollar_dollar_escapes_a_literal_reference(write_config):
+    path = write_config(
+        """
+        site:
+          description: "costs $$5, see $${NOT_A_VAR}"
+        """
+    )
+    assert load_config(path, {}).site.description == "costs $5, see ${NOT_A_VAR}"
+
+
+def test_invalid_yaml_points_at_the_line(write_config):
+    path = write_config("site:\n  title: [unclosed\n")
+    (only,) = problems(path)
+    assert only.startswith("sources.yaml:3:1: invalid YAML:")
+
+
+def test_duplicate_keys_are_errors_not_silent_overwrites(write_config):
+    path = write_config("site:\n  title: A\n  title: B\n")
+    assert problems(path) == ["sources.yaml:3:3: site.title: duplicate key (the earlier value would be lost)"]
+
+
+def test_unknown_top_level_key(write_config):
+    assert problems(write_config("sorces: []\n")) == ["sources.yaml:1:1: sorces: unknown key 'sorces' (did you mean 'sources'?)"]
+
+
+def test_top_level_must_be_a_mapping(write_config):
+    assert problems(write_config("- a\n")) == [
+        "sources.yaml:1:1: expected a mapping with site, history, connections, sources and components"
+    ]
+
+
+def test_unknown_time_zone_and_reversed_freshness(write_config):
+    path = write_config(
+        """
+        site: {timezone: Mars/Olympus}
+        connections:
+          wh: {type: sql, database: w.duckdb}
+        sources:
+          - {id: a, connection: wh, query: q, freshness: {warn_after: 2h, error_after: 1h}}
+        """
+    )
+    assert problems(path) == [
+        "sources.yaml:1:8: site.timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as Europe/Paris)",
+        "sources.yaml:5:39: sources[0].freshness: warn_after must not be longer than error_after",
+    ]
+
+
+def test_alias_bombs_are_refused_not_expanded(write_config):
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    path = write_config("\n".join(lines) + "\n")
+    found = problems(path)
+    assert any("expands to more than 100000 values" in p for p in found)
+
+
+def test_yaml_merge_keys_work(write_config):
+    path = write_config(
+        """
+        connections:
+          wh: &wh {type: sql, database: w.duckdb}
+          wh2:
+            <<: *wh
+            timeout: 5s
+        """
+    )
+    assert load_config(path, {}).connections["wh2"].timeout == timedelta(seconds=5)
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_bytes(b"site:\n  title: \xff\n")
+    assert problems(path) == [f"{path}: not UTF-8 text (byte 15)"]
+
+
+def test_missing_file(tmp_path):
+    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), ("1w", 604800), (30, 30)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def test_json_schema_covers_every_collector():
+    schema = json_schema()
+    json.dumps(schema)  # serialisable
+    connection_types = {d["properties"]["type"]["const"] for k, d in schema["$defs"].items() if k.endswith("Connection")}
+    assert connection_types == {"dbt", "sql"}
+    assert schema["properties"]["sources"]["items"]["anyOf"]
+    assert schema["$defs"]["sql_SqlSource"]["additionalProperties"] is False
+
+
+def test_bundled_example_is_valid():
+    config = load_config(Path(__file__).parent.parent / "sources.yaml", {})
+    assert {c.type for c in config.connections.values()} == {"sql", "dbt"}

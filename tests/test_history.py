@@ -1,0 +1,136 @@
+"""The Parquet history: atomic appends, newest sighting wins, versions, compaction, retention."""
+
+import json
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from statusgen import history as history_module
+from statusgen.errors import HistoryError
+from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.records import Observation, Run
+from statusgen.status import RunState, Status
+from tests.conftest import utc
+
+
+def obs(source, at, status=Status.OPERATIONAL):
+    return Observation(source, f"c-{at:%d%H}", at, status, RunState.SUCCESS, at, None, None, 3)
+
+
+@pytest.fixture
+def history(tmp_path):
+    return History(tmp_path / "history")
+
+
+def test_append_writes_one_file_per_dataset_partitioned_by_day(history):
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [Run("a", "r1", RunState.SUCCESS, at - timedelta(minutes=5), at, rows_loaded=12)], [obs("a", at)])
+    assert sorted(p.relative_to(history.root).as_posix() for p in history.root.rglob("*.parquet")) == [
+        "observations/date=2026-11-22/part-c1.parquet",
+        "runs/date=2026-11-22/part-c1.parquet",
+    ]
+    snapshot = history.open()
+    assert snapshot.db.execute("SELECT source_id, run_id, state, rows_loaded FROM runs").fetchall() == [("a", "r1", "success", 12)]
+    facts = snapshot.source_facts()["a"]
+    assert facts.latest_state == "success" and facts.last_success_at == at and facts.last_collected_at == at
+    kv = duckdb.sql(f"SELECT key, value FROM parquet_kv_metadata('{history.root}/runs/date=2026-11-22/part-c1.parquet')").fetchall()
+    assert (VERSION_KEY.encode(), str(SCHEMA_VERSION).encode()) in kv
+
+
+def test_reading_a_run_again_keeps_the_newest_sighting(history):
+    started = utc(2026, 11, 22, 6)
+    history.append("c1", utc(2026, 11, 22, 6, 5), [Run("a", "r1", RunState.RUNNING, started)], [obs("a", utc(2026, 11, 22, 6, 5))])
+    history.append("c2", utc(2026, 11, 22, 7), [Run("a", "r1", RunState.FAILED, started, utc(2026, 11, 22, 6, 30))], [obs("a", utc(2026, 11, 22, 7))])
+    history.append("c3", utc(2026, 11, 22, 8), [Run("a", "r1", RunState.FAILED, started, utc(2026, 11, 22, 6, 30))], [obs("a", utc(2026, 11, 22, 8))])
+    rows = history.open().db.execute("SELECT run_id, state, collection_id FROM runs").fetchall()
+    assert rows == [("r1", "failed", "c3")]
+
+
+def test_a_write_that_fails_leaves_no_file_behind(history, monkeypatch):
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [], [obs("a", at)])
+
+    def broken_copy(db, relation, path, metadata):
+        path.write_bytes(b"PAR1 half a file")
+        raise duckdb.IOException("No space left on device")
+
+    monkeypatch.setattr(History, "_copy_out", staticmethod(broken_copy))
+    with pytest.raises(HistoryError, match="No space left on device"):
+        history.append("c2", at, [], [obs("a", at + timedelta(hours=1))])
+    assert [p.name for p in history.root.rglob("*") if p.is_file()] == ["part-c1.parquet"]
+    assert history.open().db.execute("SELECT count(*) FROM observations").fetchone()[0] == 1
+
+
+def test_temporary_files_of_a_writer_in_progress_are_invisible(history):
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [], [obs("a", at)])
+    (history.root / "observations/date=2026-11-22/.part-c2.parquet.1234.tmp").write_bytes(b"PAR1 partial")
+    snapshot = history.open()
+    assert snapshot.warnings == []
+    assert snapshot.db.execute("SELECT count(*) FROM observations").fetchone()[0] == 1
+
+
+def test_foreign_truncated_and_newer_files_are_named_and_skipped(history, tmp_path):
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [], [obs("a", at)])
+    folder = history.root / "observations/date=2026-11-22"
+    good = folder / "part-c1.parquet"
+    (folder / "notes.txt").write_text("hello")
+    (folder / "part-truncated.parquet").write_bytes(good.read_bytes()[:100])
+    duckdb.sql(f"COPY (SELECT 1 AS x) TO '{folder}/part-foreign.parquet' (FORMAT parquet)")
+    duckdb.sql(f"COPY (SELECT * FROM '{good}') TO '{folder}/part-future.parquet' (FORMAT parquet, KV_METADATA {{'{VERSION_KEY}': '99'}})")
+    snapshot = history.open()
+    warnings = "\n".join(snapshot.warnings)
+    assert f"ignored {folder / 'notes.txt'}: not a statusgen history file" in warnings
+    assert f"ignored {folder / 'part-truncated.parquet'}: unreadable Parquet" in warnings
+    assert f"ignored {folder / 'part-foreign.parquet'}: no {VERSION_KEY}" in warnings
+    assert f"ignored {folder / 'part-future.parquet'}: schema version 99, this statusgen reads up to {SCHEMA_VERSION}" in warnings
+    assert snapshot.db.execute("SELECT count(*) FROM observations").fetchone()[0] == 1
+
+
+def _fill_two_days(history):
+    for hour in range(0, 24, 6):
+        at = utc(2026, 11, 21, hour)
+        history.append(f"c21-{hour:02}", at, [Run("a", "nightly", RunState.SUCCESS, at, at)], [obs("a", at)])
+    history.append("c22-00", utc(2026, 11, 22, 0), [], [obs("a", utc(2026, 11, 22, 0))])
+
+
+def test_compaction_merges_finished_days_and_keeps_every_row(history):
+    _fill_two_days(history)
+    before = history.open().db.execute("SELECT count(*) FROM observations").fetchone()[0]
+    result = history.compact(utc(2026, 11, 22, 1))
+    assert result.days == [utc(2026, 11, 21).date()]
+    assert (result.files_before, result.files_after) == (8, 2)
+    assert len(list((history.root / "observations/date=2026-11-22").glob("*.parquet"))) == 1  # today untouched
+    snapshot = history.open()
+    assert snapshot.db.execute("SELECT count(*) FROM observations").fetchone()[0] == before
+    assert snapshot.db.execute("SELECT count(*) FROM raw_runs").fetchone()[0] == 1  # duplicates of a run merged
+    assert history.compact(utc(2026, 11, 22, 2)).days == []  # nothing left to do
+
+
+def test_a_crash_between_compacting_and_deleting_counts_nothing_twice(history, monkeypatch):
+    _fill_two_days(history)
+    monkeypatch.setattr(history_module.Path, "unlink", lambda self, missing_ok=False: None)
+    history.compact(utc(2026, 11, 22, 1))  # parts "survive", as after a crash
+    monkeypatch.undo()
+    folder = history.root / "observations/date=2026-11-21"
+    assert len(list(folder.glob("part-*.parquet"))) == 5
+    compacted = next(folder.glob("*--compacted.parquet"))
+    listed = duckdb.sql(f"SELECT value FROM parquet_kv_metadata('{compacted}') WHERE key = '{COMPACTED_KEY}'").fetchall()[0][0]
+    assert len(json.loads(listed)) == 4
+    assert history.open().db.execute("SELECT count(*) FROM observations").fetchone()[0] == 5
+    history.compact(utc(2026, 11, 22, 1))  # the next compaction clears the leftovers
+    assert [p.name for p in folder.glob("part-*.parquet")] == [compacted.name]
+
+
+def test_retention_drops_whole_days_past_the_window(history):
+    _fill_two_days(history)
+    assert history.apply_retention(utc(2026, 11, 23, 12), retention_days=1) == [utc(2026, 11, 21).date()]
+    assert sorted(p.name for p in (history.root / "observations").iterdir()) == ["date=2026-11-22"]
+
+
+def test_empty_history_reads_as_empty(history):
+    snapshot = history.open()
+    assert snapshot.source_facts() == {}
+    assert snapshot.last_collected_at() is None

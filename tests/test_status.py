@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+import pytest
+
+from statusgen.status import FINISHED_STATE_STATUS, Freshness, RunState, Status, evaluate, worse_state, worst
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+PROMISE = Freshness(warn_after=timedelta(hours=2), error_after=timedelta(hours=6))
+
+
+@pytest.mark.parametrize(
+    ("state", "success_age", "expected"),
+    [
+        (RunState.SUCCESS, timedelta(minutes=30), Status.OPERATIONAL),
+        (RunState.SUCCESS, timedelta(hours=2), Status.OPERATIONAL),  # at the limit is still on time
+        (RunState.SUCCESS, timedelta(hours=2, seconds=1), Status.DEGRADED),
+        (RunState.SUCCESS, timedelta(hours=7), Status.FAILING),
+        (RunState.WARNING, timedelta(minutes=5), Status.DEGRADED),
+        (RunState.CANCELLED, timedelta(minutes=5), Status.DEGRADED),
+        (RunState.SKIPPED, timedelta(minutes=5), Status.DEGRADED),
+        (RunState.FAILED, timedelta(minutes=5), Status.FAILING),
+        (RunState.WARNING, timedelta(hours=7), Status.FAILING),  # the worse of the two facts
+        (RunState.FAILED, None, Status.FAILING),
+        (None, None, Status.UNKNOWN),  # nothing ran yet
+    ],
+)
+def test_rule_table(state, success_age, expected):
+    last_success = NOW - success_age if success_age is not None else None
+    assert evaluate(state, last_success, NOW, PROMISE) is expected
+
+
+def test_without_a_promise_age_never_degrades():
+    assert evaluate(RunState.SUCCESS, NOW - timedelta(days=400), NOW, Freshness()) is Status.OPERATIONAL
+
+
+def test_only_error_after_skips_degraded():
+    promise = Freshness(error_after=timedelta(hours=1))
+    assert evaluate(RunState.SUCCESS, NOW - timedelta(minutes=59), NOW, promise) is Status.OPERATIONAL
+    assert evaluate(RunState.SUCCESS, NOW - timedelta(minutes=61), NOW, promise) is Status.FAILING
+
+
+def test_running_and_queued_are_not_finished_states():
+    assert RunState.RUNNING not in FINISHED_STATE_STATUS
+    assert RunState.QUEUED not in FINISHED_STATE_STATUS
+
+
+def test_worst_orders_known_failure_above_unknown_above_green():
+    assert worst([Status.OPERATIONAL, Status.UNKNOWN]) is Status.UNKNOWN
+    assert worst([Status.UNKNOWN, Status.FAILING, Status.DEGRADED]) is Status.FAILING
+    assert worst([]) is Status.UNKNOWN
+
+
+def test_worse_state_follows_the_status_it_leads_to():
+    assert worse_state(RunState.SUCCESS, RunState.WARNING) is RunState.WARNING
+    assert worse_state(RunState.FAILED, RunState.WARNING) is RunState.FAILED

@@ -1,0 +1,170 @@
+"""Timeline maths: runs and observations in history → status intervals → days."""
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from statusgen.history import History, aware_utc
+from statusgen.records import Observation, Run
+from statusgen.status import Freshness, RunState, Status
+from statusgen.timeline import Day, Window, build_component_segments, build_source_segments, daily, uptime
+from tests.conftest import utc
+
+UTC = ZoneInfo("UTC")
+H = timedelta(hours=1)
+
+
+def observation(source, at, error=None):
+    return Observation(source, f"c-{at:%d%H%M}", at, Status.UNKNOWN if error else Status.OPERATIONAL, None, None, error, None, 5)
+
+
+def run(source, ended, state=RunState.SUCCESS, run_id=None):
+    return Run(source, run_id or f"r-{ended:%d%H%M}", state, ended - timedelta(minutes=5), ended)
+
+
+@pytest.fixture
+def history(tmp_path):
+    return History(tmp_path / "history")
+
+
+def append(history, at, runs=(), observations=()):
+    history.append(f"c-{at:%d%H%M%S}", at, list(runs), list(observations))
+
+
+def segments(history, promises, now, covered_until, days=2):
+    snapshot = history.open()
+    window = Window.ending(now, days, UTC)
+    build_source_segments(snapshot, promises, window, covered_until)
+    rows = snapshot.db.execute("SELECT source_id, start, stop, sev FROM segments ORDER BY source_id, start").fetchall()
+    return snapshot, window, [(s, aware_utc(a), aware_utc(b), sev) for s, a, b, sev in rows]
+
+
+SEV = {0: "operational", 2: "unknown", 3: "degraded", 4: "failing"}
+
+
+def test_latest_finished_run_decides_between_runs(history):
+    append(history, utc(2026, 3, 2, 0, 30), observations=[observation("a", utc(2026, 3, 2, 0, 30))])
+    append(
+        history,
+        utc(2026, 3, 2, 12),
+        runs=[run("a", utc(2026, 3, 2, 1)), run("a", utc(2026, 3, 2, 5), RunState.FAILED), run("a", utc(2026, 3, 2, 9))],
+        observations=[observation("a", utc(2026, 3, 2, 12))],
+    )
+    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
+    assert [(a.hour, a.minute, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+        (0, 30, 1, "unknown"),  # seen, but nothing had run yet
+        (1, 0, 5, "operational"),
+        (5, 0, 9, "failing"),
+        (9, 0, 12, "operational"),
+    ]
+
+
+def test_freshness_crossings_split_a_quiet_stretch(history):
+    append(history, utc(2026, 3, 2, 10), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 10))])
+    promise = Freshness(warn_after=2 * H, error_after=6 * H)
+    _, _, found = segments(history, {"a": promise}, utc(2026, 3, 2, 10), utc(2026, 3, 2, 10))
+    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+        (0, 2, "operational"),
+        (2, 6, "degraded"),
+        (6, 10, "failing"),
+    ]
+
+
+def test_a_failed_collection_is_unknown_until_the_next_good_one(history):
+    append(history, utc(2026, 3, 2, 1), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 1))])
+    append(history, utc(2026, 3, 2, 3), observations=[observation("a", utc(2026, 3, 2, 3), error="HTTP 503")])
+    append(history, utc(2026, 3, 2, 4), observations=[observation("a", utc(2026, 3, 2, 4), error="HTTP 503")])
+    append(history, utc(2026, 3, 2, 6), observations=[observation("a", utc(2026, 3, 2, 6))])
+    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 8), utc(2026, 3, 2, 8))
+    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+        (0, 3, "operational"),
+        (3, 6, "unknown"),
+        (6, 8, "operational"),
+    ]
+
+
+def test_runs_read_late_fill_the_gap_a_skipped_collection_left(history):
+    # Collections at 01:00 and 09:00 only; the failure and recovery in between were
+    # read from the orchestrator's run history at 09:00 and still show where they happened.
+    append(history, utc(2026, 3, 2, 1), runs=[run("a", utc(2026, 3, 2, 0, 30))], observations=[observation("a", utc(2026, 3, 2, 1))])
+    append(
+        history,
+        utc(2026, 3, 2, 9),
+        runs=[run("a", utc(2026, 3, 2, 3), RunState.FAILED), run("a", utc(2026, 3, 2, 6))],
+        observations=[observation("a", utc(2026, 3, 2, 9))],
+    )
+    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 9), utc(2026, 3, 2, 9))
+    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found][1:] == [(3, 6, "failing"), (6, 9, "operational")]
+
+
+def test_running_runs_and_rereads_do_not_change_status(history):
+    append(history, utc(2026, 3, 2, 2), runs=[run("a", utc(2026, 3, 2, 1))], observations=[observation("a", utc(2026, 3, 2, 2))])
+    running = Run("a", "r-now", RunState.RUNNING, utc(2026, 3, 2, 3), None)
+    # The same run read again by a later collection, and one still running.
+    append(history, utc(2026, 3, 2, 4), runs=[run("a", utc(2026, 3, 2, 1)), running], observations=[observation("a", utc(2026, 3, 2, 4))])
+    snapshot, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 4), utc(2026, 3, 2, 4))
+    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [(1, 4, "operational")]
+    assert snapshot.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_days_split_at_local_midnight_and_count_no_data(history):
+    append(history, utc(2026, 3, 2, 12), runs=[run("a", utc(2026, 3, 1, 20)), run("a", utc(2026, 3, 2, 2), RunState.FAILED)],
+           observations=[observation("a", utc(2026, 3, 2, 12))])
+    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
+    (day1, day2) = daily(snapshot, "segments", "source_id", window)["a"]
+    assert day1 == Day(date(2026, 3, 1), {Status.OPERATIONAL: 4 * 3600}, 20 * 3600)
+    # Today so far: 2 h green, 10 h failing, nothing after 12:00 (now) counted at all.
+    assert day2 == Day(date(2026, 3, 2), {Status.OPERATIONAL: 2 * 3600, Status.FAILING: 10 * 3600}, 0)
+    assert day2.worst is Status.FAILING
+    assert Day(date(2026, 3, 1), {}, 86400).worst is None
+
+
+def test_time_after_the_last_collection_is_no_data_never_green(history):
+    append(history, utc(2026, 3, 1, 6), runs=[run("a", utc(2026, 3, 1, 5))], observations=[observation("a", utc(2026, 3, 1, 6))])
+    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 1, 6))
+    day1, day2 = daily(snapshot, "segments", "source_id", window)["a"]
+    assert day1.seconds == {Status.OPERATIONAL: 3600} and day1.no_data == 23 * 3600
+    assert day2.worst is None and day2.no_data == 12 * 3600
+
+
+def test_daylight_saving_day_has_23_hours():
+    zone = ZoneInfo("Europe/Amsterdam")
+    window = Window.ending(utc(2026, 3, 30, 12), 3, zone)
+    lengths = [(end - start).total_seconds() / 3600 for _, start, end in window.days]
+    assert [d for d, _, _ in window.days] == [date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)]
+    assert lengths == [24, 23, 14]  # 30 March: local midnight (22:00 UTC) to 12:00 UTC
+
+
+def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data(history):
+    append(
+        history,
+        utc(2026, 3, 2, 12),
+        runs=[
+            run("a", utc(2026, 3, 2, 0)),
+            run("b", utc(2026, 3, 2, 4)),
+            run("b", utc(2026, 3, 2, 8), RunState.WARNING),
+            run("c", utc(2026, 3, 2, 0)),
+        ],
+        observations=[observation(s, utc(2026, 3, 2, 12)) for s in "abc"],
+    )
+    snapshot, window, _ = segments(history, {s: Freshness() for s in "abc"}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
+    build_component_segments(snapshot, {"ab": ["a", "b"], "ac": ["a", "c"]})
+    rows = snapshot.db.execute("SELECT component_id, hour(start), hour(stop), sev FROM component_segments ORDER BY 1, 2").fetchall()
+    assert [(c, a, b, SEV[s]) for c, a, b, s in rows] == [
+        ("ab", 0, 4, "unknown"),  # b had not run yet: we cannot say all is well
+        ("ab", 4, 8, "operational"),
+        ("ab", 8, 12, "degraded"),
+        ("ac", 0, 12, "operational"),
+    ]
+
+
+def test_uptime_weights_and_rounding_down():
+    day = Day(date(2026, 3, 1), {Status.OPERATIONAL: 9999, Status.FAILING: 1, Status.UNKNOWN: 500}, 100)
+    assert uptime([day], {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 99.99
+    half = Day(date(2026, 3, 1), {Status.OPERATIONAL: 50, Status.DEGRADED: 50}, 0)
+    assert uptime([half], {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 100.0
+    assert uptime([half], {Status.FAILING: 1.0, Status.DEGRADED: 0.5}) == 75.0
+    thirds = Day(date(2026, 3, 1), {Status.OPERATIONAL: 2, Status.FAILING: 1}, 0)
+    assert uptime([thirds], {Status.FAILING: 1.0}) == 66.66  # 66.666… rounds down
+    assert uptime([Day(date(2026, 3, 1), {Status.UNKNOWN: 10}, 0)], {Status.FAILING: 1.0}) is None
