@@ -1,16 +1,16 @@
 """One collection: every source asked concurrently, each failure contained to its source.
 
 The runner splits each connection's sources into the batches its collector asks for,
-runs them on a thread pool with a limit per connection and a deadline per batch, and
+runs them on worker threads with a limit per connection and a deadline per batch, and
 turns anything that goes wrong into a SourceReport with an error, so one broken system
 never stops the others.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Iterator
@@ -52,39 +52,49 @@ def collect_all(
     results: dict[str, Collected] = {}
 
     began: dict[int, float] = {}
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[tuple[int, list[Collected]]] = queue.SimpleQueue()
+    for index in range(len(batches)):
+        todo.put(index)
 
-    def run(index: int, batch: _Batch) -> list[Collected]:
-        with limits[batch.collector.name]:
-            began[index] = time.monotonic()
-            reports = _call(batch, now)
-            latency = int((time.monotonic() - began[index]) * 1000)
-        return [Collected(_scrubbed(r, scrub), latency) for r in reports]
+    def worker() -> None:
+        while True:
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            batch = batches[index]
+            with limits[batch.collector.name]:
+                began[index] = time.monotonic()
+                reports = _call(batch, now)
+                latency = int((time.monotonic() - began[index]) * 1000)
+            finished.put((index, [Collected(_scrubbed(r, scrub), latency) for r in reports]))
 
-    pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, max(1, len(batches))), thread_name_prefix="collect")
-    try:
-        futures = {pool.submit(run, i, batch): i for i, batch in enumerate(batches)}
-        pending = set(futures)
-        deadline = time.monotonic() + _longest_wait(config, batches)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                for collected in _outcome(future, batches[futures[future]]):
-                    results[collected.report.source_id] = collected
-                    on_done(collected)
-            for future in list(pending):
-                index = futures[future]
-                timeout = batches[index].collector.connection.timeout.total_seconds()
-                late = index in began and time.monotonic() - began[index] > timeout
-                # A batch stuck behind hung ones never starts; the deadline ends the wait.
-                if late or time.monotonic() > deadline:
-                    pending.discard(future)
-                    for source in batches[index].sources:
-                        report = SourceReport(source.id, error=f"timed out after {timeout:g}s")
-                        results[source.id] = Collected(report, int(timeout * 1000))
-                        on_done(results[source.id])
-    finally:
-        # Threads stuck in a hung call are abandoned, not joined: the run must finish.
-        pool.shutdown(wait=False, cancel_futures=True)
+    # Daemon threads: one stuck in a call that never returns is abandoned when the
+    # run ends, instead of keeping the process alive.
+    for _ in range(min(MAX_WORKERS, len(batches))):
+        threading.Thread(target=worker, name="collect", daemon=True).start()
+    pending = set(range(len(batches)))
+    deadline = time.monotonic() + _longest_wait(config, batches)
+    while pending:
+        try:
+            index, collected = finished.get(timeout=0.2)
+        except queue.Empty:
+            index, collected = None, []
+        if index in pending:
+            pending.discard(index)
+            for item in collected:
+                results[item.report.source_id] = item
+                on_done(item)
+        for index in sorted(pending):
+            timeout = batches[index].collector.connection.timeout.total_seconds()
+            late = index in began and time.monotonic() - began[index] > timeout
+            # A batch stuck behind hung ones never starts; the deadline ends the wait.
+            if late or time.monotonic() > deadline:
+                pending.discard(index)
+                for source in batches[index].sources:
+                    results[source.id] = Collected(SourceReport(source.id, error=f"timed out after {timeout:g}s"), int(timeout * 1000))
+                    on_done(results[source.id])
     return results
 
 
@@ -124,13 +134,6 @@ def _call(batch: _Batch, now: datetime) -> list[SourceReport]:
         if source.id not in by_id:
             by_id[source.id] = SourceReport(source.id, error="the collector returned nothing for this source")
     return [by_id[s.id] for s in batch.sources]
-
-
-def _outcome(future: Future, batch: _Batch) -> list[Collected]:
-    try:
-        return future.result()
-    except Exception as exc:  # only reachable through a bug in this module
-        return [Collected(SourceReport(s.id, error=f"internal error: {exc}"), 0) for s in batch.sources]
 
 
 def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:

@@ -1,0 +1,106 @@
+"""The collection runner: concurrency, deadlines, and failures contained to their source."""
+
+import threading
+import time
+from datetime import timedelta
+from typing import ClassVar, Literal
+
+import pytest
+from pydantic import SecretStr
+
+from statusgen import collectors
+from statusgen.collect import collect_all
+from statusgen.collectors import Collector
+from statusgen.config import Config, ConnectionConfig, HistoryConfig, SiteConfig, SourceConfig
+from statusgen.errors import CollectorError
+from statusgen.records import Run, SourceReport
+from statusgen.status import RunState
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+
+
+class FakeConnection(ConnectionConfig):
+    type: Literal["fake"]
+    token: SecretStr = SecretStr("")
+
+
+class FakeSource(SourceConfig):
+    behaviour: str = "ok"
+
+
+class FakeCollector(Collector):
+    """Does what each source's `behaviour` says; records how many ran at once."""
+
+    type: ClassVar[str] = "fake"
+    Connection = FakeConnection
+    Source = FakeSource
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
+
+    def collect(self, sources, since, now):
+        (source,) = sources
+        counted = source.behaviour == "slow"
+        with FakeCollector.lock:
+            FakeCollector.in_flight += counted
+            FakeCollector.most_in_flight = max(FakeCollector.most_in_flight, FakeCollector.in_flight)
+        try:
+            if source.behaviour == "crash":
+                raise KeyError("boom")
+            if source.behaviour == "refuse":
+                raise CollectorError(f"authentication failed with token {self.connection.token.get_secret_value()}")
+            if source.behaviour == "hang":
+                time.sleep(5)
+            if source.behaviour == "slow":
+                time.sleep(0.2)
+            if source.behaviour == "nothing":
+                return []
+            return [SourceReport(source.id, runs=[Run(source.id, "r1", RunState.SUCCESS, now, now)])]
+        finally:
+            with FakeCollector.lock:
+                FakeCollector.in_flight -= counted
+
+
+@pytest.fixture(autouse=True)
+def fake_registry(monkeypatch):
+    registry = dict(collectors.registry())
+    registry["fake"] = FakeCollector
+    monkeypatch.setattr("statusgen.collect.registry", lambda: registry)
+    FakeCollector.most_in_flight = 0
+
+
+def config(behaviours, timeout=timedelta(seconds=10), max_concurrency=4, token="s3cr3t-t0ken"):
+    connection = FakeConnection(type="fake", timeout=timeout, max_concurrency=max_concurrency, token=token)
+    sources = [FakeSource(id=f"s{i}", connection="fake", behaviour=b) for i, b in enumerate(behaviours)]
+    return Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={"fake": connection}, sources=sources, components=[])
+
+
+def test_one_crashing_or_silent_source_does_not_stop_the_others():
+    found = collect_all(config(["ok", "crash", "nothing", "ok"]), NOW, {})
+    assert found["s0"].report.runs and found["s3"].report.runs
+    assert found["s1"].report.error == "fake collector crashed: KeyError: 'boom'"
+    assert found["s2"].report.error == "the collector returned nothing for this source"
+
+
+def test_a_hung_source_times_out_and_the_run_finishes():
+    started = time.monotonic()
+    found = collect_all(config(["hang", "ok"], timeout=timedelta(seconds=1)), NOW, {})
+    assert time.monotonic() - started < 3
+    assert found["s0"].report.error == "timed out after 1s"
+    assert found["s1"].report.runs
+
+
+def test_secrets_are_scrubbed_from_every_message():
+    found = collect_all(config(["refuse"]), NOW, {})
+    assert found["s0"].report.error == "authentication failed with token ***"
+
+
+def test_the_per_connection_limit_holds():
+    collect_all(config(["slow"] * 8, max_concurrency=2), NOW, {})
+    assert FakeCollector.most_in_flight == 2
+
+
+def test_every_report_says_how_long_it_took():
+    found = collect_all(config(["slow"]), NOW, {})
+    assert found["s0"].latency_ms >= 200

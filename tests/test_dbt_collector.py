@@ -1,0 +1,127 @@
+"""The dbt collector on artifacts a real dbt 1.11 run wrote (tests/dbt_project/regenerate.sh)."""
+
+import json
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from statusgen.collectors.dbt import DbtCollector, DbtConnection, DbtSource
+from statusgen.status import Freshness, RunState
+from tests.conftest import DBT_TARGET
+
+
+def collector(target=DBT_TARGET, **settings):
+    return DbtCollector("shop", DbtConnection(type="dbt", target_dir=target, **settings))
+
+
+def collect(nodes, target=DBT_TARGET, **settings):
+    sources = [DbtSource(id=node.split(".")[-1], connection="shop", node=node) for node in nodes]
+    return {r.source_id: r for r in collector(target, **settings).collect(sources, None, None)}
+
+
+def test_models_take_their_own_result_and_their_tests():
+    found = collect([
+        "model.shop.fct_orders",
+        "model.shop.dim_customers",
+        "model.shop.revenue_daily",
+        "model.shop.ad_spend_daily",
+        "model.shop.marketing_roi",
+    ], docs_url="https://docs.example.com/")
+    states = {sid: [r.state for r in report.runs] for sid, report in found.items()}
+    assert states == {
+        "fct_orders": [RunState.SUCCESS],
+        "dim_customers": [RunState.FAILED],  # its not_null test failed
+        "revenue_daily": [RunState.WARNING],  # a warn-severity test
+        "ad_spend_daily": [RunState.FAILED],
+        "marketing_roi": [RunState.SKIPPED],  # upstream failed
+    }
+    run_results = json.loads((DBT_TARGET / "run_results.json").read_text())
+    fct = found["fct_orders"].runs[0]
+    assert fct.run_id == run_results["metadata"]["invocation_id"]
+    assert fct.url == "https://docs.example.com/#!/model/model.shop.fct_orders"
+    assert timedelta(0) <= fct.duration < timedelta(minutes=1)
+    assert found["dim_customers"].runs[0].message == "test not_null_dim_customers_email failed"
+    assert found["ad_spend_daily"].runs[0].message == 'Binder Error: Referenced column "spend_eur" not found in FROM clause!'
+
+
+def test_sources_become_load_events_with_dbt_freshness_criteria():
+    found = collect(["source.shop.raw.orders", "source.shop.raw.ad_spend"])
+    results = {r["unique_id"]: r for r in json.loads((DBT_TARGET / "sources.json").read_text())["results"]}
+    orders = found["orders"]
+    (load,) = orders.runs
+    assert load.state is RunState.SUCCESS
+    assert load.ended_at.isoformat() == results["source.shop.raw.orders"]["max_loaded_at"]
+    assert orders.freshness == Freshness(timedelta(hours=24), timedelta(hours=48))
+    assert found["ad_spend"].freshness == Freshness(timedelta(days=1), timedelta(days=3))
+
+
+def test_a_node_missing_from_the_latest_invocation_keeps_its_previous_status():
+    (report,) = collect(["model.shop.not_built_tonight"]).values()
+    assert report.runs == [] and report.error is None
+    assert report.message == "not part of the latest dbt invocation"
+
+
+def test_exposures_become_components_over_everything_upstream():
+    declared = [DbtSource(id="revenue", connection="shop", node="model.shop.revenue_daily")]
+    found = collector(exposures_as_components=True).discover(declared)
+    components = {c.id: c for c in found.components}
+    dashboard = components["revenue_dashboard"]
+    assert dashboard.name == "Revenue dashboard"
+    assert dashboard.owner == "Finance analytics"
+    assert dashboard.url == "https://bi.example.com/dashboards/revenue"
+    assert sorted(dashboard.depends_on) == sorted([
+        "revenue",  # the declared source is reused, not duplicated
+        "model.shop.dim_customers",
+        "model.shop.fct_orders",
+        "model.shop.stg_orders",
+        "source.shop.raw.customers",
+        "source.shop.raw.orders",
+    ])
+    assert {s.id for s in found.sources} >= {"model.shop.stg_orders", "source.shop.raw.orders"}
+    assert "revenue" not in {s.id for s in found.sources}
+    assert collector().discover(declared).components == []  # off unless asked for
+
+
+def test_missing_and_broken_artifacts_make_only_their_sources_unknown(tmp_path):
+    target = tmp_path / "target"
+    shutil.copytree(DBT_TARGET, target)
+    (target / "sources.json").unlink()
+    (target / "run_results.json").write_text('{"metadata": {}, "results": [')
+    found = collect(["model.shop.fct_orders", "source.shop.raw.orders"], target)
+    assert found["fct_orders"].error.startswith("run_results.json is not valid JSON")
+    assert found["orders"].error == "sources.json not found in the dbt target folder"
+
+
+def test_a_file_that_is_not_a_dbt_artifact(tmp_path):
+    (tmp_path / "run_results.json").write_text("[1, 2, 3]")
+    (report,) = collect(["model.shop.fct_orders"], tmp_path).values()
+    assert report.error == "run_results.json is not a dbt artifact (no metadata)"
+
+
+def test_oversized_artifacts_are_refused(tmp_path):
+    (tmp_path / "run_results.json").write_bytes(b" " * (1024 * 1024 + 1))
+    (report,) = collect(["model.shop.fct_orders"], tmp_path, max_artifact_mb=1).values()
+    assert report.error == "run_results.json is larger than 1 MB"
+
+
+def test_a_freshness_runtime_error_is_unknown_with_the_reason(tmp_path):
+    shutil.copytree(DBT_TARGET, tmp_path / "t")
+    sources = json.loads((tmp_path / "t/sources.json").read_text())
+    sources["results"][0]["status"] = "runtime error"
+    sources["results"][0]["error"] = "Database Error\n  relation raw.ad_spend does not exist"
+    (tmp_path / "t/sources.json").write_text(json.dumps(sources))
+    (report,) = collect([sources["results"][0]["unique_id"]], tmp_path / "t").values()
+    assert report.error == "relation raw.ad_spend does not exist"
+
+
+@pytest.mark.parametrize("status", ["reused", "no-op"])
+def test_nodes_dbt_did_not_rebuild_are_not_new_runs(tmp_path, status):
+    shutil.copytree(DBT_TARGET, tmp_path / "t")
+    results = json.loads((tmp_path / "t/run_results.json").read_text())
+    for result in results["results"]:
+        if result["unique_id"] == "model.shop.fct_orders":
+            result["status"] = status
+    (tmp_path / "t/run_results.json").write_text(json.dumps(results))
+    (report,) = collect(["model.shop.fct_orders"], tmp_path / "t").values()
+    assert report.runs == [] and report.error is None

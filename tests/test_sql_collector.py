@@ -1,0 +1,90 @@
+"""The sql collector against real DuckDB database files."""
+
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from statusgen.collectors.sql import MAX_ROWS, SqlCollector, SqlConnection, SqlSource
+from statusgen.errors import CollectorError
+from statusgen.status import RunState
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute("CREATE TABLE orders (id INT, loaded_at TIMESTAMP)")
+        db.execute(
+            "INSERT INTO orders VALUES (1, '2026-11-22 09:00'), (2, '2026-11-22 10:00'), (3, '2026-11-22 11:00'), (4, '2026-11-22 11:00')"
+        )
+        db.execute("CREATE TABLE events (happened TIMESTAMPTZ)")
+        db.execute("INSERT INTO events VALUES ('2026-11-22 12:30+02:00')")
+        db.execute("CREATE TABLE empty (loaded_at TIMESTAMP)")
+    return path
+
+
+def collect(database, queries, since=None, timeout=timedelta(seconds=10)):
+    connection = SqlConnection(type="sql", database=database, timeout=timeout)
+    sources = [SqlSource(id=sid, connection="wh", query=q) for sid, q in queries.items()]
+    return {r.source_id: r for r in SqlCollector("wh", connection).collect(sources, since, NOW)}
+
+
+def test_latest_load_and_row_count(warehouse):
+    (report,) = collect(warehouse, {"orders": "SELECT max(loaded_at), count(*) FROM orders"}).values()
+    (load,) = report.runs
+    assert (load.state, load.ended_at, load.rows_loaded) == (RunState.SUCCESS, utc(2026, 11, 22, 11), 4)
+    assert load.run_id == "loaded@2026-11-22T11:00:00+00:00"
+
+
+def test_one_row_per_load_since_the_previous_collection(warehouse):
+    query = "SELECT loaded_at, count(*) FROM orders WHERE loaded_at > $since GROUP BY 1 ORDER BY 1"
+    (report,) = collect(warehouse, {"orders": query}, since=utc(2026, 11, 22, 9, 30)).values()
+    assert [(r.ended_at.hour, r.rows_loaded) for r in report.runs] == [(10, 1), (11, 2)]
+    (first,) = collect(warehouse, {"orders": query}).values()  # no previous collection: the last day
+    assert len(first.runs) == 3
+
+
+def test_zoned_timestamps_are_converted_to_utc(warehouse):
+    (report,) = collect(warehouse, {"events": "SELECT max(happened) FROM events"}).values()
+    assert report.runs[0].ended_at == utc(2026, 11, 22, 10, 30)
+
+
+def test_no_rows_is_a_message_not_an_error(warehouse):
+    (report,) = collect(warehouse, {"empty": "SELECT max(loaded_at) FROM empty"}).values()
+    assert report.runs == [] and report.error is None and report.message == "no loads found"
+
+
+def test_each_failing_query_fails_only_its_source(warehouse):
+    found = collect(warehouse, {
+        "typo": "SELECT max(loaded_at) FROM ordrs",
+        "not_a_time": "SELECT count(*) FROM orders",
+        "good": "SELECT max(loaded_at) FROM orders",
+    })
+    assert found["typo"].error.startswith("query failed: Catalog Error: Table with name ordrs does not exist")
+    assert found["not_a_time"].error == "the query's first column must be a timestamp, found int"
+    assert found["good"].runs and found["good"].error is None
+
+
+def test_a_runaway_query_is_interrupted(warehouse):
+    slow = "SELECT max(loaded_at) FROM orders, range(100000000000) r WHERE r.range % 7 = 8"
+    (report,) = collect(warehouse, {"slow": slow}, timeout=timedelta(seconds=1)).values()
+    assert report.error == "query timed out after 0:00:01"
+
+
+def test_too_many_rows_are_refused(warehouse):
+    (report,) = collect(warehouse, {"many": f"SELECT TIMESTAMP '2026-01-01' FROM range({MAX_ROWS + 1})"}).values()
+    assert report.error == f"query returned more than {MAX_ROWS} rows; narrow it with $since"
+
+
+def test_a_missing_database_fails_the_whole_connection(tmp_path):
+    with pytest.raises(CollectorError, match="database file missing.duckdb not found"):
+        collect(tmp_path / "missing.duckdb", {"a": "SELECT now()"})
+
+
+def test_the_database_is_opened_read_only(warehouse):
+    (report,) = collect(warehouse, {"write": "CREATE TABLE x AS SELECT now() AS t"}).values()
+    assert "read-only" in report.error
