@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the artifacts the dbt collector's tests read, from a real dbt run on DuckDB.
 # dbt-core stays below 1.12: 1.12's install downloads a binary from outside the registry.
+# DBT_VENV: where dbt is (or gets) installed; DBT_ARTIFACTS_OUT: where the artifacts go.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${DBT_VENV:-$here/.venv}
@@ -15,10 +16,10 @@ export SHOP_DUCKDB="$work/shop.duckdb"
 "$venv/bin/python" "$here/make_raw_tables.py" "$SHOP_DUCKDB"
 cd "$here"
 # build exits 1 because two nodes fail on purpose.
-"$venv/bin/dbt" build --target-path "$work/target" || true
+"$venv/bin/dbt" build --target-path "$work/target" --log-path "$work/logs" || true
 cp "$work/target/run_results.json" "$work/build_run_results.json"
-"$venv/bin/dbt" source freshness --target-path "$work/target" || true
-out="$here/../fixtures/dbt_target"
+"$venv/bin/dbt" source freshness --target-path "$work/target" --log-path "$work/logs" || true
+out=${DBT_ARTIFACTS_OUT:-$here/../fixtures/dbt_target}
 mkdir -p "$out"
 cp "$work/build_run_results.json" "$out/run_results.json"
 cp "$work/target/sources.json" "$out/sources.json"

@@ -1,0 +1,110 @@
+"""The statusgen command end to end: exit codes, messages, and the whole pipeline."""
+
+import json
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from statusgen.cli import main
+from statusgen.collectors import BUILTIN, registry
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def warehouse_config(write_config, tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO orders VALUES ('2026-11-22 03:00')")
+    return write_config(
+        """
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - id: orders_raw
+            connection: wh
+            query: SELECT max(loaded_at) FROM orders
+            freshness: {warn_after: 2h, error_after: 6h}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders_raw]}
+        """
+    )
+
+
+def test_validate_ok_and_errors_exit_2_with_one_line_per_problem(runner, warehouse_config, write_config):
+    ok = runner.invoke(main, ["validate", "-c", str(warehouse_config)])
+    assert ok.exit_code == 0 and "OK (1 connections, 1 sources, 1 components)" in ok.output
+    bad = write_config("sources:\n  - {id: x, connection: nowhere}\n", "bad.yaml")
+    result = runner.invoke(main, ["validate", "-c", str(bad)])
+    assert result.exit_code == 2
+    assert result.output == "Error: 1 problem in configuration:\n  bad.yaml:2:13: sources[0].connection: no connection named 'nowhere'\n"
+
+
+def test_a_config_error_writes_nothing(runner, write_config, tmp_path):
+    bad = write_config("sources: 3\n")
+    result = runner.invoke(main, ["run", "-c", str(bad), "--out", "site"])
+    assert result.exit_code == 2
+    assert not (tmp_path / "site").exists() and not (tmp_path / "history").exists()
+
+
+def test_collect_then_render(runner, warehouse_config, tmp_path):
+    collected = runner.invoke(main, ["collect", "-c", str(warehouse_config), "--now", "2026-11-22T04:00:00Z"])
+    assert collected.exit_code == 0, collected.output
+    header, line, total = collected.output.splitlines()
+    assert header.split() == ["SOURCE", "STATUS", "AGE", "TOOK", "RUNS", "NOTE"]
+    assert line.split()[:3] == ["orders_raw", "operational", "1h"]
+    assert total.endswith(": 1 operational")
+    rendered = runner.invoke(main, ["render", "-c", str(warehouse_config), "--now", "2026-11-22T04:00:00Z"])
+    assert rendered.exit_code == 0, rendered.output
+    assert json.loads((tmp_path / "site/status.json").read_text())["status"] == "operational"
+
+
+def test_fail_on_exits_1_when_a_source_is_that_bad(runner, warehouse_config):
+    late = ["collect", "-c", str(warehouse_config), "--now", "2026-11-22T10:00:00Z"]
+    assert runner.invoke(main, late).exit_code == 0  # opt-in only
+    result = runner.invoke(main, late + ["--fail-on", "failing"])
+    assert result.exit_code == 1
+    assert "1 source(s) failing or worse: orders_raw" in result.output
+
+
+def test_bad_now_is_a_usage_error(runner, warehouse_config):
+    result = runner.invoke(main, ["collect", "-c", str(warehouse_config), "--now", "yesterday"])
+    assert result.exit_code == 2 and "expected an ISO 8601 time" in result.output
+
+
+def test_schema_prints_json_schema(runner):
+    result = runner.invoke(main, ["schema"])
+    assert json.loads(result.output)["title"] == "statusgen sources.yaml"
+
+
+def test_demo_is_deterministic_and_offline(runner, tmp_path):
+    args = ["demo", "--days", "3", "--now", "2026-11-22T10:00:00Z"]
+    first = runner.invoke(main, args + ["--workdir", str(tmp_path / "w1"), "--out", str(tmp_path / "s1")])
+    second = runner.invoke(main, args + ["--workdir", str(tmp_path / "w2"), "--out", str(tmp_path / "s2")])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    for page in ("index.html", "status.json", "components/orders.html"):
+        assert (tmp_path / "s1" / page).read_text() == (tmp_path / "s2" / page).read_text()
+    status = json.loads((tmp_path / "s1/status.json").read_text())
+    assert {c["id"] for c in status["components"]} >= {"orders", "revenue_dashboard"}
+    assert status["status"] == "failing"  # the website events stopped three hours ago
+
+
+def test_builtin_collectors_are_the_entry_points_pyproject_declares():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["statusgen.collectors"]
+    assert declared == BUILTIN
+    assert set(registry()) >= set(BUILTIN)
+
+
+def test_readme_documents_every_command():
+    readme = (ROOT / "README.md").read_text()
+    for command in main.commands:
+        assert f"statusgen {command}" in readme, command

@@ -1,0 +1,111 @@
+"""The rendered site: content, escaping of everything users and APIs write, safe output."""
+
+import json
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from statusgen import pipeline
+from statusgen.config import load_config
+from statusgen.errors import StatusgenError
+from statusgen.history import History
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def site_config(write_config, tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO orders VALUES ('2026-11-22 11:00')")
+    path = write_config(
+        f"""
+        site:
+          title: '{HOSTILE}'
+          description: 'Data <b>status</b>'
+          days: 3
+        connections:
+          wh: {{type: sql, database: wh.duckdb}}
+        sources:
+          - id: orders_raw
+            name: '{HOSTILE}'
+            connection: wh
+            query: SELECT max(loaded_at) FROM orders
+            freshness: {{warn_after: 2h, error_after: 6h}}
+          - id: broken
+            connection: wh
+            query: SELECT max(loaded_at) FROM "{HOSTILE}"
+        components:
+          - id: orders
+            name: '{HOSTILE}'
+            group: '<i>Sales</i>'
+            description: 'javascript:alert(1)'
+            depends_on: [orders_raw]
+          - id: broken
+            name: Broken thing
+            depends_on: [broken]
+        """
+    )
+    return load_config(path, {})
+
+
+def build(config, tmp_path, now=NOW):
+    history = History(tmp_path / "history")
+    pipeline.collect(config, history, now)
+    return pipeline.render(config, history, tmp_path / "site", now)
+
+
+def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
+    summary = build(site_config, tmp_path)
+    site = tmp_path / "site"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == [
+        ".statusgen-site", "components/broken.html", "components/orders.html", "index.html", "status.json", "style.css",
+    ]
+    assert summary.pages == 5
+    status = json.loads((site / "status.json").read_text())
+    assert status["status"] == "unknown"
+    assert status["generated_at"] == "2026-11-22T12:00:00Z"
+    assert [(c["id"], c["status"], c["sources"]) for c in status["components"]] == [
+        ("orders", "operational", ["orders_raw"]),
+        ("broken", "unknown", ["broken"]),
+    ]
+    sources = {s["id"]: s for s in status["sources"]}
+    assert sources["orders_raw"]["last_success_at"] == "2026-11-22T11:00:00Z"
+    assert sources["orders_raw"]["last_run_state"] == "success"
+    assert sources["broken"]["message"].startswith("query failed: Parser Error")
+
+
+def test_everything_from_config_and_apis_is_escaped(site_config, tmp_path):
+    build(site_config, tmp_path)
+    for page in ("index.html", "components/orders.html", "components/broken.html"):
+        html = (tmp_path / "site" / page).read_text()
+        assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    index = (tmp_path / "site/index.html").read_text()
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in index
+    assert 'href="javascript:' not in index
+
+
+def test_each_day_has_a_text_label_not_only_a_colour(site_config, tmp_path):
+    build(site_config, tmp_path)
+    index = (tmp_path / "site/index.html").read_text()
+    assert index.count('class="sr">') >= 3 * 2  # three days for each of two components
+    assert "Nov 22: operational, partly no data" in index
+    assert "Nov 20: no data" in index
+
+
+def test_a_later_render_replaces_the_site_whole(site_config, tmp_path):
+    build(site_config, tmp_path)
+    (tmp_path / "site/components/stale.html").write_text("from a removed component")
+    build(site_config, tmp_path, NOW + timedelta(hours=1))
+    assert not (tmp_path / "site/components/stale.html").exists()
+
+
+def test_never_overwrites_a_folder_statusgen_did_not_make(site_config, tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/precious.txt").write_text("mine")
+    with pytest.raises(StatusgenError, match="exists and was not made by statusgen"):
+        build(site_config, tmp_path)
+    assert (tmp_path / "site/precious.txt").read_text() == "mine"
