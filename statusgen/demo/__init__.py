@@ -26,9 +26,9 @@ from statusgen.history import History, naive_utc
 from statusgen.site import SiteSummary
 
 SEED = 20261122
-# A real cron runs every 5-60 minutes; the demo looks less often in the past to stay quick.
-# Loads and dbt runs are events, so nothing between two looks is lost.
-COLLECT_EVERY = timedelta(hours=6)
+# A real cron runs every 5-60 minutes; the demo looks twice a day in the past to stay
+# quick. Loads and dbt runs are events, so what happened between two looks still shows.
+COLLECT_EVERY = timedelta(hours=12)
 COLLECT_EVERY_LAST_DAY = timedelta(hours=1)
 PROJECT = "shop"
 
@@ -150,10 +150,10 @@ def simulate_dbt(start: datetime, now: datetime, rng: random.Random) -> list[Inv
         nightly = _invocation(at)
         if n == 45:  # the warehouse ran out of memory: fct_orders fails, its children skip
             _fail(nightly, "fct_orders", "Database Error: Out of Memory Error: failed to allocate 2.1 GiB")
-            invocations += [nightly, _invocation(at.replace(hour=8))]
+            invocations += [nightly, _invocation(at.replace(hour=14))]
         elif n == 20:  # a bad deploy broke revenue_daily until someone re-ran it
             _fail(nightly, "revenue_daily", "Compilation Error: 'amount_eur' is undefined")
-            invocations += [nightly, _invocation(at.replace(hour=11))]
+            invocations += [nightly, _invocation(at.replace(hour=15))]
         elif n == 7:  # a customer without e-mail made the not_null test fail for a day
             nightly.statuses["test.shop.not_null_dim_customers_email"] = "fail"
             nightly.messages["test.shop.not_null_dim_customers_email"] = "Got 1 result, configured to fail if != 0"
