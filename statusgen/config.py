@@ -233,6 +233,11 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
         settings = _validate(doc, collectors[kind].Connection, raw, ("connections", name), context, problems)
         if settings is not None:
             connections[name] = settings
+            problems += [
+                doc.problem(("connections", name, key), "secrets must come from the environment: write ${VARIABLE}")
+                for key, value in settings.__dict__.items()
+                if isinstance(value, SecretStr) and value.get_secret_value() and ("connections", name, key) not in doc.from_environment
+            ]
 
     sources: list[SourceConfig] = []
     every_source_key = {key for c in collectors.values() for key in c.Source.model_fields}

@@ -32,6 +32,7 @@ class YamlDocument:
     data: Any
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    from_environment: set[Path_] = field(default_factory=set)
 
     def locate(self, path: Path_) -> tuple[int | None, int | None]:
         """Line and column of the deepest part of `path` that exists in the file."""
@@ -76,7 +77,7 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> YamlDocument:
         raise ConfigError([Problem(name, line, col, "", f"invalid YAML: {reason}")]) from None
     builder = _Builder(name, os.environ if environ is None else environ)
     data = builder.build(node, ()) if node is not None else {}
-    return YamlDocument(name, data, builder.positions, builder.problems)
+    return YamlDocument(name, data, builder.positions, builder.problems, builder.from_environment)
 
 
 class _Builder:
@@ -85,6 +86,7 @@ class _Builder:
         self.environ = environ
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
+        self.from_environment: set[Path_] = set()
         self.visited = 0
         self.scalars = yaml.SafeLoader("")
 
@@ -152,6 +154,7 @@ class _Builder:
             if match.group(0) == "$$":
                 return "$"
             name, default = match.group(1), match.group(2)
+            self.from_environment.add(path)
             if name in self.environ:
                 return self.environ[name]
             if default is not None:

@@ -108,3 +108,14 @@ def test_readme_documents_every_command():
     readme = (ROOT / "README.md").read_text()
     for command in main.commands:
         assert f"statusgen {command}" in readme, command
+
+
+def test_readme_documents_every_config_key():
+    from statusgen.config import ComponentConfig, FreshnessConfig, HistoryConfig, Link, SiteConfig, UptimeWeights
+
+    readme = (ROOT / "README.md").read_text()
+    models = [SiteConfig, Link, UptimeWeights, HistoryConfig, FreshnessConfig, ComponentConfig]
+    for collector in registry().values():
+        models += [collector.Connection, collector.Source]
+    missing = {f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"{key}:" not in readme}
+    assert missing == set()

@@ -204,3 +204,34 @@ def test_json_schema_covers_every_collector():
 def test_bundled_example_is_valid():
     config = load_config(Path(__file__).parent.parent / "sources.yaml", {})
     assert {c.type for c in config.connections.values()} == {"sql", "dbt"}
+
+
+def test_secrets_written_into_the_file_are_refused(write_config, monkeypatch):
+    from typing import ClassVar, Literal
+
+    from pydantic import SecretStr
+
+    from statusgen import collectors
+    from statusgen.collectors import Collector
+    from statusgen.config import ConnectionConfig, SourceConfig
+
+    class VaultConnection(ConnectionConfig):
+        type: Literal["vault"]
+        token: SecretStr
+
+    class VaultCollector(Collector):
+        type: ClassVar[str] = "vault"
+        Connection = VaultConnection
+        Source = SourceConfig
+
+    monkeypatch.setattr(collectors, "registry", lambda: {"vault": VaultCollector})
+    path = write_config(
+        """
+        connections:
+          from_env: {type: vault, token: "${VAULT_TOKEN}"}
+          literal: {type: vault, token: hunter2-literal}
+        """
+    )
+    assert problems(path, {"VAULT_TOKEN": "t0ken"}) == [
+        "sources.yaml:3:26: connections.literal.token: secrets must come from the environment: write ${VARIABLE}"
+    ]
