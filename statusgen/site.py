@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -23,7 +23,16 @@ from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import StatusgenError
 from statusgen.history import Snapshot
 from statusgen.status import SEVERITY, Freshness, Status, worst
-from statusgen.timeline import Day, Window, build_component_segments, build_source_segments, daily, empty_bar, uptime
+from statusgen.timeline import (
+    Day,
+    Window,
+    build_component_segments,
+    build_source_segments,
+    daily,
+    empty_bar,
+    status_since,
+    uptime,
+)
 
 MARKER = ".statusgen-site"
 RECENT_RUNS = 15
@@ -50,6 +59,7 @@ class SourceView:
     connection: str
     kind: str
     status: Status
+    since: datetime | None
     latest_state: str | None
     last_success_at: datetime | None
     freshness: Freshness
@@ -68,6 +78,7 @@ class ComponentView:
     owner: str
     url: str | None
     status: Status
+    since: datetime | None
     uptime_pct: float | None
     bar: list[Day]
     sources: list[SourceView]
@@ -111,11 +122,12 @@ class SiteModel:
     def status(self) -> Status:
         return worst(c.status for c in self.components) if self.components else Status.UNKNOWN
 
-    def counts(self) -> dict[Status, int]:
-        counts: dict[Status, int] = {}
+    def by_status(self) -> dict[Status, list[ComponentView]]:
+        """Components by status, worst first: what the banner names."""
+        found: dict[Status, list[ComponentView]] = {}
         for component in self.components:
-            counts[component.status] = counts.get(component.status, 0) + 1
-        return dict(sorted(counts.items(), key=lambda item: -SEVERITY[item[0]]))
+            found.setdefault(component.status, []).append(component)
+        return dict(sorted(found.items(), key=lambda item: -SEVERITY[item[0]]))
 
 
 @dataclass(frozen=True)
@@ -136,18 +148,22 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     build_component_segments(snapshot, {c.id: c.depends_on for c in config.components})
     source_bars = daily(snapshot, "segments", "source_id", window)
     component_bars = daily(snapshot, "component_segments", "component_id", window)
+    source_since = status_since(snapshot, "segments", "source_id")
+    component_since = status_since(snapshot, "component_segments", "component_id")
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
 
     sources = {}
     for source in config.sources:
         seen = latest.get(source.id, {})
         bar = source_bars.get(source.id) or empty_bar(window)
+        status = Status(seen["status"]) if seen else Status.UNKNOWN
         sources[source.id] = SourceView(
             id=source.id,
             title=source.title,
             connection=source.connection,
             kind=config.connections[source.connection].type,
-            status=Status(seen["status"]) if seen else Status.UNKNOWN,
+            status=status,
+            since=_since(status, source_since.get(source.id)),
             latest_state=seen.get("latest_state"),
             last_success_at=seen.get("last_success_at"),
             freshness=promises[source.id],
@@ -158,7 +174,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         )
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
-        groups.setdefault(component.group, []).append(_component_view(component, sources, component_bars, window, weights))
+        view = _component_view(component, sources, component_bars, window, weights)
+        groups.setdefault(component.group, []).append(replace(view, since=_since(view.status, component_since.get(component.id))))
     return SiteModel(
         config=config,
         now=now,
@@ -181,10 +198,16 @@ def _component_view(component: ComponentConfig, sources, bars, window, weights) 
         owner=component.owner,
         url=component.url,
         status=worst(s.status for s in members),
+        since=None,
         uptime_pct=uptime(bar, weights),
         bar=bar,
         sources=members,
     )
+
+
+def _since(status: Status, latest: tuple[Status, datetime] | None) -> datetime | None:
+    """When the current status began, if the timeline's last stretch is that status."""
+    return latest[1] if latest and latest[0] is status else None
 
 
 def _promise(source: SourceConfig, seen: dict | None) -> Freshness:

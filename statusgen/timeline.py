@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from statusgen.history import Snapshot, naive_utc
+from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
@@ -128,16 +128,7 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
             SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
                 FROM pieces WHERE stop > p2
         ),
-        -- Neighbouring pieces with the same status become one segment.
-        marked AS (
-            SELECT *, CASE WHEN sev = lag(sev) OVER w AND start = lag(stop) OVER w THEN 0 ELSE 1 END AS starts_island
-            FROM split WINDOW w AS (PARTITION BY source_id ORDER BY start)
-        ),
-        islands AS (
-            SELECT *, sum(starts_island) OVER (PARTITION BY source_id ORDER BY start) AS island FROM marked
-        )
-        SELECT source_id, min(start) AS start, max(stop) AS stop, any_value(sev) AS sev
-        FROM islands GROUP BY source_id, island
+        {_merged("split", "source_id")}
         """,
         {"cover": naive_utc(covered_until), "window_start": naive_utc(window.start)},
     )
@@ -171,12 +162,36 @@ def build_component_segments(snapshot: Snapshot, members: Mapping[str, Sequence[
         hits AS (
             SELECT ps.component_id, ps.start, ps.stop, CASE WHEN s.stop > ps.start THEN s.sev END AS sev
             FROM per_source ps ASOF LEFT JOIN segments s ON ps.source_id = s.source_id AND ps.start >= s.start
-        )
-        SELECT component_id, start, stop,
-               CASE WHEN count(sev) < count(*) THEN greatest(max(sev), {_UNKNOWN}) ELSE max(sev) END AS sev
-        FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
+        ),
+        worst_of AS (
+            SELECT component_id, start, stop,
+                   CASE WHEN count(sev) < count(*) THEN greatest(max(sev), {_UNKNOWN}) ELSE max(sev) END AS sev
+            FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
+        ),
+        {_merged("worst_of", "component_id")}
         """
     )
+
+
+def _merged(table: str, key: str) -> str:
+    """The tail of a query turning `table`'s touching pieces with one status into one segment,
+    so the last segment of each key tells since when its status has held."""
+    return f"""
+        marked AS (
+            SELECT *, CASE WHEN sev = lag(sev) OVER w AND start = lag(stop) OVER w THEN 0 ELSE 1 END AS starts_island
+            FROM {table} WINDOW w AS (PARTITION BY {key} ORDER BY start)
+        ),
+        islands AS (
+            SELECT *, sum(starts_island) OVER (PARTITION BY {key} ORDER BY start) AS island FROM marked
+        )
+        SELECT {key}, min(start) AS start, max(stop) AS stop, any_value(sev) AS sev
+        FROM islands GROUP BY {key}, island"""
+
+
+def status_since(snapshot: Snapshot, table: str, key: str) -> dict[str, tuple[Status, datetime]]:
+    """Each key's latest status on the timeline and when that stretch began."""
+    rows = snapshot.db.execute(f"SELECT {key}, arg_max(sev, start), max(start) FROM {table} GROUP BY {key}").fetchall()
+    return {owner: (_BY_SEVERITY[sev], aware_utc(start)) for owner, sev, start in rows}
 
 
 def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str, list[Day]]:

@@ -8,7 +8,7 @@ import pytest
 from statusgen.history import History, aware_utc
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
-from statusgen.timeline import Day, Window, build_component_segments, build_source_segments, daily, uptime
+from statusgen.timeline import Day, Window, build_component_segments, build_source_segments, daily, status_since, uptime
 from tests.conftest import utc
 
 UTC = ZoneInfo("UTC")
@@ -157,6 +157,10 @@ def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data
         ("ab", 8, 12, "degraded"),
         ("ac", 0, 12, "operational"),
     ]
+    assert status_since(snapshot, "component_segments", "component_id") == {
+        "ab": (Status.DEGRADED, utc(2026, 3, 2, 8)),
+        "ac": (Status.OPERATIONAL, utc(2026, 3, 2, 0)),
+    }
 
 
 def test_uptime_weights_and_rounding_down():
