@@ -186,9 +186,6 @@ class Config:
     components: list[ComponentConfig]
     warnings: list[str] = field(default_factory=list)
 
-    def source(self, source_id: str) -> SourceConfig:
-        return next(s for s in self.sources if s.id == source_id)
-
     def secrets(self) -> list[str]:
         """Every secret value in the connections, so messages can be scrubbed of them."""
         return [s for c in self.connections.values() for s in c.secret_values()]
@@ -199,87 +196,106 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     from statusgen.collectors import registry
 
     doc = load(path, environ)
-    problems: list[Problem] = list(doc.problems)
     if not isinstance(doc.data, dict):
-        problems.append(doc.problem((), "expected a mapping with site, history, connections, sources and components"))
-        raise ConfigError(problems)
-    context = {"base_dir": path.parent}
+        raise ConfigError(doc.problems + [doc.problem((), "expected a mapping with site, history, connections, sources and components")])
+    check = _Checker(doc, {"base_dir": path.parent}, registry())
     for key in doc.data:
         if key not in ConfigFile.model_fields:
-            problems.append(doc.problem((key,), f"unknown key {key!r}{_did_you_mean(key, ConfigFile.model_fields)}"))
+            check.fail((key,), f"unknown key {key!r}{_did_you_mean(key, ConfigFile.model_fields)}")
     # Each section is checked on its own, so one mistake does not hide the others.
-    def section(name: str, kind: Any, default: Any) -> Any:
-        value = _validate(doc, kind, doc.data.get(name, default), (name,), context, problems)
+    site = check.section("site", SiteConfig, SiteConfig())
+    history = check.section("history", HistoryConfig, HistoryConfig())
+    raw_connections = check.section("connections", dict[str, dict[str, Any]], {})
+    raw_sources = check.section("sources", list[dict[str, Any]], [])
+    raw_components = check.section("components", list[dict[str, Any]], [])
+    connections = check.connections(raw_connections)
+    sources = check.sources(raw_sources, raw_connections)
+    components = check.components(raw_components, {s.get("id") for s in raw_sources})
+    check.duplicates("sources", [s.get("id") for s in raw_sources])
+    check.duplicates("components", [c.get("id") for c in raw_components])
+    if check.problems:
+        raise ConfigError(sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0)))
+    return _with_discoveries(Config(path, site, history, connections, sources, components), check.collectors)
+
+
+class _Checker:
+    """Validates one document section by section, collecting every problem."""
+
+    def __init__(self, doc: YamlDocument, context: dict[str, Any], collectors: Mapping[str, Any]):
+        self.doc = doc
+        self.context = context
+        self.collectors = collectors
+        self.problems: list[Problem] = list(doc.problems)
+        self.kinds: dict[str, str] = {}  # connection name → its valid type
+
+    def fail(self, path: tuple, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def validate(self, kind: Any, data: Any, where: tuple) -> Any:
+        try:
+            return TypeAdapter(kind).validate_python(data, context=self.context)
+        except ValidationError as exc:
+            for error in exc.errors(include_input=False, include_url=False):
+                self.fail(where + tuple(error["loc"]), _message(kind, error))
+            return None
+
+    def section(self, name: str, kind: Any, default: Any) -> Any:
+        value = self.validate(kind, self.doc.data.get(name, default), (name,))
         return default if value is None else value
 
-    site = section("site", SiteConfig, SiteConfig())
-    history = section("history", HistoryConfig, {})
-    history = history if isinstance(history, HistoryConfig) else HistoryConfig()
-    raw_connections = section("connections", dict[str, dict[str, Any]], {})
-    raw_sources = section("sources", list[dict[str, Any]], [])
-    raw_components = section("components", list[dict[str, Any]], [])
-    top = ConfigFile.model_construct(site=site, history=history, connections=raw_connections, sources=raw_sources, components=[])
-    collectors = registry()
+    def connections(self, raw: dict[str, dict[str, Any]]) -> dict[str, ConnectionConfig]:
+        found = {}
+        for name, settings in raw.items():
+            kind = settings.get("type")
+            if kind not in self.collectors:
+                self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{_did_you_mean(str(kind), self.collectors)}")
+                continue
+            self.kinds[name] = kind
+            connection = self.validate(self.collectors[kind].Connection, settings, ("connections", name))
+            if connection is None:
+                continue
+            found[name] = connection
+            for key, value in connection.__dict__.items():
+                if isinstance(value, SecretStr) and value.get_secret_value() and ("connections", name, key) not in self.doc.from_environment:
+                    self.fail(("connections", name, key), "secrets must come from the environment: write ${VARIABLE}")
+        return found
 
-    connections: dict[str, ConnectionConfig] = {}
-    kinds: dict[str, str] = {}
-    for name, raw in top.connections.items():
-        kind = raw.get("type")
-        if kind not in collectors:
-            hint = _did_you_mean(str(kind), collectors)
-            problems.append(doc.problem(("connections", name, "type"), f"unknown connection type {kind!r}{hint}"))
-            continue
-        kinds[name] = kind
-        settings = _validate(doc, collectors[kind].Connection, raw, ("connections", name), context, problems)
-        if settings is not None:
-            connections[name] = settings
-            problems += [
-                doc.problem(("connections", name, key), "secrets must come from the environment: write ${VARIABLE}")
-                for key, value in settings.__dict__.items()
-                if isinstance(value, SecretStr) and value.get_secret_value() and ("connections", name, key) not in doc.from_environment
-            ]
+    def sources(self, raw: list[dict[str, Any]], connections: dict[str, Any]) -> list[SourceConfig]:
+        found = []
+        every_key = {key for c in self.collectors.values() for key in c.Source.model_fields}
+        for index, settings in enumerate(raw):
+            where = ("sources", index)
+            name = settings.get("connection")
+            if name is None:
+                self.fail(where + ("connection",), "required")
+                for key in settings:
+                    if key not in every_key:
+                        self.fail(where + (key,), f"unknown key {key!r}{_did_you_mean(key, every_key)}")
+            elif name not in connections:
+                self.fail(where + ("connection",), f"no connection named {name!r}{_did_you_mean(str(name), connections)}")
+            elif name in self.kinds:  # else its connection's type is wrong, and reported already
+                source = self.validate(self.collectors[self.kinds[name]].Source, settings, where)
+                found += [source] if source is not None else []
+        return found
 
-    sources: list[SourceConfig] = []
-    every_source_key = {key for c in collectors.values() for key in c.Source.model_fields}
-    for index, raw in enumerate(top.sources):
-        where = ("sources", index)
-        conn_name = raw.get("connection")
-        if conn_name is None:
-            problems.append(doc.problem(where + ("connection",), "required"))
-            problems += [
-                doc.problem(where + (key,), f"unknown key {key!r}{_did_you_mean(key, every_source_key)}")
-                for key in raw if key not in every_source_key
-            ]
-            continue
-        if conn_name not in top.connections:
-            hint = _did_you_mean(str(conn_name), top.connections)
-            problems.append(doc.problem(where + ("connection",), f"no connection named {conn_name!r}{hint}"))
-            continue
-        if conn_name not in kinds:
-            continue  # its connection's type is wrong, and reported already
-        source = _validate(doc, collectors[kinds[conn_name]].Source, raw, where, context, problems)
-        if source is not None:
-            sources.append(source)
+    def components(self, raw: list[dict[str, Any]], source_ids: set) -> list[ComponentConfig]:
+        found = []
+        for index, settings in enumerate(raw):
+            component = self.validate(ComponentConfig, settings, ("components", index))
+            if component is None:
+                continue
+            found.append(component)
+            for position, dep in enumerate(component.depends_on):
+                if dep not in source_ids:
+                    self.fail(("components", index, "depends_on", position), f"no source with id {dep!r}{_did_you_mean(dep, source_ids)}")
+        return found
 
-    components = []
-    for index, raw in enumerate(raw_components):
-        component = _validate(doc, ComponentConfig, raw, ("components", index), context, problems)
-        if component is not None:
-            components.append((index, component))
-    problems += _duplicates(doc, "sources", [s.get("id") for s in top.sources])
-    problems += _duplicates(doc, "components", [c.get("id") for c in raw_components])
-    known = {s.get("id") for s in top.sources}
-    for index, component in components:
-        for dep_index, dep in enumerate(component.depends_on):
-            if dep not in known:
-                hint = _did_you_mean(dep, known)
-                where = ("components", index, "depends_on", dep_index)
-                problems.append(doc.problem(where, f"no source with id {dep!r}{hint}"))
-    if problems:
-        raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
-
-    config = Config(path, site, history, connections, sources, [c for _, c in components])
-    return _with_discoveries(config, collectors)
+    def duplicates(self, section: str, ids: list) -> None:
+        seen: set = set()
+        for index, value in enumerate(ids):
+            if value in seen:
+                self.fail((section, index, "id"), f"duplicate id {value!r}")
+            seen.add(value)
 
 
 def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
@@ -301,16 +317,6 @@ def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
             else:
                 components.append(component)
     return Config(config.file, config.site, config.history, config.connections, sources, components, warnings)
-
-
-def _validate(doc: YamlDocument, kind: Any, data: Any, where, context, problems) -> Any:
-    try:
-        return TypeAdapter(kind).validate_python(data, context=context)
-    except ValidationError as exc:
-        for error in exc.errors(include_input=False, include_url=False):
-            loc = where + tuple(error["loc"])
-            problems.append(doc.problem(loc, _message(kind, error)))
-        return None
 
 
 def _message(kind: Any, error: Mapping[str, Any]) -> str:
@@ -349,16 +355,6 @@ def _model_in(annotation: Any) -> Any:
 def _did_you_mean(word: str, choices) -> str:
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _duplicates(doc: YamlDocument, section: str, ids: list) -> list[Problem]:
-    seen: set = set()
-    problems = []
-    for index, value in enumerate(ids):
-        if value in seen:
-            problems.append(doc.problem((section, index, "id"), f"duplicate id {value!r}"))
-        seen.add(value)
-    return problems
 
 
 def json_schema() -> dict[str, Any]:
