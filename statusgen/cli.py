@@ -156,7 +156,9 @@ def _collect(config: Config, history: History, now: datetime) -> list[pipeline.S
     counts: dict[str, int] = {}
     for line in summary.lines:
         counts[line.status.value] = counts.get(line.status.value, 0) + 1
-    click.echo(f"collection {summary.collection_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    requests = ", ".join(f"{name} {count}" for name, count in summary.requests.items() if count)
+    click.echo(f"collection {summary.collection_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+               + (f"; API requests: {requests}" if requests else ""))
     return summary.lines
 
 

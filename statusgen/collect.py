@@ -33,6 +33,14 @@ class Collected:
 
 
 @dataclass(frozen=True)
+class Collection:
+    """Every source's report, and how many API requests each connection made."""
+
+    reports: dict[str, Collected]
+    requests: dict[str, int]
+
+
+@dataclass(frozen=True)
 class _Batch:
     collector: Collector
     sources: list[SourceConfig]
@@ -44,7 +52,7 @@ def collect_all(
     now: datetime,
     since: dict[str, datetime],
     on_done: Callable[[Collected], None] = lambda collected: None,
-) -> dict[str, Collected]:
+) -> Collection:
     """Collect every source in `config`; `since` maps source ids to their last collection."""
     batches = list(_batches(config, since))
     limits = {name: threading.Semaphore(c.max_concurrency) for name, c in config.connections.items()}
@@ -95,7 +103,10 @@ def collect_all(
                 for source in batches[index].sources:
                     results[source.id] = Collected(SourceReport(source.id, error=f"timed out after {timeout:g}s"), int(timeout * 1000))
                     on_done(results[source.id])
-    return results
+    requests: dict[str, int] = {}
+    for batch in batches:
+        requests[batch.collector.name] = batch.collector.requests_made
+    return Collection(results, requests)
 
 
 def _longest_wait(config: Config, batches: list[_Batch]) -> float:

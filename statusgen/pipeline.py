@@ -31,6 +31,7 @@ class SourceLine:
 class CollectSummary:
     collection_id: str
     lines: list[SourceLine]
+    requests: dict[str, int]  # API requests per connection
     warnings: list[str]
 
 
@@ -43,7 +44,8 @@ def collect(config: Config, history: History, now: datetime, on_done: Callable[[
     finally:
         snapshot.close()
     since = {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at}
-    collected = collect_all(config, now, since, on_done)
+    collection = collect_all(config, now, since, on_done)
+    collected = collection.reports
     collection_id = new_collection_id(now)
     runs: list[Run] = []
     observations: list[Observation] = []
@@ -56,7 +58,7 @@ def collect(config: Config, history: History, now: datetime, on_done: Callable[[
         age = now - observation.last_success_at if observation.last_success_at else None
         lines.append(SourceLine(source.id, observation.status, age, observation.latency_ms, len(report.runs), observation.error or observation.message))
     history.append(collection_id, now, runs, observations)
-    return CollectSummary(collection_id, lines, warnings)
+    return CollectSummary(collection_id, lines, collection.requests, warnings)
 
 
 def observe(

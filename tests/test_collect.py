@@ -77,7 +77,7 @@ def config(behaviours, timeout=timedelta(seconds=10), max_concurrency=4, token="
 
 
 def test_one_crashing_or_silent_source_does_not_stop_the_others():
-    found = collect_all(config(["ok", "crash", "nothing", "ok"]), NOW, {})
+    found = collect_all(config(["ok", "crash", "nothing", "ok"]), NOW, {}).reports
     assert found["s0"].report.runs and found["s3"].report.runs
     assert found["s1"].report.error == "fake collector crashed: KeyError: 'boom'"
     assert found["s2"].report.error == "the collector returned nothing for this source"
@@ -85,22 +85,22 @@ def test_one_crashing_or_silent_source_does_not_stop_the_others():
 
 def test_a_hung_source_times_out_and_the_run_finishes():
     started = time.monotonic()
-    found = collect_all(config(["hang", "ok"], timeout=timedelta(seconds=1)), NOW, {})
+    found = collect_all(config(["hang", "ok"], timeout=timedelta(seconds=1)), NOW, {}).reports
     assert time.monotonic() - started < 3
     assert found["s0"].report.error == "timed out after 1s"
     assert found["s1"].report.runs
 
 
 def test_secrets_are_scrubbed_from_every_message():
-    found = collect_all(config(["refuse"]), NOW, {})
+    found = collect_all(config(["refuse"]), NOW, {}).reports
     assert found["s0"].report.error == "authentication failed with token ***"
 
 
 def test_the_per_connection_limit_holds():
-    collect_all(config(["slow"] * 8, max_concurrency=2), NOW, {})
+    collect_all(config(["slow"] * 8, max_concurrency=2), NOW, {}).reports
     assert FakeCollector.most_in_flight == 2
 
 
 def test_every_report_says_how_long_it_took():
-    found = collect_all(config(["slow"]), NOW, {})
+    found = collect_all(config(["slow"]), NOW, {}).reports
     assert found["s0"].latency_ms >= 200

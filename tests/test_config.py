@@ -196,7 +196,7 @@ def test_json_schema_covers_every_collector():
     schema = json_schema()
     json.dumps(schema)  # serialisable
     connection_types = {d["properties"]["type"]["const"] for k, d in schema["$defs"].items() if k.endswith("Connection")}
-    assert connection_types == {"dbt", "sql"}
+    assert connection_types == {"airflow", "dbt", "sql"}
     assert schema["properties"]["sources"]["items"]["anyOf"]
     assert schema["$defs"]["sql_SqlSource"]["additionalProperties"] is False
 

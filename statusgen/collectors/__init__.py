@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "statusgen.collectors"
 
 # The built-ins, checked by a test against the entry points pyproject.toml declares.
 BUILTIN = {
+    "airflow": "statusgen.collectors.airflow:AirflowCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
     "sql": "statusgen.collectors.sql:SqlCollector",
 }
@@ -51,6 +52,7 @@ class Collector:
     def __init__(self, name: str, connection: ConnectionConfig):
         self.name = name
         self.connection = connection
+        self.requests_made = 0  # API collectors count their HTTP requests here
 
     def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
         """One report per source. `since` is when these sources were last collected."""

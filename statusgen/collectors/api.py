@@ -1,0 +1,132 @@
+"""The HTTP client every API collector uses, so each gets the same safety for free.
+
+Everything an API sends is untrusted: requests time out, retries back off (honouring
+Retry-After) within a budget, bodies are bounded, a non-JSON answer (a login page) is
+named as such, and no message ever carries a credential or a URL's user:password.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from statusgen.errors import CollectorError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRIES = 3
+MAX_REDIRECTS = 5
+USER_AGENT = "statusgen (+https://pypi.org/project/statusgen/)"
+
+
+class ApiClient:
+    """JSON over HTTP for one connection. `budget` bounds the time spent retrying."""
+
+    def __init__(
+        self,
+        connection_name: str,
+        base_url: str,
+        *,
+        timeout: float,
+        max_bytes: int = 20 * 1024 * 1024,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ):
+        self.name = connection_name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.requests_made = 0
+        self.session = requests.Session()
+        self.session.max_redirects = MAX_REDIRECTS
+        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})})
+        self.session.auth = auth
+
+    def set_header(self, name: str, value: str) -> None:
+        self.session.headers[name] = value
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = f"{self.base_url}{path}"
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(MAX_RETRIES + 1):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise CollectorError(f"{self.name}: no answer within {self.timeout:g}s")
+            wait = None
+            try:
+                self.requests_made += 1
+                response = self.session.request(method, url, timeout=(min(10, remaining), remaining), stream=True, **kwargs)
+            except requests.TooManyRedirects:
+                raise CollectorError(f"{self.name}: too many redirects from {_safe(url)}") from None
+            except requests.Timeout:
+                error = f"{self.name}: timed out talking to {_safe(url)}"
+            except requests.ConnectionError:
+                error = f"{self.name}: cannot connect to {_safe(self.base_url)}"
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return self._json(response, url, deadline)
+                error = f"{self.name}: HTTP {response.status_code} from {_safe(url)}"
+                wait = _retry_after(response.headers.get("Retry-After"))
+                response.close()
+                if wait is not None and wait > deadline - time.monotonic():
+                    raise CollectorError(f"{error}; asked to retry after {wait:g}s, past the timeout")
+            if attempt == MAX_RETRIES:
+                raise CollectorError(error)
+            backoff = wait if wait is not None else min(8.0, 0.5 * 2**attempt)
+            time.sleep(max(0.0, min(backoff, deadline - time.monotonic())))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _json(self, response: requests.Response, url: str, deadline: float) -> Any:
+        with response:
+            if response.status_code in (401, 403):
+                raise CollectorError(f"authentication failed for connection {self.name} (HTTP {response.status_code})")
+            if response.status_code == 404:
+                raise CollectorError(f"not found: {_safe(url)}")
+            if response.status_code >= 400:
+                raise CollectorError(f"{self.name}: HTTP {response.status_code} from {_safe(url)}")
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise CollectorError(f"{self.name}: answer from {_safe(url)} is larger than {self.max_bytes // 1024 // 1024} MB")
+                if time.monotonic() > deadline:
+                    raise CollectorError(f"{self.name}: answer from {_safe(url)} took longer than {self.timeout:g}s")
+            kind = response.headers.get("Content-Type", "")
+            try:
+                return json.loads(body)
+            except ValueError:
+                hint = " (a login page?)" if "html" in kind else ""
+                raise CollectorError(f"{self.name}: expected JSON from {_safe(url)}, got {kind or 'no content type'}{hint}") from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from Retry-After's two forms: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _safe(url: str) -> str:
+    """The URL without user:password and without its query string (which may hold tokens)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,74 @@
+"""Real servers for the integration tests: each in a cached virtual environment of its own
+(so its pins never meet statusgen's), started on 127.0.0.1 in its own session, stopped after."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+CACHE = Path(os.environ.get("STATUSGEN_TEST_VENVS", Path.home() / ".cache" / "statusgen-tests"))
+
+
+def venv(name: str, *requirements: str) -> Path:
+    """A virtual environment with `requirements`, made once and reused while they stay the same."""
+    path = CACHE / name
+    marker = path / "statusgen-requirements.txt"
+    wanted = "\n".join(requirements)
+    if not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True)
+        subprocess.run([str(path / "bin/pip"), "install", "--quiet", *requirements], check=True, timeout=900)
+        marker.write_text(wanted)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A process group started in its own session, so it and its children stop together."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None):
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_for(self, url: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log}:\n{self.tail()}")
+            try:
+                if requests.get(url, timeout=2).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"{url} not ready after {seconds:g}s; see {self.log}:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def stop(self, grace: float = 20) -> None:
+        """SIGINT to the server itself (it shuts its parts down in order), then the session."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            time.sleep(1)
