@@ -1,8 +1,4 @@
-"""A real dbt run on DuckDB, then the dbt collector on what it wrote.
-
-dbt installs into a virtual environment of its own (STATUSGEN_DBT_VENV, cached between
-runs) so its pins never meet statusgen's.
-"""
+"""A real dbt run on DuckDB, then the dbt collector on what it wrote."""
 
 import os
 import subprocess
@@ -12,17 +8,18 @@ import pytest
 
 from statusgen.collectors.dbt import DbtCollector, DbtConnection, DbtSource
 from statusgen.status import RunState
+from tests.servers import venv
 
 pytestmark = pytest.mark.integration
 
 PROJECT = Path(__file__).parent / "dbt_project"
-VENV = Path(os.environ.get("STATUSGEN_DBT_VENV", Path.home() / ".cache" / "statusgen-tests" / "dbt-venv"))
 
 
 @pytest.fixture(scope="module")
 def fresh_target(tmp_path_factory):
     out = tmp_path_factory.mktemp("dbt") / "target"
-    env = {**os.environ, "DBT_VENV": str(VENV), "DBT_ARTIFACTS_OUT": str(out)}
+    dbt = venv("dbt-1.11", "dbt-core~=1.11.0", "dbt-duckdb~=1.11.0")
+    env = {**os.environ, "DBT_VENV": str(dbt), "DBT_ARTIFACTS_OUT": str(out)}
     subprocess.run([str(PROJECT / "regenerate.sh")], env=env, check=True, capture_output=True, timeout=600)
     return out
 
