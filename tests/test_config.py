@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from statusgen.collectors import BUILTIN
 from statusgen.config import json_schema, load_config, parse_duration
 from statusgen.errors import ConfigError
 
@@ -196,7 +197,7 @@ def test_json_schema_covers_every_collector():
     schema = json_schema()
     json.dumps(schema)  # serialisable
     connection_types = {d["properties"]["type"]["const"] for k, d in schema["$defs"].items() if k.endswith("Connection")}
-    assert connection_types == {"airflow", "dbt", "sql"}
+    assert connection_types == set(BUILTIN)
     assert schema["properties"]["sources"]["items"]["anyOf"]
     assert schema["$defs"]["sql_SqlSource"]["additionalProperties"] is False
 

@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "statusgen.collectors"
 BUILTIN = {
     "airflow": "statusgen.collectors.airflow:AirflowCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
+    "http": "statusgen.collectors.http:HttpCollector",
     "sql": "statusgen.collectors.sql:SqlCollector",
 }
 

@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
 from statusgen.collectors.api import ApiClient
+from statusgen.collectors.timestamps import utc_time
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
@@ -190,13 +191,10 @@ class AirflowCollector(Collector):
 
 
 def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return utc_time(value)
+    except (TypeError, ValueError):
         return None
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
 
 
 def _iso(value: datetime) -> str:

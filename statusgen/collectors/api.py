@@ -72,6 +72,8 @@ class ApiClient:
                 error = f"{self.name}: timed out talking to {_safe(url)}"
             except requests.ConnectionError:
                 error = f"{self.name}: cannot connect to {_safe(self.base_url)}"
+            except requests.RequestException as exc:
+                raise CollectorError(f"{self.name}: request to {_safe(url)} failed: {type(exc).__name__}") from None
             else:
                 if response.status_code not in RETRY_STATUSES:
                     return self._json(response, url, deadline)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Sequence
 
@@ -18,6 +18,7 @@ from pydantic import Field
 
 from statusgen.collectors import Collector, Discovery
 from statusgen.config import ComponentConfig, ConnectionConfig, RelativePath, SourceConfig
+from statusgen.collectors.timestamps import utc_time
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import Freshness, RunState, worse_state
@@ -270,13 +271,10 @@ def _timing(result: dict, fallback: datetime) -> tuple[datetime | None, datetime
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
-        stamp = datetime.fromisoformat(value)
+        return utc_time(value) if isinstance(value, str) else None
     except ValueError:
         raise CollectorError(f"unreadable timestamp {value[:40]!r} in dbt artifact") from None
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
 
 
 def _first_line(message: Any) -> str | None:
