@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, Iterator
 
 from statusgen.collectors import Collector, registry
@@ -52,9 +53,10 @@ def collect_all(
     now: datetime,
     since: dict[str, datetime],
     on_done: Callable[[Collected], None] = lambda collected: None,
+    cache_dir: Path | None = None,
 ) -> Collection:
     """Collect every source in `config`; `since` maps source ids to their last collection."""
-    batches = list(_batches(config, since))
+    batches = list(_batches(config, since, cache_dir))
     limits = {name: threading.Semaphore(c.max_concurrency) for name, c in config.connections.items()}
     scrub = _scrubber(config.secrets())
     results: dict[str, Collected] = {}
@@ -119,10 +121,11 @@ def _longest_wait(config: Config, batches: list[_Batch]) -> float:
     return longest + 1
 
 
-def _batches(config: Config, since: dict[str, datetime]) -> Iterator[_Batch]:
+def _batches(config: Config, since: dict[str, datetime], cache_dir: Path | None) -> Iterator[_Batch]:
     collectors = registry()
     for name, connection in config.connections.items():
         collector = collectors[connection.type](name, connection)
+        collector.cache_dir = cache_dir
         sources = [s for s in config.sources if s.connection == name]
         size = max(1, collector.batch_size)
         for start in range(0, len(sources), size):

@@ -44,7 +44,7 @@ def collect(config: Config, history: History, now: datetime, on_done: Callable[[
     finally:
         snapshot.close()
     since = {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at}
-    collection = collect_all(config, now, since, on_done)
+    collection = collect_all(config, now, since, on_done, cache_dir=history.root / "cache")
     collected = collection.reports
     collection_id = new_collection_id(now)
     runs: list[Run] = []

@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from importlib.metadata import entry_points
 from typing import ClassVar, Sequence
 
@@ -23,6 +24,7 @@ ENTRY_POINT_GROUP = "statusgen.collectors"
 BUILTIN = {
     "airflow": "statusgen.collectors.airflow:AirflowCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
+    "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",
     "sql": "statusgen.collectors.sql:SqlCollector",
 }
@@ -54,6 +56,7 @@ class Collector:
         self.name = name
         self.connection = connection
         self.requests_made = 0  # API collectors count their HTTP requests here
+        self.cache_dir: Path | None = None  # where a collector may keep state between collections
 
     def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
         """One report per source. `since` is when these sources were last collected."""

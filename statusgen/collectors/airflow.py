@@ -20,7 +20,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
 from statusgen.collectors.api import ApiClient
-from statusgen.collectors.timestamps import utc_time
+from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
@@ -188,13 +188,6 @@ class AirflowCollector(Collector):
     def _link(self, template: str, **parts: str) -> str:
         base = (self.connection.ui_url or self.connection.url).rstrip("/")
         return base + template.format(**{k: quote(v, safe="") for k, v in parts.items()})
-
-
-def _time(value: Any) -> datetime | None:
-    try:
-        return utc_time(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _iso(value: datetime) -> str:

@@ -8,8 +8,10 @@ named as such, and no message ever carries a credential or a URL's user:password
 from __future__ import annotations
 
 import json
+import os
 import time
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,10 +23,32 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRIES = 3
 MAX_REDIRECTS = 5
 USER_AGENT = "statusgen (+https://pypi.org/project/statusgen/)"
+NOT_MODIFIED = object()
+
+
+class ResponseCache:
+    """ETags and bodies of earlier answers, kept between collections in one JSON file, so
+    an API that answers `304 Not Modified` (and does not count it against a rate limit)
+    is asked conditionally."""
+
+    def __init__(self, path: Path, max_entries: int = 500):
+        self.path = path
+        self.max_entries = max_entries
+        try:
+            self.entries: dict[str, dict[str, Any]] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}  # no cache, or a damaged one: start afresh
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        newest = dict(list(self.entries.items())[-self.max_entries :])
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        temporary.write_text(json.dumps(newest))
+        os.replace(temporary, self.path)
 
 
 class ApiClient:
-    """JSON over HTTP for one connection. `budget` bounds the time spent retrying."""
+    """JSON over HTTP for one connection; `timeout` bounds each call, retries included."""
 
     def __init__(
         self,
@@ -35,12 +59,15 @@ class ApiClient:
         max_bytes: int = 20 * 1024 * 1024,
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        cache: ResponseCache | None = None,
     ):
         self.name = connection_name
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.cache = cache
         self.requests_made = 0
+        self.last_headers: Mapping[str, str] = {}
         self.session = requests.Session()
         self.session.max_redirects = MAX_REDIRECTS
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})})
@@ -50,7 +77,18 @@ class ApiClient:
         self.session.headers[name] = value
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.request("GET", path, params=params)
+        if self.cache is None:
+            return self.request("GET", path, params=params)
+        key = f"{path}?{json.dumps(params or {}, sort_keys=True)}"
+        cached = self.cache.entries.get(key)
+        headers = {"If-None-Match": cached["etag"]} if cached else {}
+        body = self.request("GET", path, params=params, headers=headers)
+        if body is NOT_MODIFIED:
+            return cached["body"]
+        if self.last_headers.get("ETag"):
+            self.cache.entries.pop(key, None)
+            self.cache.entries[key] = {"etag": self.last_headers["ETag"], "body": body}
+        return body
 
     def post(self, path: str, body: Any) -> Any:
         return self.request("POST", path, json=body)
@@ -75,10 +113,13 @@ class ApiClient:
             except requests.RequestException as exc:
                 raise CollectorError(f"{self.name}: request to {_safe(url)} failed: {type(exc).__name__}") from None
             else:
-                if response.status_code not in RETRY_STATUSES:
+                limited = _rate_limited(response)
+                if response.status_code not in RETRY_STATUSES and not limited:
                     return self._json(response, url, deadline)
                 error = f"{self.name}: HTTP {response.status_code} from {_safe(url)}"
-                wait = _retry_after(response.headers.get("Retry-After"))
+                if limited:
+                    error = f"{self.name}: rate limited until {time.strftime('%H:%M:%S UTC', time.gmtime(time.time() + limited))}"
+                wait = limited or _retry_after(response.headers.get("Retry-After"))
                 response.close()
                 if wait is not None and wait > deadline - time.monotonic():
                     raise CollectorError(f"{error}; asked to retry after {wait:g}s, past the timeout")
@@ -90,6 +131,9 @@ class ApiClient:
 
     def _json(self, response: requests.Response, url: str, deadline: float) -> Any:
         with response:
+            self.last_headers = response.headers
+            if response.status_code == 304:
+                return NOT_MODIFIED
             if response.status_code in (401, 403):
                 raise CollectorError(f"authentication failed for connection {self.name} (HTTP {response.status_code})")
             if response.status_code == 404:
@@ -109,6 +153,16 @@ class ApiClient:
             except ValueError:
                 hint = " (a login page?)" if "html" in kind else ""
                 raise CollectorError(f"{self.name}: expected JSON from {_safe(url)}, got {kind or 'no content type'}{hint}") from None
+
+
+def _rate_limited(response: requests.Response) -> float | None:
+    """Seconds until a spent rate limit resets (GitHub's x-ratelimit-* headers on 403/429)."""
+    if response.status_code not in (403, 429) or response.headers.get("x-ratelimit-remaining") != "0":
+        return None
+    try:
+        return max(1.0, float(response.headers["x-ratelimit-reset"]) - time.time())
+    except (KeyError, ValueError):
+        return 60.0
 
 
 def _retry_after(value: str | None) -> float | None:

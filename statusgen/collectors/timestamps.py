@@ -17,3 +17,11 @@ def utc_time(value: Any) -> datetime | None:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp.astimezone(timezone.utc)
     raise ValueError(f"not a time: {value!r}")
+
+
+def utc_time_or_none(value: Any) -> datetime | None:
+    """utc_time for optional fields of an API answer: anything unreadable is None."""
+    try:
+        return utc_time(value)
+    except (TypeError, ValueError):
+        return None

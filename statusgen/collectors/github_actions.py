@@ -1,0 +1,121 @@
+"""github_actions: workflow runs from GitHub's REST API.
+
+`GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs`, asked conditionally
+(If-None-Match: an unchanged answer is a 304 that costs no rate limit), with runs created
+since the previous collection less `overlap`, since a run is listed by when it was created
+but matters when it completes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta, timezone
+from typing import Any, ClassVar, Literal, Sequence
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr
+
+from statusgen.collectors import Collector
+from statusgen.collectors.api import ApiClient, ResponseCache
+from statusgen.collectors.timestamps import utc_time_or_none as _time
+from statusgen.config import ConnectionConfig, Duration, SourceConfig
+from statusgen.errors import CollectorError
+from statusgen.records import Run, SourceReport
+from statusgen.status import RunState
+
+# A completed run's `conclusion`. None: not a data event (a run skipped by its `if:`).
+CONCLUSION: dict[str, RunState | None] = {
+    "success": RunState.SUCCESS,
+    "neutral": RunState.SUCCESS,
+    "failure": RunState.FAILED,
+    "timed_out": RunState.FAILED,
+    "startup_failure": RunState.FAILED,
+    "cancelled": RunState.CANCELLED,
+    "action_required": RunState.WARNING,  # waiting for someone to approve it
+    "skipped": None,
+    "stale": None,
+}
+# A run's `status` while it is not completed.
+STATUS: dict[str, RunState] = {
+    "queued": RunState.QUEUED,
+    "requested": RunState.QUEUED,
+    "waiting": RunState.QUEUED,
+    "pending": RunState.QUEUED,
+    "in_progress": RunState.RUNNING,
+}
+PER_PAGE = 100
+
+
+class GithubActionsConnection(ConnectionConfig):
+    type: Literal["github_actions"]
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name.")
+    token: SecretStr | None = Field(None, description="A token that can read Actions (public repositories need none).")
+    api_url: str = Field("https://api.github.com", pattern=r"^https?://", description="GitHub Enterprise: https://HOST/api/v3.")
+    first_lookback: Duration = Field(timedelta(days=30), description="How far back the first collection reads runs.")
+    overlap: Duration = Field(timedelta(hours=6), description="Runs created this long before the previous collection are read again.")
+    max_pages: int = Field(5, ge=1, le=100, description="Pages of 100 runs read at most per workflow.")
+
+
+class GithubActionsSource(SourceConfig):
+    workflow: str = Field(min_length=1, description="The workflow's file name (nightly.yml) or numeric id.")
+    branch: str | None = Field(None, description="Only runs on this branch.")
+
+
+class GithubActionsCollector(Collector):
+    type: ClassVar[str] = "github_actions"
+    Connection = GithubActionsConnection
+    Source = GithubActionsSource
+
+    def collect(self, sources: Sequence[GithubActionsSource], since, now) -> list[SourceReport]:
+        (source,) = sources
+        c = self.connection
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+        if c.token:
+            headers["Authorization"] = f"Bearer {c.token.get_secret_value()}"
+        cache = ResponseCache(self.cache_dir / f"{self.name}.json") if self.cache_dir else None
+        client = ApiClient(self.name, c.api_url, timeout=c.timeout.total_seconds(), headers=headers, cache=cache)
+        created_after = (since - c.overlap) if since else (now - c.first_lookback)
+        params: dict[str, Any] = {"per_page": PER_PAGE, "created": f">={created_after.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"}
+        if source.branch:
+            params["branch"] = source.branch
+        path = f"/repos/{c.repository}/actions/workflows/{quote(source.workflow, safe='')}/runs"
+        runs: list[Run] = []
+        try:
+            for page in range(1, c.max_pages + 1):
+                answer = client.get(path, {**params, "page": page})
+                items = answer.get("workflow_runs") if isinstance(answer, dict) else None
+                if not isinstance(items, list):
+                    raise CollectorError(f"{self.name}: unexpected answer from {path}: no 'workflow_runs' list")
+                runs += [replace(run, source_id=source.id) for run in map(_run, items) if run is not None]
+                if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0):
+                    break
+        finally:
+            self.requests_made += client.requests_made
+            if cache is not None:
+                cache.save()
+        return [SourceReport(source.id, runs=runs, message=None if runs else "no runs in the window read")]
+
+
+def _run(item: Any) -> Run | None:
+    if not isinstance(item, dict) or "id" not in item:
+        raise CollectorError("a workflow run without an id")
+    if item.get("status") == "completed":
+        state = CONCLUSION.get(item.get("conclusion"))
+        if state is None:
+            return None
+        ended = _time(item.get("updated_at"))
+    else:
+        state = STATUS.get(item.get("status"), RunState.RUNNING)
+        ended = None
+    attempt = int(item.get("run_attempt") or 1)
+    url = item.get("html_url") if str(item.get("html_url", "")).startswith("https://") else None
+    return Run(
+        "",
+        str(item["id"]),
+        state,
+        started_at=_time(item.get("run_started_at") or item.get("created_at")),
+        ended_at=ended,
+        url=url,
+        message=f"attempt {attempt}" if attempt > 1 else None,
+    )
+
