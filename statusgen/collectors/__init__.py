@@ -26,6 +26,7 @@ BUILTIN = {
     "dbt": "statusgen.collectors.dbt:DbtCollector",
     "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",
+    "prefect": "statusgen.collectors.prefect:PrefectCollector",
     "sql": "statusgen.collectors.sql:SqlCollector",
 }
 

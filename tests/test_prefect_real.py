@@ -1,0 +1,102 @@
+"""The prefect collector against a real Prefect 3 server on 127.0.0.1."""
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from statusgen.collectors.prefect import PrefectCollector, PrefectConnection, PrefectSource
+from statusgen.status import RunState
+from tests.servers import Server, free_port, venv
+
+pytestmark = pytest.mark.integration
+
+# Runs in Prefect's own environment: two flows run for real, and two deployments made
+# through the API (no worker picks their runs up, so the scheduled one turns Late).
+SCRIPT = '''
+import json, os
+from datetime import datetime, timedelta, timezone
+import httpx
+from prefect import flow
+
+@flow(name="orders_load")
+def orders_load():
+    return 42
+
+@flow(name="revenue_report")
+def revenue_report():
+    raise ValueError("revenue source table is missing")
+
+ok = orders_load(return_state=True)
+bad = revenue_report(return_state=True)
+api = os.environ["PREFECT_API_URL"]
+flows = {f["name"]: f["id"] for f in httpx.post(f"{api}/flows/filter", json={}).json()}
+nightly = httpx.post(f"{api}/deployments/", json={"name": "nightly", "flow_id": flows["orders_load"]}).json()
+httpx.post(f"{api}/deployments/", json={"name": "legacy", "flow_id": flows["revenue_report"], "paused": True}).raise_for_status()
+past = (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat()
+late = httpx.post(f"{api}/deployments/{nightly['id']}/create_flow_run",
+                  json={"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": past}}}).json()
+print(json.dumps({"ok": str(ok.state_details.flow_run_id), "bad": str(bad.state_details.flow_run_id), "late": late["id"]}))
+'''
+
+
+@pytest.fixture(scope="module")
+def prefect(tmp_path_factory):
+    env_dir = venv("prefect-3", "prefect>=3,<4", "fastapi<0.155")
+    home = tmp_path_factory.mktemp("prefect")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_SERVICES_LATE_RUNS_LOOP_SECONDS": "1",
+        "PREFECT_SERVER_SERVICES_LATE_RUNS_AFTER_SECONDS": "1",
+    }
+    server = Server([str(env_dir / "bin/prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, home / "server.log")
+    try:
+        server.wait_for(f"{api}/health", 120)
+        yield env_dir, env, api, server
+    finally:
+        server.stop()
+
+
+def test_flow_and_deployment_runs_match_what_prefect_reports(prefect, tmp_path):
+    env_dir, env, api, server = prefect
+    script = tmp_path / "pipelines.py"
+    script.write_text(SCRIPT)
+    made = subprocess.run([str(env_dir / "bin/python"), str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr[-3000:]
+    ids = json.loads(made.stdout.strip().splitlines()[-1])
+
+    collector = PrefectCollector("local_prefect", PrefectConnection(type="prefect", api_url=api, timeout=timedelta(seconds=30)))
+    sources = [
+        PrefectSource(id="orders", connection="local_prefect", flow="orders_load"),
+        PrefectSource(id="revenue", connection="local_prefect", flow="revenue_report"),
+        PrefectSource(id="nightly", connection="local_prefect", deployment="orders_load/nightly"),
+        PrefectSource(id="legacy", connection="local_prefect", deployment="revenue_report/legacy"),
+        PrefectSource(id="ghost", connection="local_prefect", flow="never_ran"),
+    ]
+
+    def collect():
+        return {r.source_id: r for r in collector.collect(sources, None, datetime.now(timezone.utc))}
+
+    import time
+
+    deadline = time.monotonic() + 60
+    while not (reports := collect())["nightly"].runs and time.monotonic() < deadline:
+        time.sleep(1)  # until Prefect's late-runs service marks the scheduled run Late
+
+    assert [(r.run_id, r.state) for r in reports["orders"].runs if r.state is RunState.SUCCESS] == [(ids["ok"], RunState.SUCCESS)]
+    (failed,) = reports["revenue"].runs
+    assert (failed.run_id, failed.state) == (ids["bad"], RunState.FAILED)
+    assert failed.url == f"{api.removesuffix('/api')}/runs/flow-run/{ids['bad']}"
+    assert failed.ended_at is not None and failed.started_at <= failed.ended_at
+    (late,) = reports["nightly"].runs
+    assert (late.run_id, late.state) == (ids["late"], RunState.WARNING)
+    assert late.message.startswith("late: expected to start at")
+    assert reports["legacy"].error == "deployment revenue_report/legacy is paused"
+    assert reports["ghost"].error == "no flow named 'never_ran'"
