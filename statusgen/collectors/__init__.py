@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "statusgen.collectors"
 # The built-ins, checked by a test against the entry points pyproject.toml declares.
 BUILTIN = {
     "airflow": "statusgen.collectors.airflow:AirflowCollector",
+    "dagster": "statusgen.collectors.dagster:DagsterCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
     "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",

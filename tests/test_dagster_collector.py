@@ -1,0 +1,34 @@
+"""The dagster collector's error handling: GraphQL answers errors with HTTP 200, shaped as
+https://docs.dagster.io/api/graphql documents them (PythonError, `errors`); the server
+itself is tested in test_dagster_real.py."""
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from statusgen.collectors.dagster import DagsterCollector, DagsterConnection, DagsterSource
+from statusgen.errors import CollectorError
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+
+
+def collector(server, **settings):
+    return DagsterCollector("plus", DagsterConnection(type="dagster", url=server.url_for("/prod"), timeout=timedelta(seconds=5), **settings))
+
+
+def test_errors_inside_a_200_answer_are_read_by_typename(httpserver):
+    httpserver.expect_request("/prod/graphql", headers={"Dagster-Cloud-Api-Token": "user:t0k"}).respond_with_json(
+        {"data": {"s0": {"__typename": "PythonError", "message": "dagster._core.errors.DagsterUserCodeUnreachableError"}}}
+    )
+    (report,) = collector(httpserver, token="user:t0k").collect([DagsterSource(id="j", connection="plus", job="etl")], None, NOW)
+    assert report.error == "Dagster: dagster._core.errors.DagsterUserCodeUnreachableError"
+    body = json.loads(httpserver.log[0][0].data)
+    assert body["variables"]["v0"] == "etl"  # names travel as variables, never spliced into the query
+
+
+def test_a_graphql_error_fails_the_connection(httpserver):
+    httpserver.expect_request("/prod/graphql").respond_with_json({"errors": [{"message": "Cannot query field 'x'"}]})
+    with pytest.raises(CollectorError, match="plus: GraphQL error: Cannot query field 'x'"):
+        collector(httpserver).collect([DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)

@@ -1,0 +1,91 @@
+"""The dagster collector against a real `dagster dev` on 127.0.0.1."""
+
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from statusgen.collectors.dagster import DagsterCollector, DagsterConnection, DagsterSource
+from statusgen.status import RunState
+from tests.servers import Server, free_port, venv
+
+pytestmark = pytest.mark.integration
+
+DEFS = '''
+import dagster as dg
+
+@dg.asset(key_prefix=["raw"])
+def orders():
+    return 1
+
+@dg.asset
+def revenue():
+    raise Exception("revenue source table is missing")
+
+@dg.op
+def load():
+    return 1
+
+@dg.job
+def orders_job():
+    load()
+
+defs = dg.Definitions(assets=[orders, revenue], jobs=[orders_job])
+'''
+
+
+@pytest.fixture(scope="module")
+def dagster(tmp_path_factory):
+    env_dir = venv("dagster-1.13", "dagster==1.13.27", "dagster-webserver==1.13.27")
+    root = tmp_path_factory.mktemp("dagster")
+    (root / "home").mkdir()
+    (root / "home/dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (root / "defs.py").write_text(DEFS)
+    env = {**os.environ, "DAGSTER_HOME": str(root / "home")}
+    port = free_port()
+    command = [str(env_dir / "bin/dagster"), "dev", "-f", "defs.py", "-h", "127.0.0.1", "-p", str(port)]
+    server = Server(command, env, root / "dev.log", cwd=root)
+    try:
+        server.wait_for(f"http://127.0.0.1:{port}/server_info", 120)
+        yield env_dir, env, root, f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def dagster_cli(env_dir, env, root, *args):
+    done = subprocess.run([str(env_dir / "bin/dagster"), *args, "-f", "defs.py"], env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    return done
+
+
+def test_job_runs_and_asset_materializations_match_dagster(dagster):
+    env_dir, env, root, url = dagster
+    assert dagster_cli(env_dir, env, root, "asset", "materialize", "--select", "raw/orders").returncode == 0
+    dagster_cli(env_dir, env, root, "asset", "materialize", "--select", "revenue")  # fails on purpose
+    assert dagster_cli(env_dir, env, root, "job", "execute", "-j", "orders_job").returncode == 0
+
+    graphql = requests.post(f"{url}/graphql", json={"query": "{ runsOrError { ... on Runs { results { runId jobName status assetSelection { path } } } } }"}, timeout=30)
+    runs = graphql.json()["data"]["runsOrError"]["results"]
+    job_run = next(r["runId"] for r in runs if r["jobName"] == "orders_job")
+    failed_run = next(r["runId"] for r in runs if r["status"] == "FAILURE")
+    orders_run = next(r["runId"] for r in runs if r["assetSelection"] == [{"path": ["raw", "orders"]}])
+
+    collector = DagsterCollector("local_dagster", DagsterConnection(type="dagster", url=url, timeout=timedelta(seconds=30)))
+    sources = [
+        DagsterSource(id="job", connection="local_dagster", job="orders_job"),
+        DagsterSource(id="orders", connection="local_dagster", asset="raw/orders"),
+        DagsterSource(id="revenue", connection="local_dagster", asset="revenue"),
+        DagsterSource(id="ghost", connection="local_dagster", asset="no/such/asset"),
+    ]
+    reports = {r.source_id: r for r in collector.collect(sources, None, datetime.now(timezone.utc))}
+    (run,) = reports["job"].runs
+    assert (run.run_id, run.state) == (job_run, RunState.SUCCESS)
+    assert run.started_at < run.ended_at and run.url == f"{url}/runs/{job_run}"
+    (materialized,) = reports["orders"].runs
+    assert (materialized.run_id, materialized.state) == (orders_run, RunState.SUCCESS)
+    assert abs(materialized.ended_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    (failed,) = reports["revenue"].runs
+    assert (failed.run_id, failed.state) == (failed_run, RunState.FAILED)
+    assert reports["ghost"].error == "no asset no/such/asset in Dagster"
+    assert collector.requests_made == 1  # every source in one query
