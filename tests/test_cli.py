@@ -117,5 +117,7 @@ def test_readme_documents_every_config_key():
     models = [SiteConfig, Link, UptimeWeights, HistoryConfig, FreshnessConfig, ComponentConfig]
     for collector in registry().values():
         models += [collector.Connection, collector.Source]
-    missing = {f"{m.__name__}.{key}" for m in models for key in m.model_fields if f"{key}:" not in readme}
+    missing = {
+        f"{m.__name__}.{key}" for m in models for key, info in m.model_fields.items() if f"{info.alias or key}:" not in readme
+    }
     assert missing == set()

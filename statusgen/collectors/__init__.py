@@ -25,6 +25,7 @@ BUILTIN = {
     "airflow": "statusgen.collectors.airflow:AirflowCollector",
     "dagster": "statusgen.collectors.dagster:DagsterCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
+    "fivetran": "statusgen.collectors.fivetran:FivetranCollector",
     "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",
     "prefect": "statusgen.collectors.prefect:PrefectCollector",
