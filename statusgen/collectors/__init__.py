@@ -25,6 +25,7 @@ BUILTIN = {
     "airflow": "statusgen.collectors.airflow:AirflowCollector",
     "dagster": "statusgen.collectors.dagster:DagsterCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
+    "dbt_cloud": "statusgen.collectors.dbt_cloud:DbtCloudCollector",
     "fivetran": "statusgen.collectors.fivetran:FivetranCollector",
     "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",

@@ -1,0 +1,233 @@
+"""dbt artifacts → runs: the logic the dbt and dbt_cloud collectors share.
+
+- `run_results.json` gives each model's (seed's, snapshot's, test's) latest result; tests
+  attached to a model count against it.
+- `sources.json` (from `dbt source freshness`) gives each source's `max_loaded_at`, which
+  becomes a load event, and dbt's own freshness criteria, used when sources.yaml sets none.
+- `manifest.json` ties tests to models, and exposures to what they depend on.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from statusgen.collectors.timestamps import utc_time
+from statusgen.errors import CollectorError
+from statusgen.records import Run, SourceReport
+from statusgen.status import Freshness, RunState, worse_state
+
+# dbt's result statuses (dbt-core artifacts/schemas/results.py). None: not a data event,
+# the previous status holds (`reused` and `no-op` nodes were not rebuilt).
+NODE_STATE: dict[str, RunState | None] = {
+    "success": RunState.SUCCESS,
+    "pass": RunState.SUCCESS,
+    "partial success": RunState.WARNING,
+    "warn": RunState.WARNING,
+    "skipped": RunState.SKIPPED,
+    "error": RunState.FAILED,
+    "fail": RunState.FAILED,
+    "runtime error": RunState.FAILED,
+    "reused": None,
+    "no-op": None,
+}
+
+# What a failing test does to the model it is attached to.
+TEST_STATE: dict[str, RunState | None] = {
+    "pass": None,
+    "skipped": None,
+    "warn": RunState.WARNING,
+    "fail": RunState.FAILED,
+    "error": RunState.FAILED,
+}
+
+_PERIOD = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
+    """The report of one dbt node; a problem with an artifact makes it unknown."""
+    try:
+        if node.startswith("source."):
+            return source_report(source_id, node, artifacts, url)
+        return node_report(source_id, node, artifacts, url)
+    except CollectorError as exc:
+        return SourceReport(source_id, error=str(exc))
+
+
+def source_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
+    result = artifacts.results("sources.json").get(node)
+    if result is None:
+        raise CollectorError(f"{node} is not in sources.json (run `dbt source freshness`)")
+    freshness = _criteria(result.get("criteria") or {})
+    if result.get("status") == "runtime error":
+        return SourceReport(source_id, error=_first_line(result.get("error")) or "dbt could not check freshness")
+    loaded_at = _timestamp(result.get("max_loaded_at"))
+    if loaded_at is None:
+        return SourceReport(source_id, message="dbt found no loaded rows", freshness=freshness)
+    load = Run(source_id, f"loaded@{loaded_at.isoformat()}", RunState.SUCCESS, ended_at=loaded_at, url=url)
+    return SourceReport(source_id, runs=[load], freshness=freshness)
+
+
+def node_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
+    results = artifacts.results("run_results.json")
+    result = results.get(node)
+    if result is None:
+        return SourceReport(source_id, message="not part of the latest dbt invocation")
+    state = NODE_STATE.get(result.get("status"))
+    if state is None:
+        return SourceReport(source_id, message=f"dbt reported {result.get('status')!r}; nothing was rebuilt")
+    problems = [_first_line(result.get("message"))] if state is not RunState.SUCCESS else []
+    for test_id in artifacts.tests_of(node):
+        test = results.get(test_id)
+        test_state = TEST_STATE.get(test.get("status")) if test else None
+        if test_state is not None:
+            state = worse_state(state, test_state)
+            problems.append(f"test {artifacts.node_name(test_id)} {test['status']}ed")
+    started, ended = _timing(result, artifacts.generated_at("run_results.json"))
+    rows = (result.get("adapter_response") or {}).get("rows_affected")
+    run = Run(
+        source_id,
+        artifacts.invocation_id("run_results.json"),
+        state,
+        started_at=started,
+        ended_at=ended,
+        url=url,
+        rows_loaded=rows if isinstance(rows, int) and rows >= 0 else None,
+        message="; ".join(p for p in problems if p) or None,
+    )
+    return SourceReport(source_id, runs=[run], message=run.message)
+
+
+def folder_reader(folder: Path, limit_bytes: int) -> Callable[[str], Any]:
+    """Reads artifacts from a dbt target/ folder, refusing any larger than `limit_bytes`."""
+
+    def read(name: str) -> Any:
+        path = folder / name
+        try:
+            if path.stat().st_size > limit_bytes:
+                raise CollectorError(f"{name} is larger than {limit_bytes // 1024 // 1024} MB")
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise CollectorError(f"{name} not found in the dbt target folder") from None
+        except OSError as exc:
+            raise CollectorError(f"cannot read {name}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise CollectorError(f"{name} is not valid JSON: {exc}") from None
+
+    return read
+
+
+class Artifacts:
+    """One invocation's artifacts, each read at most once, remembering why one failed.
+
+    `read(name)` fetches an artifact (from a target/ folder, or from dbt Cloud).
+    """
+
+    def __init__(self, read: Callable[[str], Any]):
+        self.read = read
+        self._loaded: dict[str, Any] = {}
+
+    def _load(self, name: str) -> dict:
+        if name not in self._loaded:
+            try:
+                data = self.read(name)
+                if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+                    raise CollectorError(f"{name} is not a dbt artifact (no metadata)")
+                self._loaded[name] = data
+            except CollectorError as exc:
+                self._loaded[name] = exc
+        value = self._loaded[name]
+        if isinstance(value, CollectorError):
+            raise value
+        return value
+
+    def results(self, name: str) -> dict[str, dict]:
+        key = f"{name}#results"
+        if key not in self._loaded:
+            results = self._load(name).get("results")
+            if not isinstance(results, list):
+                raise CollectorError(f"{name} has no results list")
+            self._loaded[key] = {r["unique_id"]: r for r in results if isinstance(r, dict) and "unique_id" in r}
+        return self._loaded[key]
+
+    def invocation_id(self, name: str) -> str:
+        return str(self._load(name)["metadata"].get("invocation_id") or self.generated_at(name).isoformat())
+
+    def generated_at(self, name: str) -> datetime:
+        stamp = _timestamp(self._load(name)["metadata"].get("generated_at"))
+        if stamp is None:
+            raise CollectorError(f"{name} has no generated_at")
+        return stamp
+
+    def manifest(self) -> dict:
+        return self._load("manifest.json")
+
+    def tests_of(self, node: str) -> list[str]:
+        """Tests attached to `node`. Without a manifest no test counts: the model's own result still does."""
+        key = "tests#by-node"
+        if key not in self._loaded:
+            by_node: dict[str, list[str]] = {}
+            try:
+                nodes = self.manifest().get("nodes", {})
+            except CollectorError:
+                nodes = {}
+            for unique_id, info in nodes.items():
+                if info.get("resource_type") != "test":
+                    continue
+                attached = info.get("attached_node")
+                targets = [attached] if attached else (info.get("depends_on") or {}).get("nodes", [])
+                for target in targets:
+                    by_node.setdefault(target, []).append(unique_id)
+            self._loaded[key] = by_node
+        return self._loaded[key].get(node, [])
+
+    def node_name(self, unique_id: str) -> str:
+        try:
+            return self.manifest()["nodes"][unique_id]["name"]
+        except (CollectorError, KeyError):
+            return unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
+
+
+def ancestors(parent_map: dict[str, list[str]], node: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(parent_map.get(node, []))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(parent_map.get(current, []))
+    return seen
+
+
+def _criteria(criteria: dict) -> Freshness | None:
+    def seconds(rule: Any) -> timedelta | None:
+        if not isinstance(rule, dict) or not rule.get("count") or rule.get("period") not in _PERIOD:
+            return None
+        return timedelta(seconds=int(rule["count"]) * _PERIOD[rule["period"]])
+
+    promise = Freshness(seconds(criteria.get("warn_after")), seconds(criteria.get("error_after")))
+    return promise if promise.warn_after or promise.error_after else None
+
+
+def _timing(result: dict, fallback: datetime) -> tuple[datetime | None, datetime]:
+    steps = {t.get("name"): t for t in result.get("timing") or [] if isinstance(t, dict)}
+    step = steps.get("execute") or steps.get("compile") or {}
+    return _timestamp(step.get("started_at")), _timestamp(step.get("completed_at")) or fallback
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return utc_time(value) if isinstance(value, str) else None
+    except ValueError:
+        raise CollectorError(f"unreadable timestamp {value[:40]!r} in dbt artifact") from None
+
+
+def _first_line(message: Any) -> str | None:
+    if not isinstance(message, str) or not message.strip():
+        return None
+    lines = [line.strip() for line in message.strip().splitlines()]
+    # dbt puts the node name on the first line and the database's reason on the second.
+    text = lines[1] if len(lines) > 1 and lines[0].startswith(("Runtime Error", "Database Error", "Compilation Error")) else lines[0]
+    return text[:300]
