@@ -88,3 +88,37 @@ def test_a_missing_database_fails_the_whole_connection(tmp_path):
 def test_the_database_is_opened_read_only(warehouse):
     (report,) = collect(warehouse, {"write": "CREATE TABLE x AS SELECT now() AS t"}).values()
     assert "read-only" in report.error
+
+
+def test_any_sqlalchemy_database_through_a_url(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE loads (loaded_at TEXT, n INTEGER)")
+        db.executemany("INSERT INTO loads VALUES (?, ?)", [("2026-11-22 09:00:00", 5), ("2026-11-22 11:00:00", 7)])
+    connection = SqlConnection(type="sql", url=f"sqlite:///{path}")
+    sources = [
+        SqlSource(id="loads", connection="app", query="SELECT loaded_at, n FROM loads WHERE loaded_at > $since ORDER BY 1"),
+        SqlSource(id="typo", connection="app", query="SELECT max(x) FROM nowhere"),
+    ]
+    found = {r.source_id: r for r in SqlCollector("app", connection).collect(sources, utc(2026, 11, 22, 10), NOW)}
+    assert [(r.ended_at, r.rows_loaded) for r in found["loads"].runs] == [(utc(2026, 11, 22, 11), 7)]
+    assert found["typo"].error == "query failed: no such table: nowhere"
+
+
+def test_a_url_password_is_among_the_secrets_to_scrub():
+    connection = SqlConnection(type="sql", url="postgresql+psycopg://statusgen:pa55-w0rd@db.internal:5432/warehouse")
+    assert "pa55-w0rd" in connection.secret_values()
+
+
+def test_a_url_whose_driver_is_missing_says_which_extra_to_install():
+    connection = SqlConnection(type="sql", url="nosuchdb+driver://u:p@127.0.0.1:1/db")
+    with pytest.raises(CollectorError, match=r"no driver for nosuchdb\+driver URLs is installed"):
+        SqlCollector("x", connection).collect([SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)
+
+
+def test_an_unreachable_database_fails_the_connection(tmp_path):
+    connection = SqlConnection(type="sql", url=f"sqlite:///{tmp_path}/missing-dir/x.sqlite")
+    with pytest.raises(CollectorError, match="cannot connect: .*unable to open database file"):
+        SqlCollector("x", connection).collect([SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)

@@ -26,9 +26,11 @@ BUILTIN = {
     "dagster": "statusgen.collectors.dagster:DagsterCollector",
     "dbt": "statusgen.collectors.dbt:DbtCollector",
     "dbt_cloud": "statusgen.collectors.dbt_cloud:DbtCloudCollector",
+    "dlt": "statusgen.collectors.dlt:DltCollector",
     "fivetran": "statusgen.collectors.fivetran:FivetranCollector",
     "github_actions": "statusgen.collectors.github_actions:GithubActionsCollector",
     "http": "statusgen.collectors.http:HttpCollector",
+    "looker": "statusgen.collectors.looker:LookerCollector",
     "prefect": "statusgen.collectors.prefect:PrefectCollector",
     "sql": "statusgen.collectors.sql:SqlCollector",
 }
