@@ -308,15 +308,26 @@ def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
         except Exception as exc:  # a broken artifact must not stop the whole site
             warnings.append(f"connection {name!r}: could not discover components: {exc}")
             continue
+        for group, members in found.expanded.items():
+            if members:  # else the group stays, and collecting it says it matched nothing
+                sources = [s for s in sources if s.id != group]
+                components = [_expand(c, group, [m.id for m in members]) for c in components]
         taken_sources = {s.id for s in sources}
         taken_components = {c.id for c in components}
-        sources += [s for s in found.sources if s.id not in taken_sources]
+        sources += [s for s in found.sources + [m for ms in found.expanded.values() for m in ms] if s.id not in taken_sources]
         for component in found.components:
             if component.id in taken_components:
                 warnings.append(f"connection {name!r}: component {component.id!r} is declared already; kept yours")
             else:
                 components.append(component)
     return Config(config.file, config.site, config.history, config.connections, sources, components, warnings)
+
+
+def _expand(component: ComponentConfig, group: str, members: list[str]) -> ComponentConfig:
+    if group not in component.depends_on:
+        return component
+    depends_on = [m for dep in component.depends_on for m in (members if dep == group else [dep])]
+    return component.model_copy(update={"depends_on": list(dict.fromkeys(depends_on))})
 
 
 def _message(kind: Any, error: Mapping[str, Any]) -> str:

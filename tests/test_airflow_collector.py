@@ -176,3 +176,40 @@ def test_retry_after_past_the_timeout_gives_up_at_once(httpserver):
 def test_token_and_password_together_are_a_config_error():
     with pytest.raises(ValueError, match="either token, or username and password"):
         AirflowConnection(type="airflow", url="http://a", token="t", username="u", password="p")
+
+
+def test_sources_by_glob_and_tag_stand_for_the_dags_they_match(httpserver, write_config):
+    from statusgen.config import load_config
+
+    dags = [{"dag_id": d, "dag_display_name": d.replace("_", " "), "is_paused": False, "tags": [{"name": t} for t in tags]}
+            for d, tags in (("sales_orders", ["sales"]), ("sales_refunds", ["sales"]), ("sales_tmp", []), ("hr_payroll", ["hr"]),
+                            ("crm_sync", ["sales"]))]
+    httpserver.expect_request("/api/v1/dags").respond_with_json({"dags": dags, "total_entries": len(dags)})
+    path = write_config(
+        f"""
+        connections:
+          prod: {{type: airflow, api_version: 1, url: "{httpserver.url_for('/').rstrip('/')}", token: "${{AIRFLOW_TOKEN}}"}}
+        sources:
+          - {{id: sales, connection: prod, include: ["sales_*"], exclude: ["*_tmp"]}}
+          - {{id: tagged, connection: prod, tags: [sales]}}
+          - {{id: payroll, connection: prod, dag_id: hr_payroll}}
+        components:
+          - {{id: sales, name: Sales pipelines, depends_on: [sales, payroll]}}
+        """
+    )
+    config = load_config(path, {"AIRFLOW_TOKEN": "t"})
+    assert [s.id for s in config.sources] == [
+        "payroll", "sales.sales_orders", "sales.sales_refunds", "tagged.crm_sync", "tagged.sales_orders", "tagged.sales_refunds",
+    ]
+    assert config.components[0].depends_on == ["sales.sales_orders", "sales.sales_refunds", "payroll"]
+    assert config.sources[1].name == "sales orders" and config.sources[1].dag_id == "sales_orders"
+
+
+def test_a_glob_that_matches_nothing_is_reported_when_collected(httpserver):
+    httpserver.expect_request("/api/v1/dags").respond_with_json({"dags": [], "total_entries": 0})
+    httpserver.expect_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
+    group = AirflowSource(id="none", connection="prod_airflow", include=["nothing_*"])
+    c = collector(httpserver, api_version=1, token="t")
+    assert c.discover([group]).expanded == {"none": []}
+    (report,) = c.collect([group], None, NOW)
+    assert report.error == "include/tags matched no DAG when the config was loaded"

@@ -38,10 +38,12 @@ BUILTIN = {
 
 @dataclass(frozen=True)
 class Discovery:
-    """Sources and components a collector finds by itself (dbt exposures, say)."""
+    """What a collector finds by itself: sources and components to add (dbt exposures),
+    and declared sources that stand for many (`include: [sales_*]`) with what they matched."""
 
     sources: list[SourceConfig] = field(default_factory=list)
     components: list[ComponentConfig] = field(default_factory=list)
+    expanded: dict[str, list[SourceConfig]] = field(default_factory=dict)
 
 
 class Collector:

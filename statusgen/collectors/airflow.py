@@ -12,13 +12,14 @@ since the previous collection, so a skipped collection still reads the runs it m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator, Literal, Sequence
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr, model_validator
 
-from statusgen.collectors import Collector
+from statusgen.collectors import Collector, Discovery
 from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
@@ -89,8 +90,23 @@ class AirflowConnection(ConnectionConfig):
 
 
 class AirflowSource(SourceConfig):
-    dag_id: str = Field(min_length=1, description="The DAG whose runs this source follows.")
+    dag_id: str | None = Field(None, min_length=1, description="The DAG whose runs this source follows.")
     task_id: str | None = Field(None, description="Follow one task's runs instead (the task that loads a table).")
+    include: list[str] = Field([], description="Instead of dag_id: every DAG whose id matches one of these globs.")
+    exclude: list[str] = Field([], description="With include or tags: leave out DAGs matching these globs.")
+    tags: list[str] = Field([], description="Instead of dag_id, or with include: DAGs carrying any of these tags.")
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> AirflowSource:
+        if bool(self.dag_id) == bool(self.include or self.tags):
+            raise ValueError("give dag_id, or include and/or tags to discover DAGs")
+        return self
+
+    def matches(self, dag: dict[str, Any]) -> bool:
+        dag_id = str(dag.get("dag_id", ""))
+        tags = {t.get("name") if isinstance(t, dict) else t for t in dag.get("tags") or []}
+        included = (not self.include or any(fnmatchcase(dag_id, p) for p in self.include)) and (not self.tags or tags & set(self.tags))
+        return bool(included) and not any(fnmatchcase(dag_id, p) for p in self.exclude)
 
 
 class AirflowCollector(Collector):
@@ -99,10 +115,31 @@ class AirflowCollector(Collector):
     Source = AirflowSource
     batch_size: ClassVar[int] = 10_000  # one batch call serves every DAG
 
-    def collect(self, sources: Sequence[AirflowSource], since, now) -> list[SourceReport]:
+    def discover(self, declared: Sequence[AirflowSource]) -> Discovery:
+        """Each source given by include/tags stands for the DAGs that match it now."""
+        groups = [s for s in declared if not s.dag_id]
+        if not groups:
+            return Discovery()
+        self._connect()
+        dags = list(self._pages("/dags", "dags", {}, method="GET"))
+        expanded = {}
+        for group in groups:
+            expanded[group.id] = [
+                AirflowSource(id=f"{group.id}.{dag['dag_id']}", name=dag.get("dag_display_name") or dag["dag_id"],
+                              connection=group.connection, dag_id=dag["dag_id"], task_id=group.task_id, freshness=group.freshness)
+                for dag in sorted(dags, key=lambda d: str(d.get("dag_id"))) if group.matches(dag)
+            ]
+        return Discovery(expanded=expanded)
+
+    def _connect(self) -> None:
         self.version = _VERSIONS[self.connection.api_version]
         self.client = self._client()
+
+    def collect(self, sources: Sequence[AirflowSource], since, now) -> list[SourceReport]:
+        self._connect()
         ended_after = (since - OVERLAP if since else now - self.connection.first_lookback).astimezone(timezone.utc)
+        undiscovered = [s for s in sources if not s.dag_id]
+        sources = [s for s in sources if s.dag_id]
         paused = self._paused_dags()
         dag_runs: dict[str, list[Run]] = {}
         for item in self._pages("/dags/~/dagRuns/list", "dag_runs", {
@@ -119,6 +156,7 @@ class AirflowCollector(Collector):
             runs = [replace(r, source_id=source.id) for r in runs]
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
             reports.append(SourceReport(source.id, runs=runs, message=note))
+        reports += [SourceReport(s.id, error="include/tags matched no DAG when the config was loaded") for s in undiscovered]
         self.requests_made = self.client.requests_made
         return reports
 
