@@ -96,10 +96,11 @@ class ApiClient:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self.base_url}{path}"
         deadline = time.monotonic() + self.timeout
+        error = f"{self.name}: no answer within {self.timeout:g}s"
         for attempt in range(MAX_RETRIES + 1):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise CollectorError(f"{self.name}: no answer within {self.timeout:g}s")
+                raise CollectorError(error)  # the last failure says more than "out of time"
             wait = None
             try:
                 self.requests_made += 1
