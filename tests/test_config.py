@@ -236,3 +236,14 @@ def test_secrets_written_into_the_file_are_refused(write_config, monkeypatch):
     assert problems(path, {"VAULT_TOKEN": "t0ken"}) == [
         "sources.yaml:3:26: connections.literal.token: secrets must come from the environment: write ${VARIABLE}"
     ]
+
+
+def test_the_bundled_example_validates_against_the_json_schema():
+    import jsonschema
+    import yaml
+
+    example = yaml.safe_load((Path(__file__).parent.parent / "sources.yaml").read_text())
+    jsonschema.validate(example, json_schema())
+    broken = {**example, "sources": [{**example["sources"][0], "qurey": "typo"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, json_schema())
