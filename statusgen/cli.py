@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from statusgen import pipeline
+from statusgen import history_git, pipeline
 from statusgen.config import Config, json_schema, load_config
-from statusgen.history import History
+from statusgen.history_remote import history_at
+from statusgen.publish import publish as publish_site
 from statusgen.site import SiteSummary
 from statusgen.status import SEVERITY, Status
 
@@ -20,8 +21,8 @@ CONFIG_OPTION = click.option(
     envvar="STATUSGEN_CONFIG", show_default=True, help="The sources.yaml to read.",
 )
 HISTORY_OPTION = click.option(
-    "--history", "history_path", type=click.Path(file_okay=False, path_type=Path),
-    help="History folder (default: history.path from the config).",
+    "--history", "history_path", metavar="DIR|s3://BUCKET/PREFIX",
+    help="Where history is (default: history.path from the config).",
 )
 OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True, help="Where to write the site.")
 FAIL_ON_OPTION = click.option(
@@ -40,96 +41,13 @@ def _parse_now(ctx, param, value: str | None) -> datetime:
     return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
-NOW_OPTION = click.option("--now", callback=_parse_now, metavar="ISO", help="Act as if it were this time (UTC unless a zone is given).")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="statusgen")
-def main() -> None:
-    """A static status page for data pipelines, built from your orchestrators' APIs."""
-
-
-@main.command()
-@CONFIG_OPTION
-def validate(config_path: Path) -> None:
-    """Check the config and print every problem at once."""
-    config = load_config(config_path)
-    _warn(config.warnings)
-    click.echo(f"{config_path}: OK ({len(config.connections)} connections, {len(config.sources)} sources, {len(config.components)} components)")
-
-
-@main.command()
-def schema() -> None:
-    """Print the JSON Schema of sources.yaml, for editors."""
-    click.echo(json.dumps(json_schema(), indent=2))
-
-
-@main.command()
-@CONFIG_OPTION
-@HISTORY_OPTION
-@NOW_OPTION
-@FAIL_ON_OPTION
-def collect(config_path: Path, history_path: Path | None, now: datetime, fail_on: str | None) -> None:
-    """Ask every source once and append what was seen to history."""
-    config = load_config(config_path)
-    _exit_on(_collect(config, _history(config, history_path), now), fail_on)
-
-
-@main.command()
-@CONFIG_OPTION
-@HISTORY_OPTION
-@OUT_OPTION
-@NOW_OPTION
-def render(config_path: Path, history_path: Path | None, out: Path, now: datetime) -> None:
-    """Write the static site from history."""
-    config = load_config(config_path)
-    _report_site(pipeline.render(config, _history(config, history_path), out, now))
-
-
-@main.command()
-@CONFIG_OPTION
-@HISTORY_OPTION
-@OUT_OPTION
-@NOW_OPTION
-@FAIL_ON_OPTION
-def run(config_path: Path, history_path: Path | None, out: Path, now: datetime, fail_on: str | None) -> None:
-    """Collect, compact finished days, then render: what the scheduled job runs."""
-    config = load_config(config_path)
-    history = _history(config, history_path)
-    lines = _collect(config, history, now)
-    pipeline.maintain(config, history, now)
-    _report_site(pipeline.render(config, history, out, now))
-    _exit_on(lines, fail_on)
-
-
-@main.command()
-@CONFIG_OPTION
-@HISTORY_OPTION
-@NOW_OPTION
-def compact(config_path: Path, history_path: Path | None, now: datetime) -> None:
-    """Merge finished days into one file each and drop days past retention."""
-    config = load_config(config_path)
-    compaction, dropped = pipeline.maintain(config, _history(config, history_path), now)
-    click.echo(f"compacted {len(compaction.days)} days: {compaction.files_before} files → {compaction.files_after}; dropped {len(dropped)} days")
-
-
-@main.command()
-@OUT_OPTION
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=".statusgen-demo", show_default=True,
-              help="Where the simulated warehouse, dbt artifacts and history go.")
-@click.option("--days", type=click.IntRange(1, 400), default=90, show_default=True, help="Days to simulate.")
-@NOW_OPTION
-def demo(out: Path, workdir: Path, days: int, now: datetime) -> None:
-    """Simulate pipelines for --days and build the site from the bundled example, offline."""
-    from statusgen.demo import run_demo
-
-    click.echo(f"Simulating {days} days of pipelines in {workdir}/ …", err=True)
-    summary = run_demo(workdir, out, days, now)
-    _report_site(summary)
-
-
-def _history(config: Config, override: Path | None) -> History:
-    return History(override or config.history.path)
+def _parse_shard(ctx, param, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    index, _, count = value.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise click.BadParameter(f"expected I/N with 1 <= I <= N, such as 2/4, got {value!r}")
+    return int(index), int(count)
 
 
 def _collect(config: Config, history: History, now: datetime) -> list[pipeline.SourceLine]:
@@ -188,3 +106,157 @@ def _short(delta: timedelta) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+NOW_OPTION = click.option("--now", callback=_parse_now, metavar="ISO", help="Act as if it were this time (UTC unless a zone is given).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="statusgen")
+def main() -> None:
+    """A static status page for data pipelines, built from your orchestrators' APIs."""
+
+
+@main.command()
+@CONFIG_OPTION
+def validate(config_path: Path) -> None:
+    """Check the config and print every problem at once."""
+    config = load_config(config_path)
+    _warn(config.warnings)
+    click.echo(f"{config_path}: OK ({len(config.connections)} connections, {len(config.sources)} sources, {len(config.components)} components)")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of sources.yaml, for editors."""
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@CONFIG_OPTION
+@HISTORY_OPTION
+@NOW_OPTION
+@FAIL_ON_OPTION
+@click.option("--shard", callback=_parse_shard, metavar="I/N", help="Collect only slice I of N (for a matrix of parallel jobs).")
+def collect(config_path: Path, history_path: str | None, now: datetime, fail_on: str | None, shard: tuple[int, int] | None) -> None:
+    """Ask every source once and append what was seen to history."""
+    config = load_config(config_path)
+    if shard:
+        config = config.shard(*shard)
+    with _history(config, history_path, now, write=True) as history:
+        lines = _collect(config, history, now)
+    _exit_on(lines, fail_on)
+
+
+@main.command()
+@CONFIG_OPTION
+@HISTORY_OPTION
+@OUT_OPTION
+@NOW_OPTION
+def render(config_path: Path, history_path: str | None, out: Path, now: datetime) -> None:
+    """Write the static site from history."""
+    config = load_config(config_path)
+    with _history(config, history_path, now, write=False) as history:
+        _report_site(pipeline.render(config, history, out, now))
+
+
+@main.command()
+@CONFIG_OPTION
+@HISTORY_OPTION
+@OUT_OPTION
+@NOW_OPTION
+@FAIL_ON_OPTION
+def run(config_path: Path, history_path: str | None, out: Path, now: datetime, fail_on: str | None) -> None:
+    """Collect, compact finished days, then render: what the scheduled job runs."""
+    config = load_config(config_path)
+    with _history(config, history_path, now, write=True) as history:
+        lines = _collect(config, history, now)
+        pipeline.maintain(config, history, now)
+        site = pipeline.render(config, history, out, now)
+        _report_site(site)
+        transitions, warnings = pipeline.alert(config, history, site)
+    for transition in transitions:
+        click.echo(f"alerted: {transition.title()}")
+    _warn(warnings)
+    _exit_on(lines, fail_on)
+
+
+@main.command()
+@CONFIG_OPTION
+@HISTORY_OPTION
+@NOW_OPTION
+def compact(config_path: Path, history_path: str | None, now: datetime) -> None:
+    """Merge finished days into one file each and drop days past retention."""
+    config = load_config(config_path)
+    with _history(config, history_path, now, write=True) as history:
+        compaction, dropped = pipeline.maintain(config, history, now)
+    click.echo(f"compacted {len(compaction.days)} days: {compaction.files_before} files → {compaction.files_after}; dropped {len(dropped)} days")
+
+
+@main.command()
+@OUT_OPTION
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=".statusgen-demo", show_default=True,
+              help="Where the simulated warehouse, dbt artifacts and history go.")
+@click.option("--days", type=click.IntRange(1, 400), default=90, show_default=True, help="Days to simulate.")
+@NOW_OPTION
+def demo(out: Path, workdir: Path, days: int, now: datetime) -> None:
+    """Simulate pipelines for --days and build the site from the bundled example, offline."""
+    from statusgen.demo import run_demo
+
+    click.echo(f"Simulating {days} days of pipelines in {workdir}/ …", err=True)
+    summary = run_demo(workdir, out, days, now)
+    _report_site(summary)
+
+
+@main.command()
+@click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), default="site", show_default=True,
+              help="The site statusgen render built.")
+@click.option("--to", "target", required=True, metavar="DIR|s3://BUCKET/PREFIX", help="Where to publish it.")
+@click.option("--delete", is_flag=True, help="Also remove published files the site no longer has.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+@click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="An S3-compatible store's endpoint.")
+def publish(site: Path, target: str, delete: bool, dry_run: bool, endpoint_url: str | None) -> None:
+    """Copy the site to a folder or an S3 prefix, sending only what changed."""
+    result = publish_site(site, target, delete=delete, dry_run=dry_run, endpoint_url=endpoint_url)
+    verb = "would upload" if dry_run else "uploaded"
+    click.echo(f"{verb} {len(result.uploaded)}, unchanged {result.unchanged}, {'would delete' if dry_run else 'deleted'} {len(result.deleted)} → {target}")
+    for name in result.uploaded:
+        click.echo(f"  + {name}")
+    for name in result.deleted:
+        click.echo(f"  - {name}")
+
+
+@main.group("history")
+def history_group() -> None:
+    """Keep the history folder on a git branch of its own between scheduled runs."""
+
+
+@history_group.command("restore")
+@click.option("--branch", default="status-history", show_default=True, help="The branch holding only the history.")
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), default="history", show_default=True)
+@click.option("--remote", default="origin", show_default=True, help="A remote's name or URL.")
+def history_restore(branch: str, folder: Path, remote: str) -> None:
+    """Fill the history folder from the branch (empty on the very first run)."""
+    found = history_git.restore(branch, folder, remote)
+    click.echo(f"restored history from {branch} into {folder}" if found else f"no branch {branch} yet: starting a new history in {folder}")
+
+
+@history_group.command("save")
+@click.option("--branch", default="status-history", show_default=True, help="The branch holding only the history.")
+@click.option("--from", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default="history", show_default=True)
+@click.option("--remote", default="origin", show_default=True, help="A remote's name or URL.")
+def history_save(branch: str, folder: Path, remote: str) -> None:
+    """Replace the branch with one commit holding the history folder."""
+    history_git.save(branch, folder, remote)
+    click.echo(f"saved {folder} as the single commit of {branch}")
+
+
+def _history(config: Config, override: str | None, now: datetime, write: bool):
+    """History at --history or history.path: a folder, or an S3 prefix pulled for this command."""
+    return history_at(
+        override or config.history.path,
+        today=now.date(),
+        days=config.site.days,
+        retention_days=config.history.retention_days,
+        write=write,
+    )

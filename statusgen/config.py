@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Mapping
@@ -69,6 +70,14 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Path:
 RelativePath = Annotated[Path, BeforeValidator(_resolve_path), WithJsonSchema({"type": "string"})]
 
 
+def _resolve_location(value: Any, info: ValidationInfo) -> Any:
+    return value if isinstance(value, str) and value.startswith("s3://") else _resolve_path(value, info)
+
+
+# A folder (relative to sources.yaml), or s3://bucket/prefix.
+Location = Annotated[Path | str, BeforeValidator(_resolve_location), WithJsonSchema({"type": "string"})]
+
+
 class Model(BaseModel):
     """Every config block: unknown keys are errors, values are not coerced silently."""
 
@@ -124,8 +133,22 @@ class SiteConfig(Model):
 
 
 class HistoryConfig(Model):
-    path: RelativePath = Field(Path("history"), description="Folder holding the Parquet history.")
+    path: Location = Field(Path("history"), description="Folder holding the Parquet history, or s3://bucket/prefix.")
     retention_days: int = Field(400, ge=1, description="Days of history kept; older days are deleted.")
+
+
+class GithubIssuesConfig(Model):
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name where outage issues are opened.")
+    token: SecretStr = Field(description="A token that can write issues (in a workflow: ${GITHUB_TOKEN}).")
+    labels: list[str] = ["data-status"]
+    api_url: str = Field("https://api.github.com", pattern=r"^https?://")
+
+
+class AlertsConfig(Model):
+    urls: list[SecretStr] = Field([], description="apprise URLs (slack://…, msteams://…, mailto://…, json://…); from the environment.")
+    site_url: str | None = Field(None, pattern=r"^https?://", description="The published page, linked from each alert.")
+    notify_unknown: bool = Field(False, description="Also announce changes to and from unknown.")
+    github_issues: GithubIssuesConfig | None = Field(None, description="Open an issue per outage, close it on recovery.")
 
 
 class ConnectionConfig(Model):
@@ -169,6 +192,7 @@ class ConfigFile(Model):
 
     site: SiteConfig = SiteConfig()
     history: HistoryConfig = HistoryConfig()
+    alerts: AlertsConfig = AlertsConfig()
     connections: dict[str, dict[str, Any]] = {}
     sources: list[dict[str, Any]] = []
     components: list[ComponentConfig] = []
@@ -184,7 +208,13 @@ class Config:
     connections: dict[str, ConnectionConfig]
     sources: list[SourceConfig]
     components: list[ComponentConfig]
+    alerts: AlertsConfig = AlertsConfig()
     warnings: list[str] = field(default_factory=list)
+
+    def shard(self, index: int, count: int) -> Config:
+        """Slice `index` (1-based) of `count`: each source lands in one slice, always the same."""
+        mine = [s for s in self.sources if zlib.crc32(s.id.encode()) % count == index - 1]
+        return replace(self, sources=mine)
 
     def secrets(self) -> list[str]:
         """Every secret value in the connections, so messages can be scrubbed of them."""
@@ -205,6 +235,8 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     # Each section is checked on its own, so one mistake does not hide the others.
     site = check.section("site", SiteConfig, SiteConfig())
     history = check.section("history", HistoryConfig, HistoryConfig())
+    alerts = check.section("alerts", AlertsConfig, AlertsConfig())
+    check.literal_secrets(("alerts",), alerts)
     raw_connections = check.section("connections", dict[str, dict[str, Any]], {})
     raw_sources = check.section("sources", list[dict[str, Any]], [])
     raw_components = check.section("components", list[dict[str, Any]], [])
@@ -215,7 +247,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     check.duplicates("components", [c.get("id") for c in raw_components])
     if check.problems:
         raise ConfigError(sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return _with_discoveries(Config(path, site, history, connections, sources, components), check.collectors)
+    return _with_discoveries(Config(path, site, history, connections, sources, components, alerts), check.collectors)
 
 
 class _Checker:
@@ -255,10 +287,19 @@ class _Checker:
             if connection is None:
                 continue
             found[name] = connection
-            for key, value in connection.__dict__.items():
-                if isinstance(value, SecretStr) and value.get_secret_value() and ("connections", name, key) not in self.doc.from_environment:
-                    self.fail(("connections", name, key), "secrets must come from the environment: write ${VARIABLE}")
+            self.literal_secrets(("connections", name), connection)
         return found
+
+    def literal_secrets(self, where: tuple, model: BaseModel) -> None:
+        """Every secret written into the file itself: it would end up in git."""
+        for key, value in model.__dict__.items():
+            values = value if isinstance(value, list) else [value]
+            for index, item in enumerate(values):
+                path = where + ((key, index) if isinstance(value, list) else (key,))
+                if isinstance(item, BaseModel):
+                    self.literal_secrets(path, item)
+                elif isinstance(item, SecretStr) and item.get_secret_value() and path not in self.doc.from_environment:
+                    self.fail(path, "secrets must come from the environment: write ${VARIABLE}")
 
     def sources(self, raw: list[dict[str, Any]], connections: dict[str, Any]) -> list[SourceConfig]:
         found = []
@@ -320,7 +361,7 @@ def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
                 warnings.append(f"connection {name!r}: component {component.id!r} is declared already; kept yours")
             else:
                 components.append(component)
-    return Config(config.file, config.site, config.history, config.connections, sources, components, warnings)
+    return replace(config, sources=sources, components=components, warnings=warnings)
 
 
 def _expand(component: ComponentConfig, group: str, members: list[str]) -> ComponentConfig:

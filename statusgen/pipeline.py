@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from statusgen import alerts
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
@@ -105,6 +106,13 @@ def maintain(config: Config, history: History, now: datetime) -> tuple[Compactio
     compaction = history.compact(now)
     dropped = history.apply_retention(now, config.history.retention_days)
     return compaction, dropped
+
+
+def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, list[str]]:
+    """Announce status changes, when alerts are configured."""
+    if not config.alerts.urls and config.alerts.github_issues is None:
+        return [], []
+    return alerts.notify(config.alerts, site.model, history.root)
 
 
 def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:

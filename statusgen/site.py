@@ -7,6 +7,7 @@ failed render leaves the previous site as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -136,6 +137,7 @@ class SiteSummary:
     pages: int
     status: Status
     warnings: list[str]
+    model: SiteModel
 
 
 def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
@@ -222,17 +224,21 @@ def build_site(config: Config, snapshot: Snapshot, out: Path, now: datetime) -> 
     model = build_model(config, snapshot, now)
     pages = render_pages(model)
     _publish_folder(out, pages)
-    return SiteSummary(out, len(pages), model.status, model.warnings)
+    return SiteSummary(out, len(pages), model.status, model.warnings, model)
 
 
 def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
+    css = files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
+    # The name changes with the content, so browsers and CDNs may keep it for a year.
+    css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
     env = _environment(model)
+    env.globals["css"] = css_name
     pages: dict[str, str | bytes] = {"index.html": env.get_template("index.html").render(site=model, root="")}
     for component in model.components:
         pages[component.page] = env.get_template("component.html").render(site=model, component=component, root="../")
     pages["status.json"] = json.dumps(status_json(model), indent=2, ensure_ascii=False) + "\n"
-    pages["style.css"] = files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
+    pages[css_name] = css
     return pages
 
 

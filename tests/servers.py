@@ -72,3 +72,13 @@ class Server:
             except ProcessLookupError:
                 return
             time.sleep(1)
+
+
+def moto_s3(log_dir: Path) -> tuple[Server, str]:
+    """moto's S3 server on a free loopback port, and its endpoint URL."""
+    env_dir = venv("moto-5", "moto[server]==5.2.5")
+    port = free_port()
+    server = Server([str(env_dir / "bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)], dict(os.environ), log_dir / "moto.log")
+    endpoint = f"http://127.0.0.1:{port}"
+    server.wait_for(f"{endpoint}/moto-api/", 60)
+    return server, endpoint

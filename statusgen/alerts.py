@@ -1,0 +1,145 @@
+"""Status changes → notifications (through apprise) and, optionally, a GitHub issue per outage.
+
+The last status each component was announced with lives in the history folder
+(`alerts/state.json`), not in memory, and is read, compared and written under a lock: each
+change is announced once, however often runs repeat, overlap or are retried. The first run
+records the statuses it finds without announcing them. A notifier that fails is reported
+as a warning; it never stops collecting, rendering or publishing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from statusgen.collectors.api import ApiClient
+from statusgen.config import AlertsConfig
+from statusgen.errors import CollectorError
+from statusgen.site import ComponentView, SiteModel
+from statusgen.status import Status
+
+
+@dataclass(frozen=True)
+class Transition:
+    component: ComponentView
+    old: Status
+    new: Status
+
+    def title(self) -> str:
+        return f"{self.component.name}: {self.old.value} → {self.new.value}"
+
+    def body(self, site_url: str | None, now: datetime) -> str:
+        since = self.component.since or now
+        lines = [f"{self.component.name} ({self.component.group}) is {self.new.value}, was {self.old.value}, since {since:%Y-%m-%d %H:%M} UTC."]
+        notes = [f"- {s.title}: {s.status.value}" + (f" ({s.note})" if s.note else "") for s in self.component.sources if s.status != Status.OPERATIONAL]
+        lines += notes
+        failing_run = next((r.get("url") for s in self.component.sources for r in s.runs if r.get("state") == "failed" and r.get("url")), None)
+        if failing_run and self.new != Status.OPERATIONAL:
+            lines.append(f"Failing run: {failing_run}")
+        if site_url:
+            lines.append(f"Status page: {site_url.rstrip('/')}/{self.component.page}")
+        return "\n".join(lines)
+
+
+Send = Callable[[list[str], str, str], int]  # urls, title, body → how many failed
+
+
+def notify(config: AlertsConfig, model: SiteModel, history_root: Path, send: Send | None = None) -> tuple[list[Transition], list[str]]:
+    """Announce each component whose status changed since the last announcement."""
+    state_path = history_root / "alerts" / "state.json"
+    warnings: list[str] = []
+    with _locked(state_path):
+        state = _read(state_path)
+        first_run = not state
+        transitions = []
+        for component in model.components:
+            known = state.get(component.id, {})
+            old = Status(known["status"]) if "status" in known else None
+            new = component.status
+            if new == Status.UNKNOWN and not config.notify_unknown:
+                continue  # keep the last known status: an API hiccup is not a change to announce
+            state[component.id] = {**known, "status": new.value}
+            if old is not None and old != new and not first_run:
+                transitions.append(Transition(component, old, new))
+        for transition in transitions:
+            warnings += _announce(config, transition, model, state[transition.component.id], send or _apprise_send)
+        _write(state_path, state)
+    return transitions, warnings
+
+
+def _announce(config: AlertsConfig, transition: Transition, model: SiteModel, entry: dict[str, Any], send: Send) -> list[str]:
+    warnings = []
+    urls = [u.get_secret_value() for u in config.urls]
+    if urls:
+        failed = send(urls, transition.title(), transition.body(config.site_url, model.now))
+        if failed:
+            warnings.append(f"alert for {transition.component.id} could not be delivered to {failed} of {len(urls)} targets")
+    if config.github_issues is not None:
+        try:
+            _github_issue(config, transition, model, entry)
+        except CollectorError as exc:
+            warnings.append(f"GitHub issue for {transition.component.id}: {exc}")
+    return warnings
+
+
+def _github_issue(config: AlertsConfig, transition: Transition, model: SiteModel, entry: dict[str, Any]) -> None:
+    """One issue per outage: opened when it starts failing, commented on changes, closed on recovery."""
+    gh = config.github_issues
+    client = ApiClient("github", gh.api_url, timeout=30, headers={
+        "Authorization": f"Bearer {gh.token.get_secret_value()}",
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    })
+    repo = f"/repos/{gh.repository}/issues"
+    body = transition.body(config.site_url, model.now)
+    number = entry.get("issue")
+    if number is None:
+        if transition.new != Status.FAILING:
+            return
+        issue = client.post(repo, {"title": f"{transition.component.name} is failing", "body": body, "labels": gh.labels})
+        entry["issue"] = issue["number"]
+        return
+    client.post(f"{repo}/{number}/comments", {"body": body})
+    if transition.new == Status.OPERATIONAL:
+        client.request("PATCH", f"{repo}/{number}", json={"state": "closed", "state_reason": "completed"})
+        entry.pop("issue")
+
+
+def _apprise_send(urls: list[str], title: str, body: str) -> int:
+    try:
+        import apprise
+    except ImportError:
+        return len(urls)  # reported as undelivered; `pip install 'statusgen[alerts]'` fixes it
+    failed = 0
+    for url in urls:  # one at a time, so one bad target does not hide the others
+        target = apprise.Apprise()
+        if not target.add(url) or not target.notify(title=title, body=body):
+            failed += 1
+    return failed
+
+
+@contextmanager
+def _locked(state_path: Path) -> Iterator[None]:
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(state_path.with_name(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())["components"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write(path: Path, components: dict[str, Any]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps({"version": 1, "components": components}, indent=1, sort_keys=True))
+    os.replace(temporary, path)
