@@ -11,6 +11,7 @@ import click
 
 from statusgen import history_git, pipeline
 from statusgen.config import Config, json_schema, load_config
+from statusgen.history import History
 from statusgen.history_remote import history_at
 from statusgen.publish import publish as publish_site
 from statusgen.site import SiteSummary

@@ -11,7 +11,11 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
-from statusgen.collectors.airflow import AirflowCollector, AirflowConnection, AirflowSource
+from statusgen.collectors.airflow import (
+    AirflowCollector,
+    AirflowConnection,
+    AirflowSource,
+)
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
 from tests.conftest import utc

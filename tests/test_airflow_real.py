@@ -9,7 +9,11 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from statusgen.collectors.airflow import AirflowCollector, AirflowConnection, AirflowSource
+from statusgen.collectors.airflow import (
+    AirflowCollector,
+    AirflowConnection,
+    AirflowSource,
+)
 from statusgen.status import RunState
 from tests.servers import Server, free_port, venv
 

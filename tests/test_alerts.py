@@ -8,7 +8,13 @@ import json
 import pytest
 
 from statusgen.alerts import notify
-from statusgen.config import AlertsConfig, GithubIssuesConfig, HistoryConfig, SiteConfig, Config
+from statusgen.config import (
+    AlertsConfig,
+    Config,
+    GithubIssuesConfig,
+    HistoryConfig,
+    SiteConfig,
+)
 from statusgen.site import ComponentView, GroupView, SiteModel, SourceView
 from statusgen.status import Freshness, Status
 from tests.conftest import utc

@@ -111,7 +111,14 @@ def test_readme_documents_every_command():
 
 
 def test_readme_documents_every_config_key():
-    from statusgen.config import ComponentConfig, FreshnessConfig, HistoryConfig, Link, SiteConfig, UptimeWeights
+    from statusgen.config import (
+        ComponentConfig,
+        FreshnessConfig,
+        HistoryConfig,
+        Link,
+        SiteConfig,
+        UptimeWeights,
+    )
 
     readme = (ROOT / "README.md").read_text()
     models = [SiteConfig, Link, UptimeWeights, HistoryConfig, FreshnessConfig, ComponentConfig]

@@ -11,7 +11,13 @@ from pydantic import SecretStr
 from statusgen import collectors
 from statusgen.collect import collect_all
 from statusgen.collectors import Collector
-from statusgen.config import Config, ConnectionConfig, HistoryConfig, SiteConfig, SourceConfig
+from statusgen.config import (
+    Config,
+    ConnectionConfig,
+    HistoryConfig,
+    SiteConfig,
+    SourceConfig,
+)
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState

@@ -7,7 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from statusgen.collectors.dagster import DagsterCollector, DagsterConnection, DagsterSource
+from statusgen.collectors.dagster import (
+    DagsterCollector,
+    DagsterConnection,
+    DagsterSource,
+)
 from statusgen.errors import CollectorError
 from tests.conftest import utc
 

@@ -7,7 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from statusgen.collectors.dagster import DagsterCollector, DagsterConnection, DagsterSource
+from statusgen.collectors.dagster import (
+    DagsterCollector,
+    DagsterConnection,
+    DagsterSource,
+)
 from statusgen.status import RunState
 from tests.servers import Server, free_port, venv
 

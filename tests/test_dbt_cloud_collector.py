@@ -5,7 +5,11 @@ endpoint), serving as artifacts the ones a real dbt run wrote (tests/fixtures/db
 import json
 from datetime import timedelta
 
-from statusgen.collectors.dbt_cloud import DbtCloudCollector, DbtCloudConnection, DbtCloudSource
+from statusgen.collectors.dbt_cloud import (
+    DbtCloudCollector,
+    DbtCloudConnection,
+    DbtCloudSource,
+)
 from statusgen.status import RunState
 from tests.conftest import DBT_TARGET, utc
 

@@ -6,7 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from statusgen.collectors.fivetran import FivetranCollector, FivetranConnection, FivetranSource
+from statusgen.collectors.fivetran import (
+    FivetranCollector,
+    FivetranConnection,
+    FivetranSource,
+)
 from statusgen.status import Freshness, RunState
 from tests.conftest import utc
 

@@ -7,7 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from statusgen.collectors.github_actions import GithubActionsCollector, GithubActionsConnection, GithubActionsSource
+from statusgen.collectors.github_actions import (
+    GithubActionsCollector,
+    GithubActionsConnection,
+    GithubActionsSource,
+)
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
 from tests.conftest import utc

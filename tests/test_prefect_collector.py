@@ -8,7 +8,12 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
-from statusgen.collectors.prefect import PrefectCollector, PrefectConnection, PrefectSource, ui_base
+from statusgen.collectors.prefect import (
+    PrefectCollector,
+    PrefectConnection,
+    PrefectSource,
+    ui_base,
+)
 from tests.conftest import utc
 
 NOW = utc(2026, 11, 22, 12)

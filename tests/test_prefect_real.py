@@ -7,7 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from statusgen.collectors.prefect import PrefectCollector, PrefectConnection, PrefectSource
+from statusgen.collectors.prefect import (
+    PrefectCollector,
+    PrefectConnection,
+    PrefectSource,
+)
 from statusgen.status import RunState
 from tests.servers import Server, free_port, venv
 

@@ -2,7 +2,14 @@
 
 import pytest
 
-from statusgen.publish import LONG_CACHE, SHORT_CACHE, PublishError, cache_control, content_type, publish
+from statusgen.publish import (
+    LONG_CACHE,
+    SHORT_CACHE,
+    PublishError,
+    cache_control,
+    content_type,
+    publish,
+)
 
 
 @pytest.fixture

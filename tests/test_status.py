@@ -2,7 +2,15 @@ from datetime import timedelta
 
 import pytest
 
-from statusgen.status import FINISHED_STATE_STATUS, Freshness, RunState, Status, evaluate, worse_state, worst
+from statusgen.status import (
+    FINISHED_STATE_STATUS,
+    Freshness,
+    RunState,
+    Status,
+    evaluate,
+    worse_state,
+    worst,
+)
 from tests.conftest import utc
 
 NOW = utc(2026, 11, 22, 12)

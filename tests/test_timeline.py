@@ -8,7 +8,15 @@ import pytest
 from statusgen.history import History, aware_utc
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
-from statusgen.timeline import Day, Window, build_component_segments, build_source_segments, daily, status_since, uptime
+from statusgen.timeline import (
+    Day,
+    Window,
+    build_component_segments,
+    build_source_segments,
+    daily,
+    status_since,
+    uptime,
+)
 from tests.conftest import utc
 
 UTC = ZoneInfo("UTC")

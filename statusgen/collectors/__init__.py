@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import ClassVar, Sequence
 
 from statusgen.config import ComponentConfig, ConnectionConfig, SourceConfig

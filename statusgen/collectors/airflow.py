@@ -12,8 +12,8 @@ since the previous collection, so a skipped collection still reads the runs it m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
 from datetime import datetime, timedelta, timezone
+from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Iterator, Literal, Sequence
 from urllib.parse import quote
 
