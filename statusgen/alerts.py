@@ -1,6 +1,6 @@
 """Status changes → notifications (through apprise) and, optionally, a GitHub issue per outage.
 
-The last status each component was announced with lives in the history folder
+The last status each component (or source) was announced with lives in the history folder
 (`alerts/state.json`), not in memory, and is read, compared and written under a lock: each
 change is announced once, however often runs repeat, overlap or are retried. The first run
 records the statuses it finds without announcing them. A notifier that fails is reported
@@ -21,29 +21,51 @@ from typing import Any, Callable, Iterator
 from statusgen.collectors.api import ApiClient
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError
-from statusgen.site import ComponentView, SiteModel
+from statusgen.site import SiteModel, SourceView
 from statusgen.status import Status
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What an alert is about: a component, or (with `sources: true`) one source."""
+
+    key: str
+    name: str
+    where: str
+    status: Status
+    since: datetime | None
+    page: str
+    parts: list[SourceView]
+
+
+def subjects(model: SiteModel, with_sources: bool) -> list[Subject]:
+    found = [Subject(c.id, c.name, c.group, c.status, c.since, c.page, c.sources) for c in model.components]
+    if with_sources:
+        pages = {s.id: c.page for c in reversed(model.components) for s in c.sources}
+        found += [Subject(f"source:{s.id}", s.title, f"{s.kind} · {s.connection}", s.status, s.since, pages.get(s.id, "index.html"), [s])
+                  for s in model.sources]
+    return found
+
+
+@dataclass(frozen=True)
 class Transition:
-    component: ComponentView
+    subject: Subject
     old: Status
     new: Status
 
     def title(self) -> str:
-        return f"{self.component.name}: {self.old.value} → {self.new.value}"
+        return f"{self.subject.name}: {self.old.value} → {self.new.value}"
 
     def body(self, site_url: str | None, now: datetime) -> str:
-        since = self.component.since or now
-        lines = [f"{self.component.name} ({self.component.group}) is {self.new.value}, was {self.old.value}, since {since:%Y-%m-%d %H:%M} UTC."]
-        notes = [f"- {s.title}: {s.status.value}" + (f" ({s.note})" if s.note else "") for s in self.component.sources if s.status != Status.OPERATIONAL]
-        lines += notes
-        failing_run = next((r.get("url") for s in self.component.sources for r in s.runs if r.get("state") == "failed" and r.get("url")), None)
+        subject = self.subject
+        since = subject.since or now
+        lines = [f"{subject.name} ({subject.where}) is {self.new.value}, was {self.old.value}, since {since:%Y-%m-%d %H:%M} UTC."]
+        lines += [f"- {s.title}: {s.status.value}" + (f" ({s.note})" if s.note else "") for s in subject.parts if s.status != Status.OPERATIONAL]
+        failing_run = next((r.get("url") for s in subject.parts for r in s.runs if r.get("state") == "failed" and r.get("url")), None)
         if failing_run and self.new != Status.OPERATIONAL:
             lines.append(f"Failing run: {failing_run}")
         if site_url:
-            lines.append(f"Status page: {site_url.rstrip('/')}/{self.component.page}")
+            lines.append(f"Status page: {site_url.rstrip('/')}/{subject.page}")
         return "\n".join(lines)
 
 
@@ -51,24 +73,24 @@ Send = Callable[[list[str], str, str], int]  # urls, title, body → how many fa
 
 
 def notify(config: AlertsConfig, model: SiteModel, history_root: Path, send: Send | None = None) -> tuple[list[Transition], list[str]]:
-    """Announce each component whose status changed since the last announcement."""
+    """Announce each component (and source, if asked) whose status changed since it was last announced."""
     state_path = history_root / "alerts" / "state.json"
     warnings: list[str] = []
     with _locked(state_path):
         state = _read(state_path)
         first_run = not state
         transitions = []
-        for component in model.components:
-            known = state.get(component.id, {})
+        for subject in subjects(model, config.sources):
+            known = state.get(subject.key, {})
             old = Status(known["status"]) if "status" in known else None
-            new = component.status
+            new = subject.status
             if new == Status.UNKNOWN and not config.notify_unknown:
                 continue  # keep the last known status: an API hiccup is not a change to announce
-            state[component.id] = {**known, "status": new.value}
+            state[subject.key] = {**known, "status": new.value}
             if old is not None and old != new and not first_run:
-                transitions.append(Transition(component, old, new))
+                transitions.append(Transition(subject, old, new))
         for transition in transitions:
-            warnings += _announce(config, transition, model, state[transition.component.id], send or _apprise_send)
+            warnings += _announce(config, transition, model, state[transition.subject.key], send or _apprise_send)
         _write(state_path, state)
     return transitions, warnings
 
@@ -79,12 +101,12 @@ def _announce(config: AlertsConfig, transition: Transition, model: SiteModel, en
     if urls:
         failed = send(urls, transition.title(), transition.body(config.site_url, model.now))
         if failed:
-            warnings.append(f"alert for {transition.component.id} could not be delivered to {failed} of {len(urls)} targets")
+            warnings.append(f"alert for {transition.subject.key} could not be delivered to {failed} of {len(urls)} targets")
     if config.github_issues is not None:
         try:
             _github_issue(config, transition, model, entry)
         except CollectorError as exc:
-            warnings.append(f"GitHub issue for {transition.component.id}: {exc}")
+            warnings.append(f"GitHub issue for {transition.subject.key}: {exc}")
     return warnings
 
 
@@ -102,7 +124,7 @@ def _github_issue(config: AlertsConfig, transition: Transition, model: SiteModel
     if number is None:
         if transition.new != Status.FAILING:
             return
-        issue = client.post(repo, {"title": f"{transition.component.name} is failing", "body": body, "labels": gh.labels})
+        issue = client.post(repo, {"title": f"{transition.subject.name} is failing", "body": body, "labels": gh.labels})
         entry["issue"] = issue["number"]
         return
     client.post(f"{repo}/{number}/comments", {"body": body})
@@ -134,12 +156,12 @@ def _locked(state_path: Path) -> Iterator[None]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())["components"]
+        return json.loads(path.read_text())["announced"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
-def _write(path: Path, components: dict[str, Any]) -> None:
+def _write(path: Path, announced: dict[str, Any]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps({"version": 1, "components": components}, indent=1, sort_keys=True))
+    temporary.write_text(json.dumps({"version": 1, "announced": announced}, indent=1, sort_keys=True))
     os.replace(temporary, path)

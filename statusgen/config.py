@@ -148,6 +148,7 @@ class AlertsConfig(Model):
     urls: list[SecretStr] = Field([], description="apprise URLs (slack://…, msteams://…, mailto://…, json://…); from the environment.")
     site_url: str | None = Field(None, pattern=r"^https?://", description="The published page, linked from each alert.")
     notify_unknown: bool = Field(False, description="Also announce changes to and from unknown.")
+    sources: bool = Field(False, description="Also announce each source's changes, not only components'.")
     github_issues: GithubIssuesConfig | None = Field(None, description="Open an issue per outage, close it on recovery.")
 
 

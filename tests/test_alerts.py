@@ -30,7 +30,7 @@ def model(**statuses):
                             "query failed" if status == Status.FAILING else None,
                             [{"state": "failed", "url": "https://airflow.example.com/dags/x/runs/1"}] if status == Status.FAILING else [], [], None)
         components.append(ComponentView(cid, cid.title(), "Sales", "", "", None, status, utc(2026, 11, 22, 11, 30), None, [], [source]))
-    return SiteModel(config, NOW, NOW, [GroupView("Sales", components)], [], {})
+    return SiteModel(config, NOW, NOW, [GroupView("Sales", components)], [s for c in components for s in c.sources], {})
 
 
 class Outbox:
@@ -62,7 +62,7 @@ def test_each_change_is_announced_once_and_the_first_run_only_records(config, tm
     assert "- orders loader: failing (query failed)" in body
     assert "Failing run: https://airflow.example.com/dags/x/runs/1" in body
     assert "Status page: https://status.example.com/components/orders.html" in body
-    assert json.loads((tmp_path / "alerts/state.json").read_text())["components"]["orders"]["status"] == "operational"
+    assert json.loads((tmp_path / "alerts/state.json").read_text())["announced"]["orders"]["status"] == "operational"
 
 
 def test_a_failing_notifier_is_a_warning(config, tmp_path):
@@ -107,3 +107,13 @@ def test_one_github_issue_per_outage(tmp_path, httpserver):
     assert opened["title"] == "Orders is failing" and opened["labels"] == ["data-status"]
     assert json.loads(httpserver.log[-1][0].data) == {"state": "closed", "state_reason": "completed"}
     assert httpserver.log[0][0].headers["Authorization"] == "Bearer ghs_t0ken"
+
+
+def test_sources_can_be_announced_too(tmp_path):
+    config = AlertsConfig(urls=["json://127.0.0.1:9/"], sources=True)
+    outbox = Outbox()
+    notify(config, model(orders=Status.OPERATIONAL), tmp_path, outbox)
+    notify(config, model(orders=Status.FAILING), tmp_path, outbox)
+    assert sorted(title for title, _ in outbox.sent) == ["Orders: operational → failing", "orders loader: operational → failing"]
+    source_body = next(body for title, body in outbox.sent if title.startswith("orders loader"))
+    assert source_body.startswith("orders loader (sql · wh) is failing, was operational")

@@ -247,3 +247,13 @@ def test_the_bundled_example_validates_against_the_json_schema():
     broken = {**example, "sources": [{**example["sources"][0], "qurey": "typo"}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, json_schema())
+
+
+def test_shards_split_the_sources_without_overlap(write_config):
+    lines = ["connections:", "  wh: {type: sql, database: w.duckdb}", "sources:"]
+    lines += [f"  - {{id: s{i}, connection: wh, query: q}}" for i in range(40)]
+    config = load_config(write_config("\n".join(lines) + "\n"), {})
+    slices = [{s.id for s in config.shard(i, 3).sources} for i in (1, 2, 3)]
+    assert set.union(*slices) == {s.id for s in config.sources}
+    assert sum(len(s) for s in slices) == 40 and all(slices)
+    assert {s.id for s in config.shard(2, 3).sources} == slices[1]  # the same slice every time
