@@ -99,7 +99,7 @@ def _announce(config: AlertsConfig, transition: Transition, model: SiteModel, en
     warnings = []
     urls = [u.get_secret_value() for u in config.urls]
     if urls:
-        failed = send(urls, transition.title(), transition.body(config.site_url, model.now))
+        failed = send(urls, transition.title(), transition.body(model.config.site.url, model.now))
         if failed:
             warnings.append(f"alert for {transition.subject.key} could not be delivered to {failed} of {len(urls)} targets")
     if config.github_issues is not None:
@@ -119,7 +119,7 @@ def _github_issue(config: AlertsConfig, transition: Transition, model: SiteModel
         "X-GitHub-Api-Version": "2022-11-28",
     })
     repo = f"/repos/{gh.repository}/issues"
-    body = transition.body(config.site_url, model.now)
+    body = transition.body(model.config.site.url, model.now)
     number = entry.get("issue")
     if number is None:
         if transition.new != Status.FAILING:

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -113,6 +113,17 @@ class UptimeWeights(Model):
 class SiteConfig(Model):
     title: str = "Data status"
     description: str = ""
+    url: str | None = Field(None, pattern=r"^https?://", description="Where the site is published; for absolute links in feeds and alerts.")
+    audience: Literal["internal", "public"] = Field(
+        "internal", description="public hides source names, error messages and run links: the business view only."
+    )
+    logo: RelativePath | None = Field(None, description="An image shown beside the title (copied into the site).")
+    footer: str = Field("", description="Text (Markdown) at the foot of every page.")
+    theme_dir: RelativePath | None = Field(None, description="Templates and style.css here override the built-in ones.")
+    incidents_dir: RelativePath = Field(Path("incidents"), description="Folder of incident and maintenance Markdown files.")
+    collect_every: Duration = Field(
+        timedelta(minutes=15), description="How often collection is scheduled; three missed runs mark the page as stale."
+    )
     timezone: str = Field("UTC", description="IANA name; days on the bars start at midnight here.")
     days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
     links: list[Link] = []
@@ -146,7 +157,6 @@ class GithubIssuesConfig(Model):
 
 class AlertsConfig(Model):
     urls: list[SecretStr] = Field([], description="apprise URLs (slack://…, msteams://…, mailto://…, json://…); from the environment.")
-    site_url: str | None = Field(None, pattern=r"^https?://", description="The published page, linked from each alert.")
     notify_unknown: bool = Field(False, description="Also announce changes to and from unknown.")
     sources: bool = Field(False, description="Also announce each source's changes, not only components'.")
     github_issues: GithubIssuesConfig | None = Field(None, description="Open an issue per outage, close it on recovery.")

@@ -22,7 +22,9 @@ import jinja2
 
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import StatusgenError
-from statusgen.history import Snapshot
+from statusgen.feeds import atom, badge_svg, shields, statuspage
+from statusgen.history import Snapshot, aware_utc, naive_utc
+from statusgen.incidents import Incident, load_incidents, render_markdown
 from statusgen.status import SEVERITY, Freshness, Status, worst
 from statusgen.timeline import (
     Day,
@@ -36,6 +38,7 @@ from statusgen.timeline import (
 )
 
 MARKER = ".statusgen-site"
+FEED_DAYS = timedelta(days=30)
 RECENT_RUNS = 15
 STATUS_LABEL = {
     Status.OPERATIONAL: "Operational",
@@ -104,6 +107,27 @@ class GroupView:
     def status(self) -> Status:
         return worst(c.status for c in self.components)
 
+    @property
+    def bar(self) -> list[Day]:
+        """Each day, the worst day among the group's components."""
+        days = []
+        for marks in zip(*(c.bar for c in self.components)):
+            worst_day = max(marks, key=lambda d: -1 if d.worst is None else SEVERITY[d.worst])
+            days.append(worst_day)
+        return days
+
+
+@dataclass(frozen=True)
+class Change:
+    """A component's status changing, for the feed."""
+
+    at: datetime
+    key: str
+    name: str
+    old: Status
+    new: Status
+    page: str
+
 
 @dataclass(frozen=True)
 class SiteModel:
@@ -113,11 +137,35 @@ class SiteModel:
     groups: list[GroupView]
     sources: list[SourceView]
     weights: Mapping[Status, float]
+    incidents: list[Incident] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def components(self) -> list[ComponentView]:
         return [c for g in self.groups for c in g.components]
+
+    @property
+    def internal(self) -> bool:
+        return self.config.site.audience == "internal"
+
+    @property
+    def stale(self) -> bool:
+        """True when three scheduled collections in a row did not happen: the page itself is old."""
+        return self.last_collected_at is None or self.now - self.last_collected_at > 3 * self.config.site.collect_every
+
+    @property
+    def active_incidents(self) -> list[Incident]:
+        return [i for i in self.incidents if not i.is_maintenance and i.active(self.now)]
+
+    @property
+    def maintenance(self) -> list[Incident]:
+        """Windows running now or still to come, soonest first."""
+        return sorted((i for i in self.incidents if i.is_maintenance and (i.active(self.now) or i.upcoming(self.now))),
+                      key=lambda i: i.begins)
+
+    def incidents_of(self, component_id: str) -> list[Incident]:
+        return [i for i in self.incidents if component_id in i.components]
 
     @property
     def status(self) -> Status:
@@ -147,7 +195,12 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     promises = {s.id: _promise(s, latest.get(s.id)) for s in config.sources}
     covered_until = min(last_collected, now) if last_collected else window.start
     build_source_segments(snapshot, promises, window, covered_until)
-    build_component_segments(snapshot, {c.id: c.depends_on for c in config.components})
+    incidents, incident_warnings = load_incidents(config.site.incidents_dir, {c.id for c in config.components}, config.site.zone)
+    windows: dict[str, list[tuple[datetime, datetime]]] = {}
+    for incident in incidents:
+        for component_id in incident.components if incident.is_maintenance else []:
+            windows.setdefault(component_id, []).append((incident.scheduled_for, incident.scheduled_until))
+    build_component_segments(snapshot, {c.id: c.depends_on for c in config.components}, windows)
     source_bars = daily(snapshot, "segments", "source_id", window)
     component_bars = daily(snapshot, "component_segments", "component_id", window)
     source_since = status_since(snapshot, "segments", "source_id")
@@ -174,9 +227,12 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             bar=bar,
             uptime_pct=uptime(bar, weights),
         )
+    in_maintenance = {c for i in incidents if i.is_maintenance and i.active(now) for c in i.components}
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
         view = _component_view(component, sources, component_bars, window, weights)
+        if component.id in in_maintenance:
+            view = replace(view, status=Status.MAINTENANCE)
         groups.setdefault(component.group, []).append(replace(view, since=_since(view.status, component_since.get(component.id))))
     return SiteModel(
         config=config,
@@ -185,8 +241,29 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         groups=[GroupView(name, members) for name, members in groups.items()],
         sources=list(sources.values()),
         weights=weights,
-        warnings=list(config.warnings) + list(snapshot.warnings),
+        incidents=incidents,
+        changes=_changes(snapshot, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
+        warnings=list(config.warnings) + list(snapshot.warnings) + incident_warnings,
     )
+
+
+def _changes(snapshot: Snapshot, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
+    """Status changes of components from `since` on: where one stretch of the timeline ends and another begins."""
+    rows = snapshot.db.execute(
+        """
+        SELECT component_id, start, sev, lag(sev) OVER w AS before, lag(stop) OVER w AS before_stop
+        FROM component_segments WINDOW w AS (PARTITION BY component_id ORDER BY start)
+        QUALIFY before IS NOT NULL AND before_stop = start AND start >= $since
+        ORDER BY start DESC LIMIT 100
+        """,
+        {"since": naive_utc(since)},
+    ).fetchall()
+    by_rank = {rank: status for status, rank in SEVERITY.items()}
+    return [
+        Change(aware_utc(at), cid, components[cid].name, by_rank[before], by_rank[sev], components[cid].page)
+        for cid, at, sev, before, _ in rows
+        if cid in components
+    ]
 
 
 def _component_view(component: ComponentConfig, sources, bars, window, weights) -> ComponentView:
@@ -229,52 +306,69 @@ def build_site(config: Config, snapshot: Snapshot, out: Path, now: datetime) -> 
 
 def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
-    css = files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
+    site = model.config.site
+    theme = Path(site.theme_dir) if site.theme_dir else None
+    css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
+    css = css_file.read_text(encoding="utf-8") if css_file else files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
     # The name changes with the content, so browsers and CDNs may keep it for a year.
     css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
-    env = _environment(model)
-    env.globals["css"] = css_name
-    pages: dict[str, str | bytes] = {"index.html": env.get_template("index.html").render(site=model, root="")}
+    pages: dict[str, str | bytes] = {css_name: css}
+    logo = None
+    if site.logo:
+        data = Path(site.logo).read_bytes()
+        logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
+        pages[logo] = data
+    env = _environment(model, theme)
+    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "")
+
+    def page(template: str, path: str, **context: Any) -> None:
+        pages[path] = env.get_template(template).render(site=model, root="../" * path.count("/"), **context)
+
+    page("index.html", "index.html")
+    page("incidents.html", "incidents.html")
     for component in model.components:
-        pages[component.page] = env.get_template("component.html").render(site=model, component=component, root="../")
-    pages["status.json"] = json.dumps(status_json(model), indent=2, ensure_ascii=False) + "\n"
-    pages[css_name] = css
+        page("component.html", component.page, component=component)
+        pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
+        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status))
+    for incident in model.incidents:
+        page("incident.html", incident.page, incident=incident)
+    for name, content in statuspage(model, site.url or "").items():
+        pages[f"api/v2/{name}"] = _json(content)
+    pages["feed.xml"] = atom(model, site.url or "")
+    pages["status.json"] = _json(status_json(model))
     return pages
 
 
+def _json(content: Any) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
 def status_json(model: SiteModel) -> dict[str, Any]:
+    """The site's own JSON; a public site leaves out sources, their names and messages."""
+    components = [
+        {"id": c.id, "name": c.name, "group": c.group, "status": c.status.value, "uptime_pct": c.uptime_pct,
+         "last_success_at": _iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
+        for c in model.components
+    ]
+    sources = [
+        {"id": s.id, "name": s.title, "status": s.status.value, "last_success_at": _iso(s.last_success_at),
+         "last_run_state": s.latest_state, "message": s.note}
+        for s in model.sources
+    ]
     return {
         "generated_at": _iso(model.now),
         "last_collected_at": _iso(model.last_collected_at),
         "status": model.status.value,
-        "components": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "group": c.group,
-                "status": c.status.value,
-                "uptime_pct": c.uptime_pct,
-                "sources": [s.id for s in c.sources],
-            }
-            for c in model.components
-        ],
-        "sources": [
-            {
-                "id": s.id,
-                "name": s.title,
-                "status": s.status.value,
-                "last_success_at": _iso(s.last_success_at),
-                "last_run_state": s.latest_state,
-                "message": s.note,
-            }
-            for s in model.sources
-        ],
+        "components": components,
+        **({"sources": sources} if model.internal else {}),
     }
 
 
-def _environment(model: SiteModel) -> jinja2.Environment:
+def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
+    built_in = jinja2.PackageLoader("statusgen", "site_templates")
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("statusgen", "site_templates"),
+        # A theme's templates come first; what it does not define falls back to the built-ins.
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), built_in]) if theme else built_in,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

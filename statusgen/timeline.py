@@ -26,6 +26,7 @@ _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
 _UNKNOWN = SEVERITY[Status.UNKNOWN]
 _DEGRADED = SEVERITY[Status.DEGRADED]
 _FAILING = SEVERITY[Status.FAILING]
+_MAINTENANCE = SEVERITY[Status.MAINTENANCE]
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,19 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
     )
 
 
-def build_component_segments(snapshot: Snapshot, members: Mapping[str, Sequence[str]]) -> None:
+def build_component_segments(
+    snapshot: Snapshot, members: Mapping[str, Sequence[str]], maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] = {}
+) -> None:
     """Create temp table `component_segments`: each component's status is the worst of its
-    sources'. Where some sources have data and others none, it is at least unknown."""
+    sources'. Where some sources have data and others none, it is at least unknown; during
+    a declared maintenance window it is maintenance, whatever its sources say."""
     db = snapshot.db
+    windows = [(c, start, stop) for c, spans in maintenance.items() for start, stop in spans]
+    db.execute("CREATE OR REPLACE TEMP TABLE maintenance (component_id VARCHAR, start TIMESTAMP, stop TIMESTAMP)")
+    db.execute(
+        "INSERT INTO maintenance SELECT unnest($1::VARCHAR[]), unnest($2::TIMESTAMP[]), unnest($3::TIMESTAMP[])",
+        [[c for c, _, _ in windows], [naive_utc(a) for _, a, _ in windows], [naive_utc(b) for _, _, b in windows]],
+    )
     pairs = [(c, s) for c, sources in members.items() for s in sources]
     db.execute("CREATE OR REPLACE TEMP TABLE members (component_id VARCHAR, source_id VARCHAR)")
     db.execute(
@@ -151,6 +161,8 @@ def build_component_segments(snapshot: Snapshot, members: Mapping[str, Sequence[
             SELECT DISTINCT m.component_id, b.t
             FROM members m JOIN (SELECT source_id, start AS t FROM segments
                                  UNION ALL SELECT source_id, stop FROM segments) b USING (source_id)
+            UNION SELECT component_id, start FROM maintenance
+            UNION SELECT component_id, stop FROM maintenance
         ),
         pieces AS (
             SELECT component_id, t AS start, lead(t) OVER (PARTITION BY component_id ORDER BY t) AS stop FROM bounds
@@ -168,7 +180,13 @@ def build_component_segments(snapshot: Snapshot, members: Mapping[str, Sequence[
                    CASE WHEN count(sev) < count(*) THEN greatest(max(sev), {_UNKNOWN}) ELSE max(sev) END AS sev
             FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
         ),
-        {_merged("worst_of", "component_id")}
+        maintained AS (
+            SELECT w.component_id, w.start, w.stop,
+                   CASE WHEN EXISTS (SELECT 1 FROM maintenance m WHERE m.component_id = w.component_id
+                                     AND m.start <= w.start AND m.stop >= w.stop) THEN {_MAINTENANCE} ELSE w.sev END AS sev
+            FROM worst_of w
+        ),
+        {_merged("maintained", "component_id")}
         """
     )
 

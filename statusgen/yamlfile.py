@@ -54,9 +54,15 @@ def dotted(path: Path_) -> str:
 
 
 def load(path: Path, environ: Mapping[str, str] | None = None) -> YamlDocument:
-    """Parse `path`. Unparseable YAML raises ConfigError; problems with single values
-    (duplicate keys, missing env vars) are kept in `problems`, so that they are reported
-    together with the validation errors."""
+    """Parse `path`, filling ${VARIABLE}s from `environ` (the process environment by default).
+    Unparseable YAML raises ConfigError; problems with single values (duplicate keys,
+    missing variables) are kept in `problems`, to be reported with the validation errors."""
+    name, text = read(path)
+    return parse(text, name, os.environ if environ is None else environ)
+
+
+def read(path: Path) -> tuple[str, str]:
+    """A file's name as the user wrote it, and its text; ConfigError if it cannot be read."""
     name = path.name if path.parent == Path(".") else str(path)
     try:
         raw = path.read_bytes()
@@ -65,25 +71,30 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> YamlDocument:
     if len(raw) > MAX_BYTES:
         raise ConfigError([Problem(name, None, None, "", f"file is larger than {MAX_BYTES} bytes")])
     try:
-        text = raw.decode("utf-8")
+        return name, raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]) from None
+
+
+def parse(text: str, name: str, environ: Mapping[str, str] | None, first_line: int = 1) -> YamlDocument:
+    """YAML text that starts at `first_line` of file `name`; without `environ`, no ${…} is filled."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        line, col = (mark.line + first_line, mark.column + 1) if mark else (None, None)
         raise ConfigError([Problem(name, line, col, "", f"invalid YAML: {reason}")]) from None
-    builder = _Builder(name, os.environ if environ is None else environ)
+    builder = _Builder(name, environ, first_line)
     data = builder.build(node, ()) if node is not None else {}
     return YamlDocument(name, data, builder.positions, builder.problems, builder.from_environment)
 
 
 class _Builder:
-    def __init__(self, file: str, environ: Mapping[str, str]):
+    def __init__(self, file: str, environ: Mapping[str, str] | None, first_line: int = 1):
         self.file = file
         self.environ = environ
+        self.offset = first_line
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.from_environment: set[Path_] = set()
@@ -92,7 +103,7 @@ class _Builder:
 
     def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
         mark = node.start_mark
-        self.problems.append(Problem(self.file, mark.line + 1, mark.column + 1, dotted(path), message))
+        self.problems.append(Problem(self.file, mark.line + self.offset, mark.column + 1, dotted(path), message))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.visited += 1
@@ -100,7 +111,7 @@ class _Builder:
             if self.visited == MAX_NODES + 1:
                 self.fail(node, path, f"document expands to more than {MAX_NODES} values (aliases?)")
             return None
-        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        self.positions.setdefault(path, (node.start_mark.line + self.offset, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -122,7 +133,7 @@ class _Builder:
             if key in result:
                 self.fail(key_node, path + (key,), "duplicate key (the earlier value would be lost)")
                 continue
-            self.positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.positions[path + (key,)] = (key_node.start_mark.line + self.offset, key_node.start_mark.column + 1)
             result[key] = self.build(value_node, path + (key,))
         return {**merged, **result}
 
@@ -145,7 +156,7 @@ class _Builder:
         except yaml.YAMLError as exc:
             self.fail(node, path, f"invalid value: {getattr(exc, 'problem', exc)}")
             return None
-        if isinstance(value, str):
+        if isinstance(value, str) and self.environ is not None:
             return self.interpolate(value, node, path)
         return value
 

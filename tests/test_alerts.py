@@ -23,7 +23,8 @@ NOW = utc(2026, 11, 22, 12)
 
 
 def model(**statuses):
-    config = Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={}, sources=[], components=[])
+    config = Config(file=None, site=SiteConfig(url="https://status.example.com"), history=HistoryConfig(), connections={},
+                    sources=[], components=[])
     components = []
     for cid, status in statuses.items():
         source = SourceView(f"{cid}_src", f"{cid} loader", "wh", "sql", status, None, None, None, Freshness(),
@@ -45,7 +46,7 @@ class Outbox:
 
 @pytest.fixture
 def config():
-    return AlertsConfig(urls=["json://127.0.0.1:9/"], site_url="https://status.example.com")
+    return AlertsConfig(urls=["json://127.0.0.1:9/"])
 
 
 def test_each_change_is_announced_once_and_the_first_run_only_records(config, tmp_path):

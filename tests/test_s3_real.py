@@ -130,7 +130,8 @@ def test_the_documented_steps_end_to_end(aws, s3, tmp_path, write_config, httpse
         db.execute("INSERT INTO orders VALUES ('2026-11-22 03:00')")
     config = write_config(
         """
-        alerts: {urls: ["${ALERT_URL}"], site_url: "https://status.acme.com"}
+        site: {url: "https://status.acme.com"}
+        alerts: {urls: ["${ALERT_URL}"]}
         connections:
           wh: {type: sql, database: wh.duckdb}
         sources:

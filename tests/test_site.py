@@ -63,10 +63,16 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
     summary = build(site_config, tmp_path)
     site = tmp_path / "site"
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
-    assert files[:5] == [".statusgen-site", "components/broken.html", "components/orders.html", "index.html", "status.json"]
-    assert re.fullmatch(r"style\.[0-9a-f]{10}\.css", files[5]) and len(files) == 6
-    assert f'href="{files[5]}"' in (site / "index.html").read_text()
-    assert summary.pages == 5
+    css = next(f for f in files if f.startswith("style."))
+    assert re.fullmatch(r"style\.[0-9a-f]{10}\.css", css) and f'href="{css}"' in (site / "index.html").read_text()
+    assert [f for f in files if f != css] == [
+        ".statusgen-site",
+        "api/v2/components.json", "api/v2/incidents.json", "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json", "api/v2/status.json", "api/v2/summary.json",
+        "badges/broken.json", "badges/broken.svg", "badges/orders.json", "badges/orders.svg",
+        "components/broken.html", "components/orders.html", "feed.xml", "incidents.html", "index.html", "status.json",
+    ]
+    assert summary.pages == len(files) - 1
     status = json.loads((site / "status.json").read_text())
     assert status["status"] == "unknown"
     assert status["generated_at"] == "2026-11-22T12:00:00Z"
@@ -84,7 +90,7 @@ def test_everything_from_config_and_apis_is_escaped(site_config, tmp_path):
     build(site_config, tmp_path)
     for page in ("index.html", "components/orders.html", "components/broken.html"):
         html = (tmp_path / "site" / page).read_text()
-        assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+        assert "<script>" not in html and "<img src=x" not in html and "<b>" not in html and "<i>" not in html
     index = (tmp_path / "site/index.html").read_text()
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in index
     assert 'href="javascript:' not in index

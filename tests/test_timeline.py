@@ -180,3 +180,14 @@ def test_uptime_weights_and_rounding_down():
     thirds = Day(date(2026, 3, 1), {Status.OPERATIONAL: 2, Status.FAILING: 1}, 0)
     assert uptime([thirds], {Status.FAILING: 1.0}) == 66.66  # 66.666… rounds down
     assert uptime([Day(date(2026, 3, 1), {Status.UNKNOWN: 10}, 0)], {Status.FAILING: 1.0}) is None
+
+
+def test_a_maintenance_window_overrides_what_the_sources_say(history):
+    append(history, utc(2026, 3, 2, 12), runs=[run("a", utc(2026, 3, 2, 0)), run("a", utc(2026, 3, 2, 6), RunState.FAILED)],
+           observations=[observation("a", utc(2026, 3, 2, 12))])
+    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
+    build_component_segments(snapshot, {"c": ["a"]}, {"c": [(utc(2026, 3, 2, 5), utc(2026, 3, 2, 8))]})
+    rows = snapshot.db.execute("SELECT hour(start), hour(stop), sev FROM component_segments ORDER BY start").fetchall()
+    assert [(a, b, SEV.get(s, "maintenance")) for a, b, s in rows] == [
+        (0, 5, "operational"), (5, 8, "maintenance"), (8, 12, "failing"),
+    ]

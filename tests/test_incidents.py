@@ -1,0 +1,178 @@
+"""Incidents and maintenance: Markdown files, sanitised, shown on the page, the feed and the API."""
+
+import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from statusgen import pipeline
+from statusgen.config import load_config
+from statusgen.history import History
+from statusgen.incidents import Impact, load_incidents, render_markdown
+from tests.conftest import utc
+
+NOW = utc(2026, 11, 22, 12)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def write(folder, name, text):
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+
+
+def test_front_matter_updates_and_local_times(tmp_path):
+    write(tmp_path, "2026-11-20-orders.md", """---
+title: Orders arrive late
+impact: minor
+components: [orders]
+started: 2026-11-20 08:30
+resolved: 2026-11-20T11:00:00Z
+updates:
+  - {at: 2026-11-20 09:00, status: identified, body: "The **shop database** is being upgraded."}
+---
+We are *on it*.
+""")
+    (incident,), warnings = load_incidents(tmp_path, {"orders"}, AMSTERDAM)
+    assert warnings == []
+    assert (incident.title, incident.impact, incident.components) == ("Orders arrive late", Impact.MINOR, ["orders"])
+    assert incident.started == utc(2026, 11, 20, 7, 30)  # 08:30 in Amsterdam
+    assert incident.html == "<p>We are <em>on it</em>.</p>"
+    assert incident.updates[0].html == "<p>The <strong>shop database</strong> is being upgraded.</p>"
+    assert not incident.active(NOW) and incident.page == "incidents/2026-11-20-orders.html"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+        '<svg onload="alert(1)"><circle/></svg>',
+        '"><iframe src="https://evil.example"></iframe>',
+    ],
+)
+def test_markdown_is_sanitised(hostile):
+    html = render_markdown(hostile)
+    for bad in ("<script", "onerror", "javascript:", "data:text", "<svg", "onload", "<iframe"):
+        assert bad not in html
+
+
+def test_broken_front_matter_is_named_with_its_line_and_skipped(tmp_path):
+    write(tmp_path, "bad.md", "---\ntitle: Oops\nimpact: catastrophic\n---\nbody\n")
+    write(tmp_path, "nofront.md", "just text\n")
+    write(tmp_path, "ghost.md", "---\ntitle: Ghost\nstarted: 2026-11-20 08:00\ncomponents: [nowhere]\n---\n")
+    incidents, warnings = load_incidents(tmp_path, {"orders"}, AMSTERDAM)
+    assert [i.id for i in incidents] == ["ghost"]
+    assert f"incident skipped: {tmp_path}/bad.md:3:1: impact: Input should be 'none', 'minor', 'major' or 'critical'" in warnings
+    assert f"incident skipped: {tmp_path}/nofront.md:1:1: expected YAML front matter between two --- lines" in warnings
+    assert "incident ghost.md: no component 'nowhere'; it is shown without them" in warnings
+
+
+@pytest.fixture
+def site_with_incidents(write_config, tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO orders VALUES ('2026-11-22 09:00'), ('2026-11-22 11:00')")
+    write(tmp_path / "incidents", "outage.md", """---
+title: Orders table is missing rows
+impact: major
+components: [orders]
+started: 2026-11-22T10:00:00Z
+updates:
+  - {at: 2026-11-22T10:30:00Z, status: investigating, body: "Looking into it <script>alert(1)</script>"}
+---
+Some orders are missing.
+""")
+    write(tmp_path / "incidents", "upgrade.md", """---
+title: Warehouse upgrade
+components: [orders]
+scheduled_for: 2026-11-22T11:30:00Z
+scheduled_until: 2026-11-22T13:00:00Z
+---
+Planned.
+""")
+    config = write_config(
+        """
+        site: {title: Shop, url: "https://status.shop.example", collect_every: 15m}
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders_raw, connection: wh, query: SELECT loaded_at FROM orders}
+        components:
+          - {id: orders, name: Orders, group: Sales, depends_on: [orders_raw]}
+        """
+    )
+    return load_config(config, {})
+
+
+def build(config, tmp_path, now=NOW):
+    history = History(tmp_path / "history")
+    pipeline.collect(config, history, now)
+    return pipeline.render(config, history, tmp_path / "site", now)
+
+
+def test_incidents_and_maintenance_reach_the_page_api_feed_and_status(site_with_incidents, tmp_path):
+    summary = build(site_with_incidents, tmp_path)
+    site = tmp_path / "site"
+    index = (site / "index.html").read_text()
+    assert "Orders table is missing rows" in index and "Warehouse upgrade" in index
+    assert summary.model.components[0].status.value == "maintenance"  # the window is running at 12:00
+    incident_page = (site / "incidents/outage.html").read_text()
+    assert "Looking into it" in incident_page and "<script>alert" not in incident_page
+    summary_json = json.loads((site / "api/v2/summary.json").read_text())
+    assert summary_json["status"] == {"indicator": "major", "description": "Major Service Outage"}
+    assert summary_json["components"][0]["status"] == "under_maintenance"
+    assert [i["name"] for i in summary_json["incidents"]] == ["Orders table is missing rows"]
+    assert summary_json["incidents"][0]["status"] == "investigating"
+    assert summary_json["scheduled_maintenances"][0]["status"] == "in_progress"
+    feed = (site / "feed.xml").read_text()
+    assert "<title>Orders table is missing rows</title>" in feed and 'href="https://status.shop.example/incidents/outage.html"' in feed
+    assert json.loads((site / "badges/orders.json").read_text()) == {
+        "schemaVersion": 1, "label": "Orders", "message": "maintenance", "color": "blue"}
+    assert 'aria-label="Orders: maintenance"' in (site / "badges/orders.svg").read_text()
+
+
+def test_a_page_not_checked_for_three_intervals_says_it_may_be_stale(site_with_incidents, tmp_path):
+    history = History(tmp_path / "history")
+    pipeline.collect(site_with_incidents, history, NOW)
+    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=50))
+    assert "This page may be out of date." in (tmp_path / "site/index.html").read_text()
+    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=40))
+    assert "This page may be out of date." not in (tmp_path / "site/index.html").read_text()
+
+
+def test_a_public_site_shows_the_business_view_only(write_config, tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+    config = load_config(write_config(
+        """
+        site: {audience: public}
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: internal_loader_name, connection: wh, query: SELECT max(loaded_at) FROM secret_schema.orders_v2}
+        components:
+          - {id: orders, name: Orders, depends_on: [internal_loader_name]}
+        """), {})
+    build(config, tmp_path)
+    everything = "".join(p.read_text() for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".json", ".xml"))
+    assert "internal_loader_name" not in everything and "secret_schema" not in everything
+    assert "Orders" in everything
+
+
+def test_a_theme_overrides_templates_and_css(write_config, tmp_path):
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "style.css").write_text("body { background: hotpink; }")
+    (theme / "incidents.html").write_text("{% extends 'base.html' %}{% block main %}<p>Our own incident list</p>{% endblock %}")
+    (tmp_path / "wh.duckdb").unlink(missing_ok=True)
+    config = load_config(write_config("site: {theme_dir: theme, footer: 'Questions? **#data-help**'}\n"), {})
+    build(config, tmp_path)
+    site = tmp_path / "site"
+    assert "Our own incident list" in (site / "incidents.html").read_text()
+    css = next(site.glob("style.*.css"))
+    assert css.read_text() == "body { background: hotpink; }"
+    assert "<strong>#data-help</strong>" in (site / "index.html").read_text()
