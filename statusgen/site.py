@@ -33,6 +33,7 @@ from statusgen.timeline import (
     build_source_segments,
     daily,
     empty_bar,
+    failed_runs,
     status_since,
     uptime,
 )
@@ -203,6 +204,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     build_component_segments(snapshot, {c.id: c.depends_on for c in config.components}, windows)
     source_bars = daily(snapshot, "segments", "source_id", window)
     component_bars = daily(snapshot, "component_segments", "component_id", window)
+    failures = failed_runs(snapshot)
     source_since = status_since(snapshot, "segments", "source_id")
     component_since = status_since(snapshot, "component_segments", "component_id")
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
@@ -210,7 +212,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     sources = {}
     for source in config.sources:
         seen = latest.get(source.id, {})
-        bar = source_bars.get(source.id) or empty_bar(window)
+        counts = failures.get(source.id, {})
+        bar = [replace(d, failed_runs=counts.get(d.day, 0)) for d in source_bars.get(source.id) or empty_bar(window)]
         status = Status(seen["status"]) if seen else Status.UNKNOWN
         sources[source.id] = SourceView(
             id=source.id,
@@ -231,6 +234,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
         view = _component_view(component, sources, component_bars, window, weights)
+        view = replace(view, bar=_annotated(view, incidents, window))
         if component.id in in_maintenance:
             view = replace(view, status=Status.MAINTENANCE)
         groups.setdefault(component.group, []).append(replace(view, since=_since(view.status, component_since.get(component.id))))
@@ -245,6 +249,16 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         changes=_changes(snapshot, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
         warnings=list(config.warnings) + list(snapshot.warnings) + incident_warnings,
     )
+
+
+def _annotated(component: ComponentView, incidents: list[Incident], window: Window) -> list[Day]:
+    """The component's days, with its sources' failed runs and the incidents that touched it."""
+    days = []
+    for index, ((_, start, end), mark) in enumerate(zip(window.days, component.bar)):
+        failed = sum(s.bar[index].failed_runs for s in component.sources)
+        touched = tuple(i.title for i in incidents if component.id in i.components and i.begins < end and (i.ends is None or i.ends > start))
+        days.append(replace(mark, failed_runs=failed, incidents=touched))
+    return days
 
 
 def _changes(snapshot: Snapshot, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
@@ -379,6 +393,8 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
     env.filters["ago"] = lambda t: _ago(model.now - t) if t else "never"
     env.filters["duration"] = _duration
     env.filters["day_label"] = _day_label
+    names = {c.id: c.name for c in model.components}
+    env.filters["component_name"] = lambda cid: names.get(cid, cid)
     env.filters["safe_url"] = lambda u: u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
     env.globals.update(label=STATUS_LABEL, banner=BANNER, Status=Status)
     return env
@@ -416,9 +432,11 @@ def _day_label(day: Day) -> str:
         for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)
         if day.seconds.get(s)
     ]
-    if not parts:
-        return f"{when}: operational" + (", partly no data" if day.no_data else "")
-    return f"{when}: " + ", ".join(parts) + (", partly no data" if day.no_data else "")
+    if day.failed_runs:
+        parts.append(f"{day.failed_runs} failed run{'s' if day.failed_runs > 1 else ''}")
+    parts += [f"incident: {title}" for title in day.incidents]
+    text = ", ".join(parts) if parts else "operational"
+    return f"{when}: {text}" + (", partly no data" if day.no_data else "")
 
 
 def _iso(value: datetime | None) -> str | None:

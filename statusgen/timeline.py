@@ -36,6 +36,8 @@ class Day:
     day: date
     seconds: Mapping[Status, int]
     no_data: int
+    failed_runs: int = 0
+    incidents: tuple[str, ...] = ()
 
     @property
     def worst(self) -> Status | None:
@@ -235,6 +237,18 @@ def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str,
     for owner, by_day in spent.items():
         bars[owner] = [_day(day, start, end, by_day.get(day, {})) for day, start, end in window.days]
     return bars
+
+
+def failed_runs(snapshot: Snapshot) -> dict[str, dict[date, int]]:
+    """Failed runs per source per local day of the `days` table that `daily` made."""
+    rows = snapshot.db.execute(
+        "SELECT r.source_id, d.day, count(*) FROM runs r JOIN days d ON r.ended_at >= d.day_start AND r.ended_at < d.day_end "
+        "WHERE r.state = 'failed' GROUP BY ALL"
+    ).fetchall()
+    found: dict[str, dict[date, int]] = {}
+    for source_id, day, count in rows:
+        found.setdefault(source_id, {})[day] = count
+    return found
 
 
 def empty_bar(window: Window) -> list[Day]:

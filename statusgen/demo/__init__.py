@@ -89,6 +89,7 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime) -> SiteSummary:
     rng = random.Random(SEED)
     loads = simulate_loads(start, now, rng)
     invocations = simulate_dbt(start, now, rng)
+    write_incidents(workdir / "incidents", now)
     warehouse = Warehouse(workdir / "warehouse.duckdb")
     target = DbtTarget(workdir / "dbt" / "target")
     target.write_manifest(start)
@@ -108,6 +109,47 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime) -> SiteSummary:
             last_day = moment.date()
         moment += COLLECT_EVERY if now - moment > timedelta(days=1) else COLLECT_EVERY_LAST_DAY
     return pipeline.render(config, history, out, now)
+
+
+def write_incidents(folder: Path, now: datetime) -> None:
+    """What the data team wrote about the simulated trouble, as people write it."""
+    folder.mkdir(parents=True)
+    outage = (now - timedelta(days=12)).replace(hour=8)
+    stopped = now - timedelta(hours=3)
+    upgrade = (now + timedelta(days=1)).replace(hour=5)
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    (folder / f"{outage:%Y-%m-%d}-orders-outage.md").write_text(f"""---
+title: Orders stopped arriving from the shop database
+impact: major
+components: [orders, revenue-report]
+started: {outage:{stamp}}
+resolved: {outage.replace(hour=18):{stamp}}
+updates:
+  - {{at: {outage.replace(hour=9):{stamp}}, status: identified, body: "The shop database's replica is down; the hourly load cannot read it."}}
+  - {{at: {outage.replace(hour=18):{stamp}}, status: resolved, body: "The replica is back and the missed hours were loaded."}}
+---
+Orders placed between 08:00 and 18:00 UTC reached the warehouse only in the evening.
+Yesterday's revenue in the **Daily revenue report** was complete again the next morning.
+""")
+    (folder / f"{stopped:%Y-%m-%d}-web-events.md").write_text(f"""---
+title: Website analytics are not updating
+impact: minor
+components: [web-analytics]
+started: {stopped:{stamp}}
+updates:
+  - {{at: {(stopped + timedelta(minutes=50)):{stamp}}, status: investigating, body: "The event collector stopped sending; we are looking into it."}}
+---
+Page views and sessions after {stopped:%H:%M} UTC are missing for now. Nothing is lost:
+the events are queued and will load once the collector is back.
+""")
+    (folder / f"{upgrade:%Y-%m-%d}-warehouse-upgrade.md").write_text(f"""---
+title: Warehouse upgrade
+components: [orders, customers, revenue-report]
+scheduled_for: {upgrade:{stamp}}
+scheduled_until: {upgrade.replace(hour=7):{stamp}}
+---
+The warehouse moves to a larger machine. Loads pause for up to two hours and catch up after.
+""")
 
 
 def simulate_loads(start: datetime, now: datetime, rng: random.Random) -> list[Load]:
