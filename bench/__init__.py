@@ -1,0 +1,1 @@
+"""statusgen's benchmarks: `python -m bench` runs them and prints their figures."""
