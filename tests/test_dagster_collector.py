@@ -36,3 +36,12 @@ def test_a_graphql_error_fails_the_connection(httpserver):
     httpserver.expect_request("/prod/graphql").respond_with_json({"errors": [{"message": "Cannot query field 'x'"}]})
     with pytest.raises(CollectorError, match="plus: GraphQL error: Cannot query field 'x'"):
         collector(httpserver).collect([DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
+
+
+def test_dagster_plus_freshness_verdicts_become_runs(httpserver):
+    asset = {"__typename": "Asset", "hasDefinitionOrRecord": True,
+             "assetMaterializations": [{"timestamp": "1795330800000", "runId": "r-1"}],
+             "assetHealth": {"freshnessStatus": "DEGRADED"}, "freshnessStatusChangedTimestamp": 1795341600000.5}
+    httpserver.expect_request("/prod/graphql").respond_with_json({"data": {"s0": asset, "failed": {"__typename": "Runs", "results": []}}})
+    (report,) = collector(httpserver).collect([DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
+    assert [(r.run_id, r.state.value) for r in report.runs] == [("r-1", "success"), ("freshness@2026-11-22T10:00:00+00:00", "failed")]

@@ -94,6 +94,7 @@ class DagsterCollector(Collector):
             key = tuple(source.asset.split("/"))
             runs = [self._materialization(m) for m in item.get("assetMaterializations") or []]
             runs += [self._run(r) for r in failed_for_assets.get(key, [])]
+            runs += _freshness_verdict(item)
         runs = [replace(r, source_id=source.id) for r in runs]
         return SourceReport(source.id, runs=runs, message=None if runs else "no finished runs in the window read")
 
@@ -133,7 +134,8 @@ def _query(sources: Sequence[DagsterSource], after: float, limit: int) -> tuple[
             variables[f"v{i}"] = {"path": source.asset.split("/")}
             fields.append(
                 f"s{i}: assetOrError(assetKey: $v{i}) {{ __typename ... on Asset {{ hasDefinitionOrRecord "
-                f"assetMaterializations(afterTimestampMillis: $afterMs, limit: {limit}) {{ timestamp runId }} }} "
+                f"assetMaterializations(afterTimestampMillis: $afterMs, limit: {limit}) {{ timestamp runId }} "
+                f"assetHealth {{ freshnessStatus }} freshnessStatusChangedTimestamp }} "
                 f"... on AssetNotFoundError {{ message }} }}"
             )
     if any(s.asset for s in sources):
@@ -153,12 +155,25 @@ def _failed_asset_runs(item: Any) -> dict[tuple, list[dict]]:
     return found
 
 
+# Dagster's own freshness verdict, where the deployment computes asset health (Dagster+).
+FRESHNESS: dict[str, RunState] = {"WARNING": RunState.WARNING, "DEGRADED": RunState.FAILED}
+
+
+def _freshness_verdict(asset: dict[str, Any]) -> list[Run]:
+    """A stale verdict becomes a run at the moment Dagster changed it; a fresh one adds nothing."""
+    state = FRESHNESS.get((asset.get("assetHealth") or {}).get("freshnessStatus"))
+    at = _millis(asset.get("freshnessStatusChangedTimestamp"))
+    if state is None or at is None:
+        return []
+    return [Run("", f"freshness@{at.isoformat()}", state, ended_at=at, message="Dagster marks the asset stale")]
+
+
 def _seconds(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value, timezone.utc) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _millis(value: Any) -> datetime | None:
     try:
-        return datetime.fromtimestamp(int(value) / 1000, timezone.utc)
+        return datetime.fromtimestamp(int(float(value)) / 1000, timezone.utc)
     except (TypeError, ValueError):
         return None
