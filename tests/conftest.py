@@ -27,3 +27,24 @@ def write_config(tmp_path, monkeypatch):
         return Path(name)
 
     return write
+
+
+def collect_and_render(config, tmp_path, now):
+    """One collection into tmp_path/history, then the site into tmp_path/site."""
+    from statusgen import pipeline
+    from statusgen.history import History
+
+    history = History(tmp_path / "history")
+    pipeline.collect(config, history, now)
+    return pipeline.render(config, history, tmp_path / "site", now)
+
+
+def fake_site(tmp_path: Path) -> Path:
+    """A small folder that looks like a site statusgen built."""
+    root = tmp_path / "site"
+    (root / "components").mkdir(parents=True)
+    (root / ".statusgen-site").write_text("")
+    (root / "index.html").write_text("<h1>ok</h1>")
+    (root / "components/orders.html").write_text("<h1>orders</h1>")
+    (root / "style.0123abcd.css").write_text("body{}")
+    return root

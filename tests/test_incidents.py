@@ -11,7 +11,7 @@ from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.history import History
 from statusgen.incidents import Impact, load_incidents, render_markdown
-from tests.conftest import utc
+from tests.conftest import collect_and_render, utc
 
 NOW = utc(2026, 11, 22, 12)
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -109,9 +109,7 @@ Planned.
 
 
 def build(config, tmp_path, now=NOW):
-    history = History(tmp_path / "history")
-    pipeline.collect(config, history, now)
-    return pipeline.render(config, history, tmp_path / "site", now)
+    return collect_and_render(config, tmp_path, now)
 
 
 def test_incidents_and_maintenance_reach_the_page_api_feed_and_status(site_with_incidents, tmp_path):

@@ -10,17 +10,13 @@ from statusgen.publish import (
     content_type,
     publish,
 )
+from tests.conftest import fake_site
 
 
 @pytest.fixture
 def site(tmp_path):
-    root = tmp_path / "site"
-    (root / "components").mkdir(parents=True)
-    (root / ".statusgen-site").write_text("")
-    (root / "index.html").write_text("<h1>ok</h1>")
-    (root / "components/orders.html").write_text("<h1>orders</h1>")
+    root = fake_site(tmp_path)
     (root / "status.json").write_text("{}")
-    (root / "style.0123abcd.css").write_text("body{}")
     return root
 
 

@@ -7,11 +7,9 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.errors import StatusgenError
-from statusgen.history import History
-from tests.conftest import utc
+from tests.conftest import collect_and_render, utc
 
 NOW = utc(2026, 11, 22, 12)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -54,9 +52,7 @@ def site_config(write_config, tmp_path):
 
 
 def build(config, tmp_path, now=NOW):
-    history = History(tmp_path / "history")
-    pipeline.collect(config, history, now)
-    return pipeline.render(config, history, tmp_path / "site", now)
+    return collect_and_render(config, tmp_path, now)
 
 
 def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
