@@ -82,3 +82,14 @@ def moto_s3(log_dir: Path) -> tuple[Server, str]:
     endpoint = f"http://127.0.0.1:{port}"
     server.wait_for(f"{endpoint}/moto-api/", 60)
     return server, endpoint
+
+
+def npm_package(spec: str) -> Path:
+    """An npm package installed once under the cache, and its folder."""
+    name = spec.rsplit("@", 1)[0]
+    folder = CACHE / "npm" / spec.replace("/", "_")
+    if not (folder / "node_modules" / name / "package.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder), spec],
+                       check=True, timeout=600, capture_output=True)
+    return folder / "node_modules" / name
