@@ -121,6 +121,9 @@ class SiteConfig(Model):
     footer: str = Field("", description="Text (Markdown) at the foot of every page.")
     theme_dir: RelativePath | None = Field(None, description="Templates and style.css here override the built-in ones.")
     incidents_dir: RelativePath = Field(Path("incidents"), description="Folder of incident and maintenance Markdown files.")
+    max_index_components: int = Field(
+        300, ge=1, description="Above this many components, the index lists groups and each group gets a page."
+    )
     collect_every: Duration = Field(
         timedelta(minutes=15), description="How often collection is scheduled; three missed runs mark the page as stale."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -109,6 +110,13 @@ class GroupView:
         return worst(c.status for c in self.components)
 
     @property
+    def page(self) -> str:
+        return f"groups/{re.sub(r'[^a-z0-9]+', '-', self.name.lower()).strip('-') or 'group'}.html"
+
+    def by_status(self) -> dict[Status, list[ComponentView]]:
+        return _by_status(self.components)
+
+    @property
     def bar(self) -> list[Day]:
         """Each day, the worst day among the group's components."""
         days = []
@@ -174,10 +182,12 @@ class SiteModel:
 
     def by_status(self) -> dict[Status, list[ComponentView]]:
         """Components by status, worst first: what the banner names."""
-        found: dict[Status, list[ComponentView]] = {}
-        for component in self.components:
-            found.setdefault(component.status, []).append(component)
-        return dict(sorted(found.items(), key=lambda item: -SEVERITY[item[0]]))
+        return _by_status(self.components)
+
+    @property
+    def compact(self) -> bool:
+        """Too many components for one page: the index lists groups, each with a page of its own."""
+        return len(self.components) > self.config.site.max_index_components
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,13 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         changes=_changes(snapshot, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
         warnings=list(config.warnings) + list(snapshot.warnings) + incident_warnings,
     )
+
+
+def _by_status(components: list[ComponentView]) -> dict[Status, list[ComponentView]]:
+    found: dict[Status, list[ComponentView]] = {}
+    for component in components:
+        found.setdefault(component.status, []).append(component)
+    return dict(sorted(found.items(), key=lambda item: -SEVERITY[item[0]]))
 
 
 def _annotated(component: ComponentView, incidents: list[Incident], window: Window) -> list[Day]:
@@ -340,6 +357,8 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
 
     page("index.html", "index.html")
     page("incidents.html", "incidents.html")
+    for group in model.groups if model.compact else []:
+        page("group.html", group.page, group=group)
     for component in model.components:
         page("component.html", component.page, component=component)
         pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)

@@ -174,3 +174,16 @@ def test_a_theme_overrides_templates_and_css(write_config, tmp_path):
     css = next(site.glob("style.*.css"))
     assert css.read_text() == "body { background: hotpink; }"
     assert "<strong>#data-help</strong>" in (site / "index.html").read_text()
+
+
+def test_a_large_site_lists_groups_on_the_index_and_gives_each_a_page(write_config, tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE t (loaded_at TIMESTAMP)")
+    lines = ["site: {max_index_components: 3}", "connections:", "  wh: {type: sql, database: wh.duckdb}", "sources:",
+             "  - {id: s, connection: wh, query: SELECT max(loaded_at) FROM t}", "components:"]
+    lines += [f"  - {{id: c{i}, name: Table {i}, group: 'Group {i % 2}', depends_on: [s]}}" for i in range(6)]
+    build(load_config(write_config("\n".join(lines) + "\n"), {}), tmp_path)
+    index = (tmp_path / "site/index.html").read_text()
+    assert 'href="groups/group-0.html"' in index and "all 3 components" in index
+    assert "Table 4" in (tmp_path / "site/groups/group-0.html").read_text()
+    assert '<ol class="bar"' in index and index.count('class="component"') == 0
