@@ -113,3 +113,23 @@ def test_never_overwrites_a_folder_statusgen_did_not_make(site_config, tmp_path)
     with pytest.raises(StatusgenError, match="exists and was not made by statusgen"):
         build(site_config, tmp_path)
     assert (tmp_path / "site/precious.txt").read_text() == "mine"
+
+
+def test_very_long_and_right_to_left_names_stay_inert_text(write_config, tmp_path):
+    long_name = "Orders" + "x" * 10_000
+    rtl = "הזמנות \u202eevil\u202c طلبات"
+    (tmp_path / "wh.duckdb").unlink(missing_ok=True)
+    config = load_config(write_config(
+        f"""
+        connections:
+          wh: {{type: sql, database: wh.duckdb}}
+        sources:
+          - {{id: s, connection: wh, query: SELECT 1, name: "{rtl}"}}
+        components:
+          - {{id: long, name: "{long_name}", description: "{rtl}", depends_on: [s]}}
+        """), {})
+    build(config, tmp_path)
+    index = (tmp_path / "site/index.html").read_text()
+    assert long_name in index and rtl in index
+    css = next((tmp_path / "site").glob("style.*.css")).read_text()
+    assert "overflow-wrap: anywhere" in css  # long words wrap instead of widening the page
