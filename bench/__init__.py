@@ -1,1 +1,1 @@
-"""statusgen's benchmarks: `python -m bench` runs them and prints their figures."""
+"""statusgen's benchmarks: `python -m bench` runs them and prints each figure beside its floor."""

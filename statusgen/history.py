@@ -129,20 +129,26 @@ class Snapshot:
         }
 
     def latest_observations(self) -> dict[str, dict[str, Any]]:
+        # An aggregate then a join: much cheaper than a window over every observation.
         cursor = self.db.execute(
-            "SELECT * FROM observations QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY collected_at DESC, collection_id DESC) = 1"
+            "WITH last AS (SELECT source_id, max(collected_at) AS at FROM observations GROUP BY source_id) "
+            "SELECT o.* FROM observations o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
+            "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
         )
         return {row["source_id"]: _aware(row) for row in rows_as_dicts(cursor)}
 
-    def recent_runs(self, source_ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        if not source_ids:
-            return []
+    def recent_runs(self, limit: int) -> dict[str, list[dict[str, Any]]]:
+        """Each source's latest `limit` runs, newest first, in one pass over history."""
         cursor = self.db.execute(
-            "SELECT * FROM runs WHERE source_id IN (SELECT unnest($1::VARCHAR[])) "
-            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC LIMIT $2",
-            [list(source_ids), limit],
+            "SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id "
+            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC) <= $1 "
+            "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC",
+            [limit],
         )
-        return [_aware(row) for row in rows_as_dicts(cursor)]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows_as_dicts(cursor):
+            found.setdefault(row["source_id"], []).append(_aware(row))
+        return found
 
     def last_collected_at(self) -> datetime | None:
         return aware_utc(self.db.execute("SELECT max(collected_at) FROM observations").fetchone()[0])

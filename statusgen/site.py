@@ -215,6 +215,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     source_bars = daily(snapshot, "segments", "source_id", window)
     component_bars = daily(snapshot, "component_segments", "component_id", window)
     failures = failed_runs(snapshot)
+    recent = snapshot.recent_runs(RECENT_RUNS)
     source_since = status_since(snapshot, "segments", "source_id")
     component_since = status_since(snapshot, "component_segments", "component_id")
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
@@ -236,7 +237,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             last_success_at=seen.get("last_success_at"),
             freshness=promises[source.id],
             note=seen.get("error") or seen.get("message") if seen else "not collected yet",
-            runs=snapshot.recent_runs([source.id], RECENT_RUNS),
+            runs=recent.get(source.id, []),
             bar=bar,
             uptime_pct=uptime(bar, weights),
         )
