@@ -21,7 +21,8 @@ from statusgen.config import Config, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import SourceReport
 
-MAX_WORKERS = 16
+# Threads mostly wait on the network; 64 lets that many connections be asked at once.
+MAX_WORKERS = 64
 MAX_MESSAGE = 500
 
 
@@ -54,6 +55,7 @@ def collect_all(
     since: dict[str, datetime],
     on_done: Callable[[Collected], None] = lambda collected: None,
     cache_dir: Path | None = None,
+    max_workers: int = MAX_WORKERS,
 ) -> Collection:
     """Collect every source in `config`; `since` maps source ids to their last collection."""
     batches = list(_batches(config, since, cache_dir))
@@ -82,7 +84,7 @@ def collect_all(
 
     # Daemon threads: one stuck in a call that never returns is abandoned when the
     # run ends, instead of keeping the process alive.
-    for _ in range(min(MAX_WORKERS, len(batches))):
+    for _ in range(min(max_workers, len(batches))):
         threading.Thread(target=worker, name="collect", daemon=True).start()
     pending = set(range(len(batches)))
     deadline = time.monotonic() + _longest_wait(config, batches)
