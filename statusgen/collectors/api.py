@@ -142,12 +142,15 @@ class ApiClient:
             if response.status_code >= 400:
                 raise CollectorError(f"{self.name}: HTTP {response.status_code} from {_safe(url)}")
             body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise CollectorError(f"{self.name}: answer from {_safe(url)} is larger than {self.max_bytes // 1024 // 1024} MB")
-                if time.monotonic() > deadline:
-                    raise CollectorError(f"{self.name}: answer from {_safe(url)} took longer than {self.timeout:g}s")
+            try:
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise CollectorError(f"{self.name}: answer from {_safe(url)} is larger than {self.max_bytes // 1024 // 1024} MB")
+                    if time.monotonic() > deadline:
+                        raise CollectorError(f"{self.name}: answer from {_safe(url)} took longer than {self.timeout:g}s")
+            except requests.RequestException as exc:  # the body broke off: a read timeout, a reset
+                raise CollectorError(f"{self.name}: answer from {_safe(url)} broke off ({type(exc).__name__})") from None
             kind = response.headers.get("Content-Type", "")
             try:
                 return json.loads(body)
