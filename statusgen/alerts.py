@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from statusgen.collectors.api import ApiClient
+from statusgen.collectors.github_actions import github_headers
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError
 from statusgen.site import SiteModel, SourceView
@@ -113,11 +114,7 @@ def _announce(config: AlertsConfig, transition: Transition, model: SiteModel, en
 def _github_issue(config: AlertsConfig, transition: Transition, model: SiteModel, entry: dict[str, Any]) -> None:
     """One issue per outage: opened when it starts failing, commented on changes, closed on recovery."""
     gh = config.github_issues
-    client = ApiClient("github", gh.api_url, timeout=30, headers={
-        "Authorization": f"Bearer {gh.token.get_secret_value()}",
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-    })
+    client = ApiClient("github", gh.api_url, timeout=30, headers=github_headers(gh.token.get_secret_value()))
     repo = f"/repos/{gh.repository}/issues"
     body = transition.body(model.config.site.url, model.now)
     number = entry.get("issue")

@@ -46,6 +46,12 @@ STATUS: dict[str, RunState] = {
 PER_PAGE = 100
 
 
+def github_headers(token: str | None) -> dict[str, str]:
+    """What GitHub's REST API asks every client to send."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    return {**headers, "Authorization": f"Bearer {token}"} if token else headers
+
+
 class GithubActionsConnection(ConnectionConfig):
     type: Literal["github_actions"]
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name.")
@@ -69,9 +75,7 @@ class GithubActionsCollector(Collector):
     def collect(self, sources: Sequence[GithubActionsSource], since, now) -> list[SourceReport]:
         (source,) = sources
         c = self.connection
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-        if c.token:
-            headers["Authorization"] = f"Bearer {c.token.get_secret_value()}"
+        headers = github_headers(c.token.get_secret_value() if c.token else None)
         cache = ResponseCache(self.cache_dir / f"{self.name}.json") if self.cache_dir else None
         client = ApiClient(self.name, c.api_url, timeout=c.timeout.total_seconds(), headers=headers, cache=cache)
         created_after = (since - c.overlap) if since else (now - c.first_lookback)
