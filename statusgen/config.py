@@ -81,7 +81,8 @@ Location = Annotated[Path | str, BeforeValidator(_resolve_location), WithJsonSch
 class Model(BaseModel):
     """Every config block: unknown keys are errors, values are not coerced silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Defaults are validated too, so a default path is resolved against sources.yaml's folder.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class FreshnessConfig(Model):
@@ -285,9 +286,12 @@ class _Checker:
                 self.fail(where + tuple(error["loc"]), _message(kind, error))
             return None
 
-    def section(self, name: str, kind: Any, default: Any) -> Any:
-        value = self.validate(kind, self.doc.data.get(name, default), (name,))
-        return default if value is None else value
+    def section(self, name: str, kind: Any, fallback: Any) -> Any:
+        """A top-level section; an absent one is validated empty, so its defaults are resolved
+        like written values (paths against sources.yaml's folder). `fallback` stands in for an invalid one."""
+        absent = {} if isinstance(fallback, BaseModel) else fallback
+        value = self.validate(kind, self.doc.data.get(name, absent), (name,))
+        return fallback if value is None else value
 
     def connections(self, raw: dict[str, dict[str, Any]]) -> dict[str, ConnectionConfig]:
         found = {}

