@@ -13,6 +13,7 @@ metadata, so a crash between writing it and deleting them double-counts nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -194,7 +195,7 @@ class History:
             os.replace(temporary, target)
             _fsync_dir(folder)
         except (OSError, duckdb.Error) as exc:
-            temporary.unlink(missing_ok=True)
+            _remove(temporary)
             raise HistoryError(f"cannot write history file {target}: {_reason(exc)}") from None
         return target
 
@@ -311,7 +312,7 @@ class History:
             os.replace(temporary, folder / name)
             _fsync_dir(folder)
         except (OSError, duckdb.Error) as exc:
-            temporary.unlink(missing_ok=True)
+            _remove(temporary)
             raise HistoryError(f"cannot compact {folder}: {_reason(exc)}") from None
 
     @staticmethod
@@ -385,6 +386,12 @@ def _folder_day(folder: Path) -> date | None:
         return date.fromisoformat(folder.name.removeprefix("date="))
     except ValueError:
         return None
+
+
+def _remove(path: Path) -> None:
+    """Best-effort cleanup of a temporary file: its folder may not even exist."""
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

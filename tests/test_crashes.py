@@ -84,3 +84,16 @@ def test_two_collections_at_the_same_moment_both_land(setup, tmp_path):
     assert snapshot.warnings == []
     collections = snapshot.db.execute("SELECT count(DISTINCT collection_id) FROM observations").fetchone()[0]
     assert collections == 2
+
+
+def test_history_that_cannot_be_written_is_a_clear_error_and_exit_1(setup, tmp_path):
+    from click.testing import CliRunner
+
+    from statusgen.cli import main
+
+    path, _ = setup
+    (tmp_path / "not-a-folder").write_text("a file where the history folder should be")
+    result = CliRunner().invoke(main, ["collect", "-c", str(path), "--history", str(tmp_path / "not-a-folder"), "--now", NOW.isoformat()])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith("Error: cannot write history file")
+    assert (tmp_path / "not-a-folder").read_text() == "a file where the history folder should be"
