@@ -210,12 +210,14 @@ class History:
 
     # -- reading --------------------------------------------------------------------
 
-    def open(self) -> Snapshot:
-        """A read-only view of all usable files; unusable ones are named in `warnings`."""
+    def open(self, move_aside: bool = False) -> Snapshot:
+        """A read-only view of all usable files; unusable ones are named in `warnings`.
+        With `move_aside` (writers do it), foreign and unreadable files go to quarantine/,
+        so they are reported once and never mistaken for history again."""
         db = connect()
         snapshot = Snapshot(db)
         for dataset, columns in DATASETS.items():
-            files = self._usable_files(db, dataset, snapshot.warnings)
+            files = self._usable_files(db, dataset, snapshot.warnings, move_aside)
             schema = ", ".join(f"{c} {t}" for c, t in columns.items())
             if files:
                 listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
@@ -232,19 +234,22 @@ class History:
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         return snapshot
 
-    def _usable_files(self, db, dataset: str, warnings: list[str]) -> list[Path]:
+    def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool) -> list[Path]:
         folder = self.root / dataset
         if not folder.exists():
             return []
         candidates: list[Path] = []
+        unusable: list[Path] = []
         for path in sorted(folder.rglob("*")):
             if path.is_dir() or path.name.startswith("."):
                 continue
             if path.parent.parent != folder or not path.parent.name.startswith("date=") or not path.name.startswith("part-") or path.suffix != ".parquet":
                 warnings.append(f"ignored {path}: not a statusgen history file")
+                unusable.append(path)
                 continue
             candidates.append(path)
         metadata = _metadata(db, candidates, warnings)
+        unusable += [p for p in candidates if p not in metadata and p.exists()]  # unreadable, not deleted meanwhile
         replaced = {
             (path.parent, name)
             for path, kv in metadata.items()
@@ -257,10 +262,18 @@ class History:
             version = kv.get(VERSION_KEY)
             if version is None:
                 warnings.append(f"ignored {path}: no {VERSION_KEY} in its metadata (not written by statusgen)")
+                unusable.append(path)
             elif not version.isdigit() or int(version) > SCHEMA_VERSION:
+                # Left in place: a newer statusgen wrote it and will read it.
                 warnings.append(f"ignored {path}: schema version {version}, this statusgen reads up to {SCHEMA_VERSION}; upgrade statusgen")
             else:
                 usable.append(path)
+        if move_aside:
+            for path in unusable:
+                aside = self.root / "quarantine" / path.relative_to(self.root)
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, aside)
+                warnings.append(f"moved {path} aside to {aside}")
         return usable
 
     # -- maintenance ----------------------------------------------------------------

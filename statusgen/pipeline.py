@@ -38,7 +38,7 @@ class CollectSummary:
 
 def collect(config: Config, history: History, now: datetime, on_done: Callable[[Collected], None] = lambda c: None) -> CollectSummary:
     """Ask every source, evaluate each status with what history already knew, append it all."""
-    snapshot = history.open()
+    snapshot = history.open(move_aside=True)
     try:
         facts = snapshot.source_facts()
         warnings = list(snapshot.warnings)

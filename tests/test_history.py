@@ -134,3 +134,16 @@ def test_empty_history_reads_as_empty(history):
     snapshot = history.open()
     assert snapshot.source_facts() == {}
     assert snapshot.last_collected_at() is None
+
+
+def test_writers_move_foreign_and_broken_files_aside_once(history):
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [], [obs("a", at)])
+    folder = history.root / "observations/date=2026-11-22"
+    (folder / "notes.txt").write_text("hello")
+    (folder / "part-truncated.parquet").write_bytes((folder / "part-c1.parquet").read_bytes()[:100])
+    warnings = history.open(move_aside=True).warnings
+    assert any(w.startswith(f"moved {folder / 'notes.txt'} aside to {history.root / 'quarantine'}") for w in warnings)
+    assert (history.root / "quarantine/observations/date=2026-11-22/part-truncated.parquet").exists()
+    assert history.open().warnings == []  # reported once, then out of the way
+    assert history.open().db.execute("SELECT count(*) FROM observations").fetchone()[0] == 1
