@@ -60,8 +60,10 @@ Duration = Annotated[
 ]
 
 
-def _resolve_path(value: Any, info: ValidationInfo) -> Path:
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
     """Relative paths in sources.yaml are relative to the file, not to the working dir."""
+    if not isinstance(value, (str, Path)):
+        return value  # not a path at all: the field's type check says so
     path = Path(value)
     base = (info.context or {}).get("base_dir")
     return path if path.is_absolute() or base is None else base / path
@@ -257,7 +259,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     raw_components = check.section("components", list[dict[str, Any]], [])
     connections = check.connections(raw_connections)
     sources = check.sources(raw_sources, raw_connections)
-    components = check.components(raw_components, {s.get("id") for s in raw_sources})
+    components = check.components(raw_components, {s.get("id") for s in raw_sources if isinstance(s.get("id"), str)})
     check.duplicates("sources", [s.get("id") for s in raw_sources])
     check.duplicates("components", [c.get("id") for c in raw_components])
     if check.problems:
@@ -297,7 +299,7 @@ class _Checker:
         found = {}
         for name, settings in raw.items():
             kind = settings.get("type")
-            if kind not in self.collectors:
+            if not isinstance(kind, str) or kind not in self.collectors:
                 self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{_did_you_mean(str(kind), self.collectors)}")
                 continue
             self.kinds[name] = kind
@@ -325,7 +327,9 @@ class _Checker:
         for index, settings in enumerate(raw):
             where = ("sources", index)
             name = settings.get("connection")
-            if name is None:
+            if name is not None and not isinstance(name, str):
+                self.fail(where + ("connection",), "must be the name of a connection")
+            elif name is None:
                 self.fail(where + ("connection",), "required")
                 for key in settings:
                     if key not in every_key:
@@ -352,6 +356,8 @@ class _Checker:
     def duplicates(self, section: str, ids: list) -> None:
         seen: set = set()
         for index, value in enumerate(ids):
+            if not isinstance(value, str):
+                continue  # a wrong type is reported by the field's own check
             if value in seen:
                 self.fail((section, index, "id"), f"duplicate id {value!r}")
             seen.add(value)
