@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -83,7 +84,13 @@ def connect() -> duckdb.DuckDBPyConnection:
     a cursor microseconds, and each cursor still has its own temp tables."""
     global _database
     if _database is None:
-        _database = duckdb.connect()
+        # Bounded, so years of history fit a small CI runner: DuckDB spills what does not fit
+        # to disk. STATUSGEN_MEMORY_LIMIT raises or lowers the bound.
+        _database = duckdb.connect(config={
+            "memory_limit": os.environ.get("STATUSGEN_MEMORY_LIMIT", "768MB"),
+            "temp_directory": str(Path(tempfile.gettempdir()) / "statusgen-duckdb"),
+            "preserve_insertion_order": False,
+        })
     session = _database.cursor()
     session.execute("SET TimeZone = 'UTC'")
     return session
