@@ -18,8 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from statusgen.collectors.api import ApiClient
-from statusgen.collectors.github_actions import github_headers
+from statusgen.collectors.api import ApiClient, github_headers
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError
 from statusgen.site import SiteModel, SourceView

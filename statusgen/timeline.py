@@ -138,13 +138,13 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
 
 
 def build_component_segments(
-    snapshot: Snapshot, members: Mapping[str, Sequence[str]], maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] = {}
+    snapshot: Snapshot, members: Mapping[str, Sequence[str]], maintenance: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None
 ) -> None:
     """Create temp table `component_segments`: each component's status is the worst of its
     sources'. Where some sources have data and others none, it is at least unknown; during
     a declared maintenance window it is maintenance, whatever its sources say."""
     db = snapshot.db
-    windows = [(c, start, stop) for c, spans in maintenance.items() for start, stop in spans]
+    windows = [(c, start, stop) for c, spans in (maintenance or {}).items() for start, stop in spans]
     db.execute("CREATE OR REPLACE TEMP TABLE maintenance (component_id VARCHAR, start TIMESTAMP, stop TIMESTAMP)")
     db.execute(
         "INSERT INTO maintenance SELECT unnest($1::VARCHAR[]), unnest($2::TIMESTAMP[]), unnest($3::TIMESTAMP[])",

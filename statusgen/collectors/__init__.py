@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import ClassVar, Sequence
 
+from statusgen.collectors.api import ApiClient
 from statusgen.config import ComponentConfig, ConnectionConfig, SourceConfig
 from statusgen.records import SourceReport
 
@@ -63,12 +64,23 @@ class Collector:
     def __init__(self, name: str, connection: ConnectionConfig):
         self.name = name
         self.connection = connection
-        self.requests_made = 0  # API collectors count their HTTP requests here
+        self._clients: list[ApiClient] = []
         self.cache_dir: Path | None = None  # where a collector may keep state between collections
 
     def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
         """One report per source. `since` is when these sources were last collected."""
         raise NotImplementedError
+
+    def api(self, base_url: str, **settings) -> ApiClient:
+        """An HTTP client for this connection, bounded by its timeout, whose requests are counted."""
+        client = ApiClient(self.name, base_url, timeout=self.connection.timeout.total_seconds(), **settings)
+        self._clients.append(client)
+        return client
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests this collector made, for the collect summary."""
+        return sum(client.requests_made for client in self._clients)
 
     def discover(self, declared: Sequence[SourceConfig]) -> Discovery:
         """Sources and components to add to the config; most collectors find none."""

@@ -157,13 +157,12 @@ class AirflowCollector(Collector):
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
             reports.append(SourceReport(source.id, runs=runs, message=note))
         reports += [SourceReport(s.id, error="include/tags matched no DAG when the config was loaded") for s in undiscovered]
-        self.requests_made = self.client.requests_made
         return reports
 
     def _client(self) -> ApiClient:
         c = self.connection
         basic = (c.username, c.password.get_secret_value()) if c.api_version == 1 and c.username and c.password else None
-        client = ApiClient(self.name, c.url, timeout=c.timeout.total_seconds(), auth=basic)
+        client = self.api(c.url, auth=basic)
         if c.token:
             client.set_header("Authorization", f"Bearer {c.token.get_secret_value()}")
         elif c.api_version == 2 and c.username and c.password:

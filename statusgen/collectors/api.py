@@ -26,6 +26,12 @@ USER_AGENT = "statusgen (+https://pypi.org/project/statusgen/)"
 NOT_MODIFIED = object()
 
 
+def github_headers(token: str | None) -> dict[str, str]:
+    """What GitHub's REST API asks every client to send."""
+    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+    return {**headers, "Authorization": f"Bearer {token}"} if token else headers
+
+
 class ResponseCache:
     """ETags and bodies of earlier answers, kept between collections in one JSON file, so
     an API that answers `304 Not Modified` (and does not count it against a rate limit)

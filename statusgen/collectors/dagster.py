@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
@@ -65,13 +64,10 @@ class DagsterCollector(Collector):
     def collect(self, sources: Sequence[DagsterSource], since, now) -> list[SourceReport]:
         c = self.connection
         headers = {"Dagster-Cloud-Api-Token": c.token.get_secret_value()} if c.token else {}
-        client = ApiClient(self.name, c.url, timeout=c.timeout.total_seconds(), headers=headers)
+        client = self.api(c.url, headers=headers)
         after = (since - timedelta(minutes=5) if since else now - c.first_lookback).timestamp()
         query, variables = _query(sources, after, c.max_runs)
-        try:
-            answer = client.post("/graphql", {"query": query, "variables": variables})
-        finally:
-            self.requests_made += client.requests_made
+        answer = client.post("/graphql", {"query": query, "variables": variables})
         data = answer.get("data") if isinstance(answer, dict) else None
         if not isinstance(data, dict):
             errors = answer.get("errors") if isinstance(answer, dict) else None

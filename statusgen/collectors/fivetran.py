@@ -17,7 +17,6 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -55,28 +54,25 @@ class FivetranCollector(Collector):
 
     def collect(self, sources: Sequence[FivetranSource], since, now) -> list[SourceReport]:
         c = self.connection
-        self.client = ApiClient(
-            self.name, c.api_url, timeout=c.timeout.total_seconds(),
+        self.client = self.api(
+            c.api_url,
             headers={"Accept": "application/json;version=2"},
             auth=(c.api_key.get_secret_value(), c.api_secret.get_secret_value()),
         )
-        try:
-            groups = {g: {item.get("schema"): item for item in self._group(g)} for g in sorted({s.group_id for s in sources if s.group_id})}
-            reports = []
-            for source in sources:
-                try:
-                    if source.group_id:
-                        item = groups[source.group_id].get(source.schema_name)
-                        if item is None:
-                            raise CollectorError(f"no connection with schema {source.schema_name!r} in group {source.group_id}")
-                    else:
-                        item = _data(self.client.get(f"/v1/connections/{quote(source.connection_id, safe='')}"))
-                    reports.append(_report(source, item))
-                except CollectorError as exc:
-                    reports.append(SourceReport(source.id, error=str(exc)))
-            return reports
-        finally:
-            self.requests_made += self.client.requests_made
+        groups = {g: {item.get("schema"): item for item in self._group(g)} for g in sorted({s.group_id for s in sources if s.group_id})}
+        reports = []
+        for source in sources:
+            try:
+                if source.group_id:
+                    item = groups[source.group_id].get(source.schema_name)
+                    if item is None:
+                        raise CollectorError(f"no connection with schema {source.schema_name!r} in group {source.group_id}")
+                else:
+                    item = _data(self.client.get(f"/v1/connections/{quote(source.connection_id, safe='')}"))
+                reports.append(_report(source, item))
+            except CollectorError as exc:
+                reports.append(SourceReport(source.id, error=str(exc)))
+        return reports
 
     def _group(self, group_id: str) -> Iterator[dict[str, Any]]:
         cursor = None

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient, ResponseCache
+from statusgen.collectors.api import ResponseCache, github_headers
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
 from statusgen.errors import CollectorError
@@ -46,12 +46,6 @@ STATUS: dict[str, RunState] = {
 PER_PAGE = 100
 
 
-def github_headers(token: str | None) -> dict[str, str]:
-    """What GitHub's REST API asks every client to send."""
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
-    return {**headers, "Authorization": f"Bearer {token}"} if token else headers
-
-
 class GithubActionsConnection(ConnectionConfig):
     type: Literal["github_actions"]
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name.")
@@ -77,7 +71,7 @@ class GithubActionsCollector(Collector):
         c = self.connection
         headers = github_headers(c.token.get_secret_value() if c.token else None)
         cache = ResponseCache(self.cache_dir / f"{self.name}.json") if self.cache_dir else None
-        client = ApiClient(self.name, c.api_url, timeout=c.timeout.total_seconds(), headers=headers, cache=cache)
+        client = self.api(c.api_url, headers=headers, cache=cache)
         created_after = (since - c.overlap) if since else (now - c.first_lookback)
         params: dict[str, Any] = {"per_page": PER_PAGE, "created": f">={created_after.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"}
         if source.branch:
@@ -94,7 +88,6 @@ class GithubActionsCollector(Collector):
                 if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0):
                     break
         finally:
-            self.requests_made += client.requests_made
             if cache is not None:
                 cache.save()
         return [SourceReport(source.id, runs=runs, message=None if runs else "no runs in the window read")]

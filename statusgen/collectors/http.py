@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -57,11 +56,7 @@ class HttpCollector(Collector):
     def collect(self, sources: Sequence[HttpSource], since, now) -> list[SourceReport]:
         (source,) = sources
         headers = {k: v.get_secret_value() for k, v in self.connection.headers.items()}
-        client = ApiClient(self.name, self.connection.url, timeout=self.connection.timeout.total_seconds(), headers=headers)
-        try:
-            body = client.get("/" + source.path.lstrip("/"))
-        finally:
-            self.requests_made += client.requests_made
+        body = self.api(self.connection.url, headers=headers).get("/" + source.path.lstrip("/"))
         state = RunState.SUCCESS
         if source.state:
             value = _dig(body, source.state)

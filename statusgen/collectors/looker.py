@@ -9,7 +9,6 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -36,15 +35,12 @@ class LookerCollector(Collector):
 
     def collect(self, sources: Sequence[LookerSource], since, now) -> list[SourceReport]:
         c = self.connection
-        client = ApiClient(self.name, c.url, timeout=c.timeout.total_seconds())
-        try:
-            login = client.request("POST", "/api/4.0/login", data={"client_id": c.client_id, "client_secret": c.client_secret.get_secret_value()})
-            if not isinstance(login, dict) or not isinstance(login.get("access_token"), str):
-                raise CollectorError(f"{self.name}: login did not return an access_token")
-            client.set_header("Authorization", f"token {login['access_token']}")
-            listing = client.get("/api/4.0/datagroups")
-        finally:
-            self.requests_made += client.requests_made
+        client = self.api(c.url)
+        login = client.request("POST", "/api/4.0/login", data={"client_id": c.client_id, "client_secret": c.client_secret.get_secret_value()})
+        if not isinstance(login, dict) or not isinstance(login.get("access_token"), str):
+            raise CollectorError(f"{self.name}: login did not return an access_token")
+        client.set_header("Authorization", f"token {login['access_token']}")
+        listing = client.get("/api/4.0/datagroups")
         if not isinstance(listing, list):
             raise CollectorError(f"{self.name}: unexpected answer listing datagroups")
         groups = {f"{g.get('model_name')}::{g.get('name')}": g for g in listing if isinstance(g, dict)}

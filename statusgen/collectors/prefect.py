@@ -15,7 +15,6 @@ from typing import Any, ClassVar, Iterator, Literal, Sequence
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
-from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, Duration, SourceConfig
 from statusgen.errors import CollectorError
@@ -80,13 +79,7 @@ class PrefectCollector(Collector):
         c = self.connection
         auth = tuple(c.auth_string.get_secret_value().split(":", 1)) if c.auth_string else None
         headers = {"Authorization": f"Bearer {c.api_key.get_secret_value()}"} if c.api_key else {}
-        self.client = ApiClient(self.name, c.api_url, timeout=c.timeout.total_seconds(), headers=headers, auth=auth)
-        try:
-            return self._collect(sources, since, now)
-        finally:
-            self.requests_made += self.client.requests_made
-
-    def _collect(self, sources: Sequence[PrefectSource], since, now) -> list[SourceReport]:
+        self.client = self.api(c.api_url, headers=headers, auth=auth)
         flows = {f["name"]: f["id"] for f in self._all("/flows/filter", {"flows": {"name": {"any_": sorted({s.flow_name for s in sources})}}})}
         wanted = sorted({s.deployment.split("/", 1)[1] for s in sources if s.deployment})
         deployments = {}
