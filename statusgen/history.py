@@ -9,6 +9,15 @@ metadata. A run read again by a later collection is written again; readers keep 
 newest row of each (source, run id), which makes collecting twice harmless. Compaction
 merges a finished day into one file and names the parts it replaced in that file's
 metadata, so a crash between writing it and deleting them double-counts nothing.
+
+Compaction also writes, beside each finished day, what the timeline needs of its
+observations: only the collections where a source's reachability changed.
+
+    reachability/date=2026-11-22/part-<…>--compacted.parquet   (source_id, collected_at, ok)
+
+A day's file is a few hundred rows where its observations are hundreds of thousands, so the
+timeline reads 90 days of them in a blink. It names the observations file it was made from
+and is used only while that file is the day's only one; otherwise the day is read raw.
 """
 
 from __future__ import annotations
@@ -60,6 +69,9 @@ OBSERVATION_COLUMNS = {
     "error_after_s": "BIGINT",
 }
 DATASETS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}
+REACHABILITY = "reachability"
+REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
+MADE_FROM_KEY = "statusgen.made_from"
 
 
 def new_collection_id(at: datetime) -> str:
@@ -187,24 +199,24 @@ class History:
                 if rows:
                     self._write(db, dataset, day, f"part-{collection_id}.parquet", rows)
 
-    def _write(self, db, dataset: str, day: date, name: str, rows: list[tuple], metadata: dict[str, str] | None = None) -> Path:
-        folder = self.root / dataset / f"date={day.isoformat()}"
-        target = folder / name
-        temporary = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+    def _write(self, db, dataset: str, day: date, name: str, rows: list[tuple]) -> None:
         columns = DATASETS[dataset]
+        db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
+        placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
+        db.execute(f"INSERT INTO pending SELECT {placeholders}", [list(v) for v in zip(*rows)])
+        self._put(db, "pending", self.root / dataset / f"date={day.isoformat()}" / name)
+
+    def _put(self, db, relation: str, target: Path, metadata: dict[str, str] | None = None) -> None:
+        """Write `relation` to `target` so that readers see the whole file or none of it."""
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-            values = list(zip(*rows)) if rows else [[] for _ in columns]
-            placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
-            db.execute(f"INSERT INTO pending SELECT {placeholders}", [list(v) for v in values])
-            self._copy_out(db, "pending", temporary, metadata)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._copy_out(db, relation, temporary, metadata)
             os.replace(temporary, target)
-            _fsync_dir(folder)
+            _fsync_dir(target.parent)
         except (OSError, duckdb.Error) as exc:
             _remove(temporary)
             raise HistoryError(f"cannot write history file {target}: {_reason(exc)}") from None
-        return target
 
     @staticmethod
     def _copy_out(db, relation: str, path: Path, metadata: dict[str, str] | None) -> None:
@@ -223,23 +235,41 @@ class History:
         so they are reported once and never mistaken for history again."""
         db = connect()
         snapshot = Snapshot(db)
-        for dataset, columns in DATASETS.items():
-            files = self._usable_files(db, dataset, snapshot.warnings, move_aside)
-            schema = ", ".join(f"{c} {t}" for c, t in columns.items())
-            if files:
-                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-                source = f"read_parquet([{listing}], union_by_name = true)"
-                select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
-                db.execute(f"CREATE TEMP VIEW raw_{dataset} AS SELECT {select} FROM {source}")
-            else:
-                db.execute(f"CREATE TEMP TABLE raw_{dataset} ({schema})")
+        usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
+        for dataset, files in usable.items():
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
         # The newest sighting of a run wins; an observation is unique per source and collection.
         db.execute(
             "CREATE TEMP VIEW runs AS SELECT * FROM raw_runs "
             "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
         )
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
+        digested = self._reachability_files(db, usable["observations"])
+        undigested = [f for f in usable["observations"] if f not in digested]
+        db.execute(
+            f"CREATE TEMP VIEW reachability AS {_select(list(digested.values()), REACHABILITY_COLUMNS)} "
+            f"UNION ALL SELECT source_id, collected_at, error IS NULL FROM ({_select(undigested, OBSERVATION_COLUMNS)})"
+        )
         return snapshot
+
+    def _reachability_files(self, db, observations: list[Path]) -> dict[Path, Path]:
+        """The reachability file standing in for each observations file that has a current one."""
+        by_day: dict[Path, list[Path]] = {}
+        for path in observations:
+            by_day.setdefault(path.parent, []).append(path)
+        candidates = {
+            files[0]: self.root / REACHABILITY / folder.name / files[0].name
+            for folder, files in by_day.items()
+            if len(files) == 1 and (self.root / REACHABILITY / folder.name / files[0].name).exists()
+        }
+        # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
+        metadata = _metadata(db, list(candidates.values()), [])
+        return {
+            source: made
+            for source, made in candidates.items()
+            if metadata.get(made, {}).get(MADE_FROM_KEY) == _identity(source)
+            and metadata[made].get(VERSION_KEY) == str(SCHEMA_VERSION)
+        }
 
     def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool) -> list[Path]:
         folder = self.root / dataset
@@ -286,7 +316,8 @@ class History:
     # -- maintenance ----------------------------------------------------------------
 
     def compact(self, now: datetime) -> Compaction:
-        """Merge each finished day (before today, UTC) into one file per dataset."""
+        """Merge each finished day (before today, UTC) into one file per dataset, and give
+        each finished day of observations its reachability file."""
         today = naive_utc(now).date()
         days, before, after = set(), 0, 0
         with connect() as db:
@@ -295,45 +326,65 @@ class History:
                     day = _folder_day(folder)
                     if day is None or day >= today:
                         continue
-                    parts = sorted(p for p in folder.glob("part-*.parquet"))
-                    if len(parts) < 2:
-                        continue
-                    warnings: list[str] = []
-                    metadata = _metadata(db, parts, warnings)
-                    replaced = {n for kv in metadata.values() for n in json.loads(kv.get(COMPACTED_KEY, "[]"))}
-                    live = [p for p in metadata if p.name not in replaced]
-                    leftovers = [p for p in parts if p.name in replaced]
-                    if len(live) > 1:
-                        self._merge(db, dataset, day, live)
-                        leftovers += live
+                    parts = sorted(folder.glob("part-*.parquet"))
+                    if len(parts) > 1 and self._compact_day(db, dataset, parts):
                         days.add(day)
-                    for path in leftovers:
-                        path.unlink(missing_ok=True)
+                    kept = sorted(folder.glob("part-*.parquet"))
                     before += len(parts)
-                    after += len(list(folder.glob("part-*.parquet")))
+                    after += len(kept)
+                    if dataset == "observations" and len(kept) == 1:
+                        self._refresh_reachability(db, kept[0])
                     self._remove_stale_temporaries(folder, now)
         return Compaction(sorted(days), before, after)
 
-    def _merge(self, db, dataset: str, day: date, parts: list[Path]) -> None:
-        listing = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
+    def _compact_day(self, db, dataset: str, parts: list[Path]) -> bool:
+        """Merge a day's live parts and delete the parts merged before; True if it merged."""
+        metadata = _metadata(db, parts, [])
+        replaced = {n for kv in metadata.values() for n in json.loads(kv.get(COMPACTED_KEY, "[]"))}
+        live = [p for p in metadata if p.name not in replaced]
+        leftovers = [p for p in parts if p.name in replaced]
+        if len(live) > 1:
+            self._merge(db, dataset, live)
+            leftovers += live
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return len(live) > 1
+
+    def _refresh_reachability(self, db, observations: Path) -> None:
+        folder = self.root / REACHABILITY / observations.parent.name
+        if observations not in self._reachability_files(db, [observations]):
+            self._write_reachability(db, observations)
+        for stale in folder.glob("part-*.parquet"):
+            if stale.name != observations.name:
+                stale.unlink()
+
+    def _merge(self, db, dataset: str, parts: list[Path]) -> Path:
         columns = ", ".join(DATASETS[dataset])
-        order = "source_id, collected_at"
         dedupe = ""
         if dataset == "runs":
             dedupe = "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM read_parquet([{listing}], union_by_name = true) {dedupe} ORDER BY {order}"
+            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {_scan(parts)} {dedupe} ORDER BY source_id, collected_at"
         )
         name = f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
-        folder = parts[0].parent
-        temporary = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-        try:
-            self._copy_out(db, "merging", temporary, {COMPACTED_KEY: json.dumps([p.name for p in parts if p.name != name])})
-            os.replace(temporary, folder / name)
-            _fsync_dir(folder)
-        except (OSError, duckdb.Error) as exc:
-            _remove(temporary)
-            raise HistoryError(f"cannot compact {folder}: {_reason(exc)}") from None
+        target = parts[0].parent / name
+        self._put(db, "merging", target, {COMPACTED_KEY: json.dumps([p.name for p in parts if p.name != name])})
+        return target
+
+    def _write_reachability(self, db, observations: Path) -> None:
+        """The day's collections where a source's reachability changed, and its first of the day:
+        with days read in order, that is all the timeline's reachability needs."""
+        db.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at, ok FROM (
+                SELECT source_id, collected_at, error IS NULL AS ok,
+                       lag(error IS NULL) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
+                FROM {_scan([observations])})
+            WHERE was_ok IS DISTINCT FROM ok ORDER BY source_id, collected_at
+            """
+        )
+        target = self.root / REACHABILITY / observations.parent.name / observations.name
+        self._put(db, "changes", target, {MADE_FROM_KEY: _identity(observations)})
 
     @staticmethod
     def _remove_stale_temporaries(folder: Path, now: datetime) -> None:
@@ -347,7 +398,7 @@ class History:
         """Delete days older than the retention window; returns the days dropped."""
         oldest = naive_utc(now).date() - timedelta(days=retention_days)
         dropped = set()
-        for dataset in DATASETS:
+        for dataset in [*DATASETS, REACHABILITY]:
             for folder in (self.root / dataset).glob("date=*"):
                 day = _folder_day(folder)
                 if day is not None and day < oldest:
@@ -397,8 +448,26 @@ def _metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict[str
 
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
-    listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-    return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata([{listing}])").fetchall()
+    return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({_listing(files)})").fetchall()
+
+
+def _listing(files: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _scan(files: Sequence[Path]) -> str:
+    return f"read_parquet({_listing(files)}, union_by_name = true)"
+
+
+def _select(files: Sequence[Path], columns: dict[str, str]) -> str:
+    """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
+    if not files:
+        return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
+    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {_scan(files)}"
+
+
+def _identity(path: Path) -> str:
+    return f"{path.name} {path.stat().st_size}"
 
 
 def _folder_day(folder: Path) -> date | None:

@@ -7,6 +7,7 @@ failed render leaves the previous site as it was.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Mapping
@@ -224,7 +225,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     for source in config.sources:
         seen = latest.get(source.id, {})
         counts = failures.get(source.id, {})
-        bar = [replace(d, failed_runs=counts.get(d.day, 0)) for d in source_bars.get(source.id) or empty_bar(window)]
+        bar = [replace(d, failed_runs=n) if (n := counts.get(d.day)) else d for d in source_bars.get(source.id) or empty_bar(window)]
         status = Status(seen["status"]) if seen else Status.UNKNOWN
         sources[source.id] = SourceView(
             id=source.id,
@@ -444,7 +445,7 @@ def _duration(delta: timedelta | None, parts: int = 2) -> str:
 
 
 def _day_label(day: Day) -> str:
-    when = day.day.strftime("%b %-d")
+    when = _short_date(day.day)
     if day.worst is None:
         return f"{when}: no data"
     parts = [
@@ -457,6 +458,11 @@ def _day_label(day: Day) -> str:
     parts += [f"incident: {title}" for title in day.incidents]
     text = ", ".join(parts) if parts else "operational"
     return f"{when}: {text}" + (", partly no data" if day.no_data else "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_date(day: date) -> str:
+    return day.strftime("%b %-d")
 
 
 def _iso(value: datetime | None) -> str | None:

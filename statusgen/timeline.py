@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
+from functools import cached_property
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,7 @@ class Day:
     failed_runs: int = 0
     incidents: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def worst(self) -> Status | None:
         """The day's colour; None when nothing at all is known about the day."""
         present = [s for s, n in self.seconds.items() if n > 0]
@@ -85,21 +86,25 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
         [ids, [_seconds(promises[i].warn_after) for i in ids], [_seconds(promises[i].error_after) for i in ids]],
     )
     finished = ", ".join(f"'{state.value}'" for state in FINISHED_STATE_STATUS)
+    # Kept for failed_runs: reading the runs means deduplicating them, which is worth doing once.
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE finished_runs AS SELECT source_id, ended_at, state FROM runs
+        WHERE ended_at IS NOT NULL AND ended_at <= $cover AND state IN ({finished}) AND source_id IN (SELECT source_id FROM promise)
+        """,
+        {"cover": naive_utc(covered_until)},
+    )
     state_sev = state_severity_sql("state")
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE segments AS
         WITH events AS (
-            SELECT source_id, ended_at AS t, 0 AS ord, state, NULL::BOOLEAN AS seen_ok
-            FROM runs
-            WHERE ended_at IS NOT NULL AND ended_at <= $cover AND state IN ({finished})
-              AND source_id IN (SELECT source_id FROM promise)
+            SELECT source_id, ended_at AS t, 0 AS ord, state, NULL::BOOLEAN AS seen_ok FROM finished_runs
             UNION ALL
             -- Only the collections where reachability changed matter.
             SELECT source_id, collected_at, 1, NULL, ok FROM (
-                SELECT source_id, collected_at, error IS NULL AS ok,
-                       lag(error IS NULL) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
-                FROM observations
+                SELECT source_id, collected_at, ok, lag(ok) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
+                FROM reachability
                 WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise))
             WHERE was_ok IS DISTINCT FROM ok
         ),
@@ -195,17 +200,17 @@ def build_component_segments(
 
 def _merged(table: str, key: str) -> str:
     """The tail of a query turning `table`'s touching pieces with one status into one segment,
-    so the last segment of each key tells since when its status has held."""
+    so the last segment of each key tells since when its status has held. Only the first and
+    last piece of each stretch survive the first pass, which keeps the second one small."""
     return f"""
         marked AS (
-            SELECT *, CASE WHEN sev = lag(sev) OVER w AND start = lag(stop) OVER w THEN 0 ELSE 1 END AS starts_island
+            SELECT *, coalesce(sev = lag(sev) OVER w AND start = lag(stop) OVER w, false) AS continues,
+                      coalesce(sev = lead(sev) OVER w AND stop = lead(start) OVER w, false) AS continued
             FROM {table} WINDOW w AS (PARTITION BY {key} ORDER BY start)
         ),
-        islands AS (
-            SELECT *, sum(starts_island) OVER (PARTITION BY {key} ORDER BY start) AS island FROM marked
-        )
-        SELECT {key}, min(start) AS start, max(stop) AS stop, any_value(sev) AS sev
-        FROM islands GROUP BY {key}, island"""
+        ends AS (SELECT * FROM marked WHERE NOT (continues AND continued))
+        SELECT {key}, start, CASE WHEN continued THEN lead(stop) OVER (PARTITION BY {key} ORDER BY start) ELSE stop END AS stop, sev
+        FROM ends QUALIFY NOT continues"""
 
 
 def status_since(snapshot: Snapshot, table: str, key: str) -> dict[str, tuple[Status, datetime]]:
@@ -240,9 +245,10 @@ def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str,
 
 
 def failed_runs(snapshot: Snapshot) -> dict[str, dict[date, int]]:
-    """Failed runs per source per local day of the `days` table that `daily` made."""
+    """Failed runs per source per local day of the `days` table that `daily` made, among
+    the runs that build_source_segments read."""
     rows = snapshot.db.execute(
-        "SELECT r.source_id, d.day, count(*) FROM runs r JOIN days d ON r.ended_at >= d.day_start AND r.ended_at < d.day_end "
+        "SELECT r.source_id, d.day, count(*) FROM finished_runs r JOIN days d ON r.ended_at >= d.day_start AND r.ended_at < d.day_end "
         "WHERE r.state = 'failed' GROUP BY ALL"
     ).fetchall()
     found: dict[str, dict[date, int]] = {}
@@ -265,11 +271,12 @@ def uptime(days: Sequence[Day], weights: Mapping[Status, float]) -> float | None
 
     Unknown, maintenance and no-data time are left out rather than counted as up.
     """
-    known = sum(d.seconds.get(s, 0) for d in days for s in (Status.OPERATIONAL, Status.DEGRADED, Status.FAILING))
+    spent = {s: sum(d.seconds.get(s, 0) for d in days) for s in Status}
+    known = spent[Status.OPERATIONAL] + spent[Status.DEGRADED] + spent[Status.FAILING]
     if known == 0:
         return None
     # Exact fractions: floating point would round 99.99 down to 99.98 now and then.
-    lost = sum(d.seconds.get(s, 0) * Fraction(str(w)) for d in days for s, w in weights.items())
+    lost = sum(spent[s] * Fraction(str(w)) for s, w in weights.items())
     return math.floor((known - lost) * 10000 / known) / 100
 
 

@@ -126,8 +126,11 @@ def test_a_crash_between_compacting_and_deleting_counts_nothing_twice(history, m
 
 def test_retention_drops_whole_days_past_the_window(history):
     _fill_two_days(history)
+    history.compact(utc(2026, 11, 22, 1))
+    assert [p.name for p in (history.root / "reachability").iterdir()] == ["date=2026-11-21"]
     assert history.apply_retention(utc(2026, 11, 23, 12), retention_days=1) == [utc(2026, 11, 21).date()]
     assert sorted(p.name for p in (history.root / "observations").iterdir()) == ["date=2026-11-22"]
+    assert list((history.root / "reachability").iterdir()) == []
 
 
 def test_empty_history_reads_as_empty(history):

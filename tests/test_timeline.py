@@ -1,5 +1,7 @@
 """Timeline maths: runs and observations in history → status intervals → days."""
 
+import random
+import shutil
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -191,3 +193,59 @@ def test_a_maintenance_window_overrides_what_the_sources_say(history):
     assert [(a, b, SEV.get(s, "maintenance")) for a, b, s in rows] == [
         (0, 5, "operational"), (5, 8, "maintenance"), (8, 12, "failing"),
     ]
+
+
+def _reachability_history(history, seed):
+    """Four days of collections every 30 minutes with random outages, some across midnight."""
+    rng = random.Random(seed)
+    at = utc(2026, 3, 1)
+    while at < utc(2026, 3, 4, 12):
+        seen = [observation(s, at, "HTTP 503" if rng.random() < 0.3 else None) for s in ("a", "b")]
+        append(history, at, runs=[run("a", at - timedelta(minutes=1))] if at.minute == 0 else [], observations=seen)
+        at += timedelta(minutes=30)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compacted_days_read_through_their_reachability_files_give_the_same_timeline(history, seed):
+    _reachability_history(history, seed)
+    now = utc(2026, 3, 4, 12)
+    promises = {"a": Freshness(warn_after=2 * H), "b": Freshness()}
+    _, _, raw = segments(history, promises, now, now, days=4)
+
+    history.compact(now)
+    assert sorted(p.parent.name for p in (history.root / "reachability").rglob("*.parquet")) == [
+        "date=2026-03-01", "date=2026-03-02", "date=2026-03-03"]
+    rows = history.open().db.execute("SELECT count(*) FROM reachability").fetchone()[0]
+    assert rows < 3 * 48 * 2  # far fewer than the observations of the compacted days
+    assert segments(history, promises, now, now, days=4)[2] == raw
+
+
+def test_a_day_written_to_after_compaction_is_read_raw_until_compacted_again(history):
+    _reachability_history(history, 2)  # "a" answers at 12:00 that day
+    now = utc(2026, 3, 4, 12)
+    promises = {"a": Freshness(), "b": Freshness()}
+    history.compact(now)
+    before = segments(history, promises, now, now, days=4)[2]
+    late = utc(2026, 3, 2, 12, 10)  # between two collections of a compacted day
+    append(history, late, observations=[observation("a", late, "late and failing")])
+    found = segments(history, promises, now, now, days=4)[2]
+    assert found != before
+
+    history.compact(now)
+    assert segments(history, promises, now, now, days=4)[2] == found
+    assert len(list((history.root / "reachability" / "date=2026-03-02").glob("*.parquet"))) == 1
+    shutil.rmtree(history.root / "reachability")
+    assert segments(history, promises, now, now, days=4)[2] == found
+
+
+def test_a_reachability_file_that_does_not_match_its_day_is_not_used(history):
+    _reachability_history(history, 3)
+    now = utc(2026, 3, 4, 12)
+    promises = {"a": Freshness(), "b": Freshness()}
+    _, _, raw = segments(history, promises, now, now, days=4)
+    history.compact(now)
+    made = next((history.root / "reachability" / "date=2026-03-02").glob("*.parquet"))
+    made.write_bytes(b"PAR1 not parquet at all")
+    assert segments(history, promises, now, now, days=4)[2] == raw
+    history.compact(now)  # rewritten
+    assert history.open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0
