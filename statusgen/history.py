@@ -23,6 +23,7 @@ and is used only while that file is the day's only one; otherwise the day is rea
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -492,7 +493,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _reason(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc).splitlines()[0][:200]
+    """The operating system's words ("No space left on device") where there are some: DuckDB
+    buries them at the end of a long message that repeats the file's path."""
+    if getattr(exc, "strerror", None):
+        return exc.strerror
+    text = str(exc)
+    return next((_OS_REASONS[code] for code in sorted(_OS_REASONS) if _OS_REASONS[code] in text), text.splitlines()[0][:200])
+
+
+_OS_REASONS = {code: os.strerror(code) for code in errno.errorcode}
 
 
 def _run_row(run: Run, collected_at: datetime, collection_id: str) -> tuple:

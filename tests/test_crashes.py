@@ -97,3 +97,66 @@ def test_history_that_cannot_be_written_is_a_clear_error_and_exit_1(setup, tmp_p
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].startswith("Error: cannot write history file")
     assert (tmp_path / "not-a-folder").read_text() == "a file where the history folder should be"
+
+
+def _snapshot_files(root):
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _mount_namespaces_work() -> bool:
+    try:
+        return subprocess.run(["unshare", "--map-root-user", "--mount", "true"], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+needs_namespaces = pytest.mark.skipif(not _mount_namespaces_work(), reason="unshare cannot make a mount namespace here")
+
+
+def _collect_in_namespace(mounts: str, history, path, cwd, after: str = "") -> subprocess.CompletedProcess:
+    """`statusgen collect` in a private mount namespace, so the filesystems it meets are real
+    kernel ones (a read-only mount, a full disk) without touching the machine's."""
+    later = (NOW + timedelta(hours=1)).isoformat()
+    script = f"""{mounts}
+    set +e
+    "{sys.executable}" -m statusgen collect -c "{path}" --history "{history}" --now {later} > "{cwd}/out.txt" 2>&1
+    echo $? > "{cwd}/rc.txt"
+    set -e
+    {after}"""
+    return subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-ec", script], capture_output=True, text=True, cwd=cwd)
+
+
+@needs_namespaces
+def test_a_read_only_history_is_a_clear_error_and_loses_nothing(setup, tmp_path):
+    path, config = setup
+    history = History(tmp_path / "history")
+    pipeline.collect(config, history, NOW)
+    before = _snapshot_files(history.root)
+    done = _collect_in_namespace(f'mount --bind "{history.root}" "{history.root}"; mount -o remount,bind,ro "{history.root}"',
+                                 history.root, path, tmp_path)
+    assert done.returncode == 0, done.stderr
+    output = (tmp_path / "out.txt").read_text()
+    assert (tmp_path / "rc.txt").read_text().strip() == "1", output
+    assert output.splitlines()[-1].startswith("Error: cannot write history file") and "Read-only file system" in output
+    assert "Traceback" not in output
+    assert _snapshot_files(history.root) == before
+
+
+@needs_namespaces
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(setup, tmp_path):
+    path, config = setup
+    history = History(tmp_path / "history")
+    pipeline.collect(config, history, NOW)
+    before = _snapshot_files(history.root)
+    disk, kept = tmp_path / "disk", tmp_path / "kept"
+    disk.mkdir()
+    kept.mkdir()
+    # A small tmpfs holding a copy of the history, then filled to the last byte.
+    mounts = f'mount -t tmpfs -o size=2m tmpfs "{disk}"; cp -a "{history.root}/." "{disk}/"; dd if=/dev/zero of="{disk}/.filler" bs=4k 2>/dev/null || true'
+    done = _collect_in_namespace(mounts, disk, path, tmp_path, after=f'rm "{disk}/.filler"; cp -a "{disk}/." "{kept}/"')
+    assert done.returncode == 0, done.stderr
+    output = (tmp_path / "out.txt").read_text()
+    assert (tmp_path / "rc.txt").read_text().strip() == "1", output
+    assert output.splitlines()[-1].startswith("Error: cannot write history file") and "No space left on device" in output
+    assert "Traceback" not in output
+    assert _snapshot_files(kept) == before  # no half-written file left, nothing changed

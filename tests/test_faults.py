@@ -49,6 +49,7 @@ FAULTS = {
     "reset": lambda c: (c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"), None)[1],
     "read timeout mid-body": lambda c: (c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"da"), time.sleep(TIMEOUT + 2)),
     "slow drip": lambda c: _drip(c),
+    "connect timeout": None,  # see FaultServer
 }
 
 
@@ -69,9 +70,19 @@ class FaultServer:
         self.fault = FAULTS[fault]
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(64)
         self.port = self.socket.getsockname()[1]
         self.running = True
+        self.waiting: list[socket.socket] = []
+        if self.fault is None:
+            # A listener that never accepts, its queue already full: the kernel drops every new
+            # SYN, so connecting hangs exactly as it does to a firewalled host.
+            self.socket.listen(0)
+            for _ in range(4):
+                self.waiting.append(socket.socket())
+                self.waiting[-1].setblocking(False)
+                self.waiting[-1].connect_ex(("127.0.0.1", self.port))
+            return
+        self.socket.listen(64)
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -93,6 +104,8 @@ class FaultServer:
 
     def close(self) -> None:
         self.running = False
+        for waiting in self.waiting:
+            waiting.close()
         self.socket.close()
 
 
