@@ -1,12 +1,21 @@
 """History at scale: N sources × D days, an observation every 5 minutes and a run every hour.
 
-Writes the history as statusgen's compacted day files (DuckDB generates the rows), then
-times a full render against the floor, DuckDB's raw `GROUP BY source, day` count over the
-same Parquet, and reports bytes on disk per observation and the process's peak memory.
+The history is written as statusgen leaves it: finished days compacted into one file each,
+yesterday and today still one part per collection (DuckDB generates the rows). Then, in
+the order a scheduled job meets them:
+
+1. the compaction that merges yesterday and writes each day's reachability file (scenario 4);
+2. the floor: DuckDB's raw `GROUP BY source, day` count over the observations;
+3. a full render, as a fresh process meets it (no file metadata remembered);
+4. one more collection, then the render again: the incremental render;
+5. the render under cProfile, for where the time goes;
+6. retention down to 30 days (scenario 4).
 """
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import resource
 import tempfile
 import time
@@ -15,47 +24,56 @@ from pathlib import Path
 
 import duckdb
 
+from statusgen import history as history_module
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
 from statusgen.site import build_model, render_pages
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+EVERY = timedelta(minutes=5)
+
+OBSERVATIONS = """
+    SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'c' || epoch(t)::BIGINT AS collection_id, t AS collected_at,
+           'operational' AS status, 'success' AS latest_state, t - INTERVAL 20 MINUTE AS last_success_at,
+           CASE WHEN hash(s, t) % 500 = 0 THEN 'HTTP 503' END AS error, NULL::VARCHAR AS message,
+           (hash(s, t) % 400)::INTEGER AS latency_ms, 7200::BIGINT AS warn_after_s, 21600::BIGINT AS error_after_s
+    FROM range($sources) r(s), generate_series($start, $end - INTERVAL 1 SECOND, INTERVAL 5 MINUTE) g(t)"""
+RUNS = """
+    SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'r' || epoch(t)::BIGINT AS run_id,
+           CASE WHEN hash(s, t) % 40 = 0 THEN 'failed' ELSE 'success' END AS state,
+           t - INTERVAL 4 MINUTE AS started_at, t AS ended_at, NULL::VARCHAR AS url,
+           (hash(s, t) % 10000)::BIGINT AS rows_loaded, NULL::VARCHAR AS message,
+           t + INTERVAL 3 MINUTE AS collected_at, 'c' || epoch(t + INTERVAL 3 MINUTE)::BIGINT AS collection_id
+    FROM range($sources) r(s), generate_series($start, $end - INTERVAL 1 SECOND, INTERVAL 1 HOUR) g(t)"""
+
+
+def _copy(db, sql: str, target: Path, sources: int, start: datetime, end: datetime, compacted: bool) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    meta = f"'{VERSION_KEY}': '{SCHEMA_VERSION}'" + (f", '{COMPACTED_KEY}': '[]'" if compacted else "")
+    quoted = str(target).replace("'", "''")
+    db.execute(f"COPY ({sql} ORDER BY source_id, collected_at) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{meta}}})",
+               {"sources": sources, "start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
 
 
 def generate(root: Path, sources: int, days: int) -> int:
     """Write the history; returns the number of observation rows."""
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
-    meta = f"KV_METADATA {{'{VERSION_KEY}': '{SCHEMA_VERSION}', '{COMPACTED_KEY}': '[]'}}"
-    total = 0
-    for offset in range(days, -1, -1):
-        day = (NOW - timedelta(days=offset)).date()
-        for dataset, every, sql in (
-            ("observations", 5, """
-                SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'gen' AS collection_id, t AS collected_at,
-                       'operational' AS status, 'success' AS latest_state, t - INTERVAL 20 MINUTE AS last_success_at,
-                       CASE WHEN hash(s, t) % 500 = 0 THEN 'HTTP 503' END AS error, NULL::VARCHAR AS message,
-                       (hash(s, t) % 400)::INTEGER AS latency_ms, 7200::BIGINT AS warn_after_s, 21600::BIGINT AS error_after_s
-                FROM range(?) r(s), generate_series(?::TIMESTAMP, ?::TIMESTAMP - INTERVAL 1 MINUTE, INTERVAL 5 MINUTE) g(t)"""),
-            ("runs", 60, """
-                SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'r' || epoch(t)::BIGINT AS run_id,
-                       CASE WHEN hash(s, t) % 40 = 0 THEN 'failed' ELSE 'success' END AS state,
-                       t - INTERVAL 4 MINUTE AS started_at, t AS ended_at, NULL::VARCHAR AS url,
-                       (hash(s, t) % 10000)::BIGINT AS rows_loaded, NULL::VARCHAR AS message,
-                       t + INTERVAL 3 MINUTE AS collected_at, 'gen' AS collection_id
-                FROM range(?) r(s), generate_series(?::TIMESTAMP, ?::TIMESTAMP - INTERVAL 1 MINUTE, INTERVAL 1 HOUR) g(t)"""),
-        ):
-            folder = root / dataset / f"date={day.isoformat()}"
-            folder.mkdir(parents=True)
-            start = datetime.combine(day, datetime.min.time())
-            end = min(start + timedelta(days=1), NOW.replace(tzinfo=None))
-            target = str(folder / "part-gen--compacted.parquet").replace("'", "''")
-            db.execute(f"COPY ({sql} ORDER BY source_id, 3) TO '{target}' (FORMAT parquet, COMPRESSION zstd, {meta})",
-                       [sources, start, end])
-            if dataset == "observations":
-                total += db.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
-    return total
+    today = datetime.combine(NOW.date(), datetime.min.time(), timezone.utc)
+    for offset in range(days, 1, -1):
+        start = today - timedelta(days=offset)
+        for dataset, sql in (("observations", OBSERVATIONS), ("runs", RUNS)):
+            _copy(db, sql, root / dataset / f"date={start.date()}" / "part-gen--compacted.parquet", sources, start, start + timedelta(days=1), True)
+    # Yesterday and today: one part per collection, as collections leave them.
+    at = today - timedelta(days=1)
+    while at < NOW:
+        name = f"part-{at:%Y%m%dT%H%M%S}Z-bench.parquet"
+        _copy(db, OBSERVATIONS, root / "observations" / f"date={at.date()}" / name, sources, at, at + EVERY, False)
+        if at.minute == 0:
+            _copy(db, RUNS, root / "runs" / f"date={at.date()}" / name, sources, at - timedelta(hours=1), at, False)
+        at += EVERY
+    return db.execute(f"SELECT count(*) FROM read_parquet('{root}/observations/*/*.parquet')").fetchone()[0]
 
 
 def config_for(sources: int) -> Config:
@@ -67,25 +85,69 @@ def config_for(sources: int) -> Config:
     return Config(Path("bench.yaml"), SiteConfig(), HistoryConfig(), {"wh": connection}, source_configs, components)
 
 
-def run(sources: int = 1000, days: int = 90) -> dict[str, float]:
+def _render(root: Path, config: Config, now: datetime) -> float:
+    """Seconds for model and pages, as a fresh process would spend them."""
+    history_module._metadata_cache.clear()
+    started = time.perf_counter()
+    snapshot = History(root).open()
+    render_pages(build_model(config, snapshot, now))
+    snapshot.close()
+    return time.perf_counter() - started
+
+
+def _files(root: Path) -> int:
+    return sum(1 for _ in root.rglob("*.parquet"))
+
+
+def _profile(root: Path, config: Config, now: datetime, top: int = 8) -> list[tuple[str, float]]:
+    """statusgen's functions by time spent in them and below, outermost first."""
+    history_module._metadata_cache.clear()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    _render(root, config, now)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # {(file, line, name): (calls, primitive, own, cumulative, callers)}
+    ours = [(f"{Path(file).stem}.{name}", cumulative) for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+            if "/statusgen/" in file and file.endswith(".py") and not name.startswith("<")]
+    return sorted(ours, key=lambda item: -item[1])[:top]
+
+
+def run(sources: int = 1000, days: int = 90) -> dict:
+    config = config_for(sources)
     with tempfile.TemporaryDirectory(prefix="statusgen-bench-") as folder:
         root = Path(folder)
         started = time.perf_counter()
         observations = generate(root, sources, days)
         generated = time.perf_counter() - started
+
+        files_before = _files(root)
+        started = time.perf_counter()
+        History(root).compact(NOW)
+        first_compaction = time.perf_counter() - started
+        files_after = _files(root)
+        started = time.perf_counter()
+        History(root).compact(NOW)
+        next_compaction = time.perf_counter() - started
         size = sum(p.stat().st_size for p in (root / "observations").rglob("*.parquet"))
 
         floor_started = time.perf_counter()
         duckdb.sql(f"SELECT source_id, date_trunc('day', collected_at), count(*) FROM '{root}/observations/*/*.parquet' GROUP BY ALL").fetchall()
         floor = time.perf_counter() - floor_started
 
-        config = config_for(sources)
-        render_started = time.perf_counter()
-        snapshot = History(root).open()
-        model = build_model(config, snapshot, NOW)
-        render_pages(model)
-        snapshot.close()
-        render = time.perf_counter() - render_started
+        full = _render(root, config, NOW)
+        later = NOW + EVERY
+        db = duckdb.connect()
+        db.execute("SET TimeZone = 'UTC'")
+        _copy(db, OBSERVATIONS, root / "observations" / f"date={NOW.date()}" / f"part-{NOW:%Y%m%dT%H%M%S}Z-one-more.parquet",
+              sources, NOW, later, False)
+        incremental = _render(root, config, later)
+        profile = _profile(root, config, later)
+
+        kept_before = _files(root)
+        started = time.perf_counter()
+        History(root).apply_retention(later, retention_days=30)
+        retention = time.perf_counter() - started
+        kept_after = _files(root)
     return {
         "sources": sources,
         "days": days,
@@ -93,7 +155,11 @@ def run(sources: int = 1000, days: int = 90) -> dict[str, float]:
         "generate_s": generated,
         "bytes_per_observation": size / observations,
         "floor_s": floor,
-        "render_s": render,
-        "ratio": render / floor,
+        "render_s": full,
+        "incremental_s": incremental,
+        "ratio": full / floor,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "compaction": (first_compaction, files_before, files_after, next_compaction),
+        "retention": (retention, kept_before, kept_after),
+        "profile": profile,
     }
