@@ -125,6 +125,7 @@ class Snapshot:
 
     db: duckdb.DuckDBPyConnection
     warnings: list[str] = field(default_factory=list)
+    cache_dir: Path | None = None  # where derived data may be kept between commands
 
     def close(self) -> None:
         self.db.close()
@@ -208,25 +209,7 @@ class History:
         self._put(db, "pending", self.root / dataset / f"date={day.isoformat()}" / name)
 
     def _put(self, db, relation: str, target: Path, metadata: dict[str, str] | None = None) -> None:
-        """Write `relation` to `target` so that readers see the whole file or none of it."""
-        temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._copy_out(db, relation, temporary, metadata)
-            os.replace(temporary, target)
-            _fsync_dir(target.parent)
-        except (OSError, duckdb.Error) as exc:
-            _remove(temporary)
-            raise HistoryError(f"cannot write history file {target}: {_reason(exc)}") from None
-
-    @staticmethod
-    def _copy_out(db, relation: str, path: Path, metadata: dict[str, str] | None) -> None:
-        kv = {VERSION_KEY: str(SCHEMA_VERSION), **(metadata or {})}
-        kv_sql = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in kv.items())
-        quoted = str(path).replace("'", "''")
-        db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv_sql}}})")
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+        write_parquet(db, relation, target, {VERSION_KEY: str(SCHEMA_VERSION), **(metadata or {})})
 
     # -- reading --------------------------------------------------------------------
 
@@ -235,13 +218,15 @@ class History:
         With `move_aside` (writers do it), foreign and unreadable files go to quarantine/,
         so they are reported once and never mistaken for history again."""
         db = connect()
-        snapshot = Snapshot(db)
+        snapshot = Snapshot(db, cache_dir=self.root / "cache")
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
         # The newest sighting of a run wins; an observation is unique per source and collection.
+        # A table, not a view: every reader needs the deduplicated runs, and deduplicating
+        # is the dearest step of reading them.
         db.execute(
-            "CREATE TEMP VIEW runs AS SELECT * FROM raw_runs "
+            "CREATE TEMP TABLE runs AS SELECT * FROM raw_runs "
             "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
         )
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
@@ -450,6 +435,24 @@ def _metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict[str
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
     return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({_listing(files)})").fetchall()
+
+
+def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> None:
+    """Write `relation` to `target` so that readers see the whole file or none of it: under a
+    hidden temporary name, flushed, then renamed."""
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    kv = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in metadata.items())
+    quoted = str(temporary).replace("'", "''")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_dir(target.parent)
+    except (OSError, duckdb.Error) as exc:
+        _remove(temporary)
+        raise HistoryError(f"cannot write history file {target}: {_reason(exc)}") from None
 
 
 def _listing(files: Sequence[Path]) -> str:

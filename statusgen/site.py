@@ -428,9 +428,10 @@ def _ago(delta: timedelta) -> str:
 
 
 def _duration(delta: timedelta | None, parts: int = 2) -> str:
-    if delta is None:
-        return "—"
-    seconds = int(delta.total_seconds())
+    return "—" if delta is None else _duration_of(int(delta.total_seconds()), parts)
+
+
+def _duration_of(seconds: int, parts: int = 2) -> str:
     if seconds < 60:
         return f"{seconds} s"
     units = [("d", 86400), ("h", 3600), ("min", 60)]
@@ -446,10 +447,11 @@ def _duration(delta: timedelta | None, parts: int = 2) -> str:
 
 def _day_label(day: Day) -> str:
     when = _short_date(day.day)
-    if day.worst is None:
+    worst = day.worst
+    if worst is None:
         return f"{when}: no data"
-    parts = [
-        f"{_duration(timedelta(seconds=day.seconds[s]))} {STATUS_LABEL[s].lower()}"
+    parts = [] if worst is Status.OPERATIONAL else [
+        f"{_duration_of(day.seconds[s])} {STATUS_LABEL[s].lower()}"
         for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)
         if day.seconds.get(s)
     ]

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from statusgen import timeline_cache
 from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status
 
@@ -43,8 +44,11 @@ class Day:
     @cached_property
     def worst(self) -> Status | None:
         """The day's colour; None when nothing at all is known about the day."""
-        present = [s for s, n in self.seconds.items() if n > 0]
-        return max(present, key=SEVERITY.__getitem__) if present else None
+        found, rank = None, -1
+        for status, seconds in self.seconds.items():  # a loop: this runs for every mark on every page
+            if seconds > 0 and SEVERITY[status] > rank:
+                found, rank = status, SEVERITY[status]
+        return found
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class Window:
     def start(self) -> datetime:
         return self.days[0][1]
 
+    def lengths(self) -> list[tuple[date, int]]:
+        """Each day and its seconds (23 or 25 hours' worth on DST days, fewer for today)."""
+        return [(day, max(0, int((end - start).total_seconds()))) for day, start, end in self.days]
+
 
 def state_severity_sql(column: str) -> str:
     """SQL for the severity a finished run state leads to (unknown when there is none)."""
@@ -77,45 +85,64 @@ def state_severity_sql(column: str) -> str:
 
 
 def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness], window: Window, covered_until: datetime) -> None:
-    """Create temp table `segments(source_id, start, stop, sev)`: each source's status over time."""
+    """Create temp table `segments(source_id, start, stop, sev)`: each source's status over time.
+
+    Sources whose timeline up to the cache's cutoff still holds start from their state there
+    (statusgen.timeline_cache); the others are computed from all of history."""
     db = snapshot.db
     ids = list(promises)
+    cover, window_start = naive_utc(covered_until), naive_utc(window.start)
     db.execute("CREATE OR REPLACE TEMP TABLE promise (source_id VARCHAR, warn_s BIGINT, error_s BIGINT)")
     db.execute(
         "INSERT INTO promise SELECT unnest($1::VARCHAR[]), unnest($2::BIGINT[]), unnest($3::BIGINT[])",
         [ids, [_seconds(promises[i].warn_after) for i in ids], [_seconds(promises[i].error_after) for i in ids]],
     )
     finished = ", ".join(f"'{state.value}'" for state in FINISHED_STATE_STATUS)
-    # Kept for failed_runs: reading the runs means deduplicating them, which is worth doing once.
+    # Kept for failed_runs and the cache: reading the runs is worth doing once.
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE finished_runs AS SELECT source_id, ended_at, state FROM runs
         WHERE ended_at IS NOT NULL AND ended_at <= $cover AND state IN ({finished}) AND source_id IN (SELECT source_id FROM promise)
         """,
-        {"cover": naive_utc(covered_until)},
+        {"cover": cover},
     )
+    # Only the collections where reachability changed matter.
+    db.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at AS t, ok FROM (
+            SELECT source_id, collected_at, ok, lag(ok) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
+            FROM reachability WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise))
+        WHERE was_ok IS DISTINCT FROM ok
+        """,
+        {"cover": cover},
+    )
+    cutoff = timeline_cache.restore(snapshot, window_start, cover)
     state_sev = state_severity_sql("state")
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE segments AS
+        -- Clipped to the window, so that where a stretch began before it does not depend on
+        -- how much of the past this render read.
+        SELECT source_id, greatest(start, $window_start) AS start, stop, sev FROM (
         WITH events AS (
-            SELECT source_id, ended_at AS t, 0 AS ord, state, NULL::BOOLEAN AS seen_ok FROM finished_runs
+            -- A source the cache holds starts from its state at the cutoff.
+            SELECT source_id, $cutoff AS t, -1 AS ord, state, last_success AS success_at, seen_ok FROM carried
             UNION ALL
-            -- Only the collections where reachability changed matter.
-            SELECT source_id, collected_at, 1, NULL, ok FROM (
-                SELECT source_id, collected_at, ok, lag(ok) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
-                FROM reachability
-                WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise))
-            WHERE was_ok IS DISTINCT FROM ok
+            SELECT r.source_id, r.ended_at, 0, r.state, CASE WHEN r.state = 'success' THEN r.ended_at END, NULL
+            FROM finished_runs r LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR r.ended_at >= $cutoff
+            UNION ALL
+            SELECT h.source_id, h.t, 1, NULL, NULL, h.ok
+            FROM changes h LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR h.t >= $cutoff
         ),
         ordered AS (
             SELECT source_id, t AS start,
                    last_value(state IGNORE NULLS) OVER w AS state,
-                   max(CASE WHEN state = 'success' THEN t END) OVER w AS last_success,
+                   max(success_at) OVER w AS last_success,
                    coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
-                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord), $cover) AS stop
+                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, state), $cover) AS stop
             FROM events
-            WINDOW w AS (PARTITION BY source_id ORDER BY t, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            -- state breaks ties between runs ending at the same instant, as the cache does.
+            WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, state ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         ),
         pieces AS (
             SELECT o.*, {state_sev} AS state_sev,
@@ -135,11 +162,14 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
             UNION ALL
             SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
                 FROM pieces WHERE stop > p2
+            UNION ALL
+            SELECT * FROM carried_segments WHERE stop > $window_start
         ),
-        {_merged("split", "source_id")}
+        {_merged("split", "source_id")})
         """,
-        {"cover": naive_utc(covered_until), "window_start": naive_utc(window.start)},
+        {"cover": cover, "window_start": window_start, "cutoff": cutoff},
     )
+    timeline_cache.save(snapshot, cutoff, window_start, cover)
 
 
 def build_component_segments(
@@ -238,10 +268,8 @@ def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str,
     spent: dict[str, dict[date, dict[Status, int]]] = {}
     for owner, day, sev, seconds in rows:
         spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
-    bars = {}
-    for owner, by_day in spent.items():
-        bars[owner] = [_day(day, start, end, by_day.get(day, {})) for day, start, end in window.days]
-    return bars
+    lengths = window.lengths()
+    return {owner: [_day(day, length, by_day.get(day, {})) for day, length in lengths] for owner, by_day in spent.items()}
 
 
 def failed_runs(snapshot: Snapshot) -> dict[str, dict[date, int]]:
@@ -258,12 +286,11 @@ def failed_runs(snapshot: Snapshot) -> dict[str, dict[date, int]]:
 
 
 def empty_bar(window: Window) -> list[Day]:
-    return [_day(day, start, end, {}) for day, start, end in window.days]
+    return [_day(day, length, {}) for day, length in window.lengths()]
 
 
-def _day(day: date, start: datetime, end: datetime, seconds: Mapping[Status, int]) -> Day:
-    length = max(0, int((end - start).total_seconds()))
-    return Day(day, dict(seconds), max(0, length - sum(seconds.values())))
+def _day(day: date, length: int, seconds: dict[Status, int]) -> Day:
+    return Day(day, seconds, max(0, length - sum(seconds.values())))
 
 
 def uptime(days: Sequence[Day], weights: Mapping[Status, float]) -> float | None:

@@ -1,6 +1,8 @@
 """The Parquet history: atomic appends, newest sighting wins, versions, compaction, retention."""
 
+import errno
 import json
+import os
 from datetime import timedelta
 
 import duckdb
@@ -51,11 +53,10 @@ def test_a_write_that_fails_leaves_no_file_behind(history, monkeypatch):
     at = utc(2026, 11, 22, 6)
     history.append("c1", at, [], [obs("a", at)])
 
-    def broken_copy(db, relation, path, metadata):
-        path.write_bytes(b"PAR1 half a file")
-        raise duckdb.IOException("No space left on device")
+    def full_disk(fd):  # the file is written, but flushing it to disk fails
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(History, "_copy_out", staticmethod(broken_copy))
+    monkeypatch.setattr(history_module.os, "fsync", full_disk)
     with pytest.raises(HistoryError, match="No space left on device"):
         history.append("c2", at, [], [obs("a", at + timedelta(hours=1))])
     assert [p.name for p in history.root.rglob("*") if p.is_file()] == ["part-c1.parquet"]

@@ -1,0 +1,134 @@
+"""The timeline cache: a render that starts from the cached state at the cutoff draws exactly
+the bars a render from all of history draws, and a source whose past changed is recomputed."""
+
+import random
+import shutil
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from statusgen.history import History, aware_utc
+from statusgen.records import Observation, Run
+from statusgen.status import Freshness, RunState, Status
+from statusgen.timeline import Window, build_source_segments
+from tests.conftest import utc
+
+H = timedelta(hours=1)
+PROMISES = {"a": Freshness(warn_after=3 * H, error_after=8 * H), "b": Freshness(error_after=5 * H), "c": Freshness()}
+START = utc(2026, 3, 1)
+
+
+@pytest.fixture
+def history(tmp_path):
+    return History(tmp_path / "history")
+
+
+def collect(history, rng, start, end):
+    """Collections every hour; runs of a random state end now and then, and a
+    collection now and then fails to reach a source."""
+    at = start
+    while at < end:
+        runs = [Run(s, f"{s}-{at:%d%H%M}", rng.choice([RunState.SUCCESS] * 3 + [RunState.FAILED]), at - 20 * 60 * H / 3600, at - H / 4)
+                for s in PROMISES if rng.random() < 0.5]
+        seen = [Observation(s, f"c-{at:%d%H%M}", at, Status.OPERATIONAL, None, None, "HTTP 503" if rng.random() < 0.15 else None, None, 5)
+                for s in PROMISES]
+        history.append(f"c-{at:%d%H%M}", at, runs, seen)
+        at += H
+
+
+def timeline(history, now, promises=PROMISES, days=5):
+    snapshot = history.open()
+    build_source_segments(snapshot, promises, Window.ending(now, days, ZoneInfo("UTC")), now)
+    rows = snapshot.db.execute("SELECT source_id, start, stop, sev FROM segments ORDER BY ALL").fetchall()
+    carried = {s for (s,) in snapshot.db.execute("SELECT source_id FROM carried").fetchall()}
+    snapshot.close()
+    return rows, carried
+
+
+def fresh(history, now, **kwargs):
+    shutil.rmtree(history.root / "cache", ignore_errors=True)
+    return timeline(history, now, **kwargs)[0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_render_from_the_cache_draws_what_a_render_from_all_history_draws(history, seed):
+    rng = random.Random(seed)
+    collect(history, rng, START, utc(2026, 3, 3, 12))
+    _, carried = timeline(history, utc(2026, 3, 3, 12))  # no cache yet: writes one
+    assert carried == set()
+    collect(history, rng, utc(2026, 3, 3, 12), utc(2026, 3, 3, 18))
+    found, carried = timeline(history, utc(2026, 3, 3, 18))  # same cutoff: every source from the cache
+    assert carried == set(PROMISES)
+    assert found == fresh(history, utc(2026, 3, 3, 18))
+
+    timeline(history, utc(2026, 3, 3, 18))
+    history.compact(utc(2026, 3, 4, 1))
+    collect(history, rng, utc(2026, 3, 3, 18), utc(2026, 3, 5, 6))  # the cutoff moves on two days
+    found, carried = timeline(history, utc(2026, 3, 5, 6))
+    assert carried == set(PROMISES)
+    assert found == fresh(history, utc(2026, 3, 5, 6))
+
+
+def test_a_run_that_arrives_late_recomputes_only_its_source(history):
+    rng = random.Random(7)
+    collect(history, rng, START, utc(2026, 3, 3, 12))
+    timeline(history, utc(2026, 3, 3, 12))
+    late = utc(2026, 3, 1, 9)  # long before the cutoff (Mar 2, 00:00)
+    history.append("late", utc(2026, 3, 3, 12, 10), [Run("a", "a-late", RunState.FAILED, late - H, late)], [])
+    found, carried = timeline(history, utc(2026, 3, 3, 12, 10))
+    assert carried == {"b", "c"}
+    assert found == fresh(history, utc(2026, 3, 3, 12, 10))
+
+
+def test_a_run_seen_again_with_another_state_recomputes_its_source(history):
+    rng = random.Random(8)
+    collect(history, rng, START, utc(2026, 3, 3, 12))
+    timeline(history, utc(2026, 3, 3, 12))
+    snapshot = history.open()
+    run_id, ended = snapshot.db.execute(
+        "SELECT run_id, ended_at FROM runs WHERE source_id = 'b' AND ended_at < '2026-03-02' AND state = 'failed' LIMIT 1").fetchone()
+    snapshot.close()
+    # Retried and passed: as many runs as before, one state changed.
+    history.append("again", utc(2026, 3, 3, 12, 10), [Run("b", run_id, RunState.SUCCESS, ended - H, aware_utc(ended))], [])
+    found, carried = timeline(history, utc(2026, 3, 3, 12, 10))
+    assert carried == {"a", "c"}
+    assert found == fresh(history, utc(2026, 3, 3, 12, 10))
+
+
+def test_a_changed_promise_recomputes_its_source(history):
+    collect(history, random.Random(9), START, utc(2026, 3, 3, 12))
+    timeline(history, utc(2026, 3, 3, 12))
+    changed = {**PROMISES, "c": Freshness(warn_after=H)}
+    found, carried = timeline(history, utc(2026, 3, 3, 12), promises=changed)
+    assert carried == {"a", "b"}
+    assert found == fresh(history, utc(2026, 3, 3, 12), promises=changed)
+
+
+def test_a_longer_window_than_the_cache_was_made_for_ignores_it(history):
+    collect(history, random.Random(10), START, utc(2026, 3, 3, 12))
+    timeline(history, utc(2026, 3, 3, 12), days=1)
+    found, carried = timeline(history, utc(2026, 3, 3, 12), days=5)
+    assert carried == set()
+    assert found == fresh(history, utc(2026, 3, 3, 12), days=5)
+
+
+def test_a_damaged_or_unwritable_cache_only_costs_time(history):
+    collect(history, random.Random(11), START, utc(2026, 3, 3, 12))
+    expected = fresh(history, utc(2026, 3, 3, 12))
+    (history.root / "cache" / "timeline.parquet").write_bytes(b"PAR1 garbage")
+    assert timeline(history, utc(2026, 3, 3, 12)) == (expected, set())
+    assert timeline(history, utc(2026, 3, 3, 12)) == (expected, set(PROMISES))  # rewritten by the render before
+    shutil.rmtree(history.root / "cache")
+    (history.root / "cache").write_text("a file where the cache folder should be")
+    assert timeline(history, utc(2026, 3, 3, 12)) == (expected, set())
+
+
+def test_a_collection_written_into_the_past_recomputes_the_sources_it_saw(history):
+    collect(history, random.Random(12), START, utc(2026, 3, 3, 12))
+    timeline(history, utc(2026, 3, 3, 12))
+    back = utc(2026, 3, 1, 15, 30)  # between two collections, long before the cutoff
+    history.append("back", back, [], [Observation("c", "back", back, Status.UNKNOWN, None, None, "HTTP 503", None, 5)])
+    found, carried = timeline(history, utc(2026, 3, 3, 12))
+    assert carried == {"a", "b"}
+    assert found == fresh(history, utc(2026, 3, 3, 12))
