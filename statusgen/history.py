@@ -90,6 +90,8 @@ def aware_utc(value: datetime | None) -> datetime | None:
 
 
 _database: duckdb.DuckDBPyConnection | None = None
+# The newest sighting of a run wins; an observation is unique per source and collection.
+_NEWEST_SIGHTING = "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -121,7 +123,8 @@ class SourceFacts:
 
 @dataclass
 class Snapshot:
-    """History as read at one moment: a DuckDB connection with `runs` and `observations` views."""
+    """History as read at one moment: a DuckDB connection with `runs`, `observations` and
+    `reachability` views."""
 
     db: duckdb.DuckDBPyConnection
     warnings: list[str] = field(default_factory=list)
@@ -129,6 +132,11 @@ class Snapshot:
 
     def close(self) -> None:
         self.db.close()
+
+    def keep_runs(self) -> None:
+        """Deduplicate the runs once, for a reader that reads them several times (a render):
+        deduplicating is the dearest step of reading them."""
+        self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
 
     def source_facts(self) -> dict[str, SourceFacts]:
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
@@ -222,13 +230,7 @@ class History:
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
-        # The newest sighting of a run wins; an observation is unique per source and collection.
-        # A table, not a view: every reader needs the deduplicated runs, and deduplicating
-        # is the dearest step of reading them.
-        db.execute(
-            "CREATE TEMP TABLE runs AS SELECT * FROM raw_runs "
-            "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
-        )
+        db.execute(f"CREATE TEMP VIEW runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         digested = self._reachability_files(db, usable["observations"])
         undigested = [f for f in usable["observations"] if f not in digested]
@@ -346,9 +348,7 @@ class History:
 
     def _merge(self, db, dataset: str, parts: list[Path]) -> Path:
         columns = ", ".join(DATASETS[dataset])
-        dedupe = ""
-        if dataset == "runs":
-            dedupe = "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
+        dedupe = _NEWEST_SIGHTING if dataset == "runs" else ""
         db.execute(
             f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {_scan(parts)} {dedupe} ORDER BY source_id, collected_at"
         )

@@ -202,6 +202,7 @@ class SiteSummary:
 
 def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     window = Window.ending(now, config.site.days, config.site.zone)
+    snapshot.keep_runs()
     latest = snapshot.latest_observations()
     last_collected = snapshot.last_collected_at()
     promises = {s.id: _promise(s, latest.get(s.id)) for s in config.sources}

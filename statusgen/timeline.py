@@ -298,7 +298,10 @@ def uptime(days: Sequence[Day], weights: Mapping[Status, float]) -> float | None
 
     Unknown, maintenance and no-data time are left out rather than counted as up.
     """
-    spent = {s: sum(d.seconds.get(s, 0) for d in days) for s in Status}
+    spent = dict.fromkeys(Status, 0)
+    for day in days:
+        for status, seconds in day.seconds.items():
+            spent[status] += seconds
     known = spent[Status.OPERATIONAL] + spent[Status.DEGRADED] + spent[Status.FAILING]
     if known == 0:
         return None
