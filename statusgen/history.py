@@ -129,6 +129,7 @@ class Snapshot:
     db: duckdb.DuckDBPyConnection
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
+    runs_kept: bool = False
 
     def close(self) -> None:
         self.db.close()
@@ -136,7 +137,9 @@ class Snapshot:
     def keep_runs(self) -> None:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
         deduplicating is the dearest step of reading them."""
-        self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
+        if not self.runs_kept:
+            self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
+            self.runs_kept = True
 
     def source_facts(self) -> dict[str, SourceFacts]:
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
