@@ -325,7 +325,8 @@ class History:
                     after += len(kept)
                     if dataset == "observations" and len(kept) == 1:
                         self._refresh_reachability(db, kept[0])
-                    self._remove_stale_temporaries(folder, now)
+        for folder in [*self.root.glob("*/date=*"), self.root / "cache"]:
+            self._remove_stale_temporaries(folder, now)
         return Compaction(sorted(days), before, after)
 
     def _compact_day(self, db, dataset: str, parts: list[Path]) -> bool:
@@ -380,8 +381,9 @@ class History:
         # Left by a crashed writer; a day old is far past any writer still running.
         limit = now.timestamp() - 86400
         for path in folder.glob(".*.tmp"):
-            if path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):  # renamed into place meanwhile
+                if path.stat().st_mtime < limit:
+                    path.unlink()
 
     def apply_retention(self, now: datetime, retention_days: int) -> list[date]:
         """Delete days older than the retention window; returns the days dropped."""

@@ -125,6 +125,21 @@ def test_a_crash_between_compacting_and_deleting_counts_nothing_twice(history, m
     assert [p.name for p in folder.glob("part-*.parquet")] == [compacted.name]
 
 
+def test_compaction_removes_what_crashed_writers_left_a_day_ago(history):
+    _fill_two_days(history)
+    history.compact(utc(2026, 11, 22, 1))
+    stale = [history.root / "reachability/date=2026-11-21/.part-x.parquet.1.tmp", history.root / "cache/.timeline.parquet.2.tmp",
+             history.root / "observations/date=2026-11-22/.part-y.parquet.3.tmp"]
+    fresh = history.root / "runs/date=2026-11-21/.part-z.parquet.4.tmp"
+    for path in [*stale, fresh]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"PAR1 partial")
+    for path in stale:
+        os.utime(path, (utc(2026, 11, 21).timestamp(),) * 2)
+    history.compact(utc(2026, 11, 22, 2))
+    assert [p for p in [*stale, fresh] if p.exists()] == [fresh]
+
+
 def test_retention_drops_whole_days_past_the_window(history):
     _fill_two_days(history)
     history.compact(utc(2026, 11, 22, 1))
