@@ -7,7 +7,8 @@ the order a scheduled job meets them:
 1. the compaction that merges yesterday and writes each day's reachability file (scenario 4);
 2. the floor: DuckDB's raw `GROUP BY source, day` count over the observations;
 3. a full render, as a fresh process meets it (no file metadata remembered);
-4. one more collection, then the render again: the incremental render;
+4. one more collection, then the render again: the incremental render, and the daily
+   rollups alone (seconds per status per day of every source and component);
 5. the render under cProfile, for where the time goes;
 6. retention down to 30 days (scenario 4).
 """
@@ -29,6 +30,8 @@ from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
 from statusgen.site import build_model, render_pages
+from statusgen.status import Freshness
+from statusgen.timeline import Window, build_component_segments, build_source_segments, daily
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 EVERY = timedelta(minutes=5)
@@ -95,6 +98,21 @@ def _render(root: Path, config: Config, now: datetime) -> float:
     return time.perf_counter() - started
 
 
+def _rollups(root: Path, config: Config, now: datetime) -> float:
+    """Seconds for the daily rollups alone: seconds per status per day, for every source and component."""
+    snapshot = History(root).open()
+    snapshot.cache_dir = None  # other promises than the render's: leave its timeline cache alone
+    window = Window.ending(now, config.site.days, config.site.zone)
+    build_source_segments(snapshot, {s.id: Freshness() for s in config.sources}, window, now)
+    build_component_segments(snapshot, {c.id: c.depends_on for c in config.components})
+    started = time.perf_counter()
+    daily(snapshot, "segments", "source_id", window)
+    daily(snapshot, "component_segments", "component_id", window)
+    took = time.perf_counter() - started
+    snapshot.close()
+    return took
+
+
 def _files(root: Path) -> int:
     return sum(1 for _ in root.rglob("*.parquet"))
 
@@ -141,6 +159,7 @@ def run(sources: int = 1000, days: int = 90) -> dict:
         _copy(db, OBSERVATIONS, root / "observations" / f"date={NOW.date()}" / f"part-{NOW:%Y%m%dT%H%M%S}Z-one-more.parquet",
               sources, NOW, later, False)
         incremental = _render(root, config, later)
+        rollups = _rollups(root, config, later)
         profile = _profile(root, config, later)
 
         kept_before = _files(root)
@@ -157,6 +176,7 @@ def run(sources: int = 1000, days: int = 90) -> dict:
         "floor_s": floor,
         "render_s": full,
         "incremental_s": incremental,
+        "rollups_s": rollups,
         "ratio": full / floor,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "compaction": (first_compaction, files_before, files_after, next_compaction),
