@@ -17,8 +17,7 @@ from typing import Iterator
 
 from statusgen.errors import HistoryError
 from statusgen.history import History
-from statusgen.publish import md5
-from statusgen.s3 import Bucket
+from statusgen.s3 import Bucket, md5
 
 _DAY = re.compile(r"(^|/)date=(\d{4}-\d{2}-\d{2})/")
 

@@ -8,7 +8,6 @@ minute, so a status change shows quickly.
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import os
 import re
@@ -61,14 +60,6 @@ def site_files(site: Path) -> dict[str, Path]:
     return {p.relative_to(site).as_posix(): p for p in sorted(site.rglob("*")) if p.is_file() and p.name != ".statusgen-site"}
 
 
-def md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def publish(site: Path, target: str, *, delete: bool = False, dry_run: bool = False, endpoint_url: str | None = None) -> PublishResult:
     files = site_files(site)
     if target.startswith("s3://"):
@@ -82,7 +73,7 @@ def _to_folder(files: dict[str, Path], folder: Path, delete: bool, dry_run: bool
     try:
         for name, source in files.items():
             existing = present.get(name)
-            if existing is not None and existing.stat().st_size == source.stat().st_size and md5(existing) == md5(source):
+            if existing is not None and existing.stat().st_size == source.stat().st_size and s3.md5(existing) == s3.md5(source):
                 result.unchanged += 1
                 continue
             result.uploaded.append(name)
@@ -107,7 +98,7 @@ def _to_s3(files: dict[str, Path], target: str, delete: bool, dry_run: bool, end
     result = PublishResult(dry_run=dry_run)
     remote = bucket.list()
     for name, path in files.items():
-        if remote.get(name) == md5(path):
+        if remote.get(name) == s3.md5(path):
             result.unchanged += 1
             continue
         result.uploaded.append(name)

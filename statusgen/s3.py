@@ -6,10 +6,20 @@ endpoint (`--endpoint-url` or AWS_ENDPOINT_URL) reaches S3-compatible stores.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from statusgen.errors import StatusgenError
+
+
+def md5(path: Path) -> str:
+    """A file's MD5, which is what S3 reports as the ETag of an object uploaded in one part."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Bucket:
