@@ -254,7 +254,7 @@ class History:
             if len(files) == 1 and (self.root / REACHABILITY / folder.name / files[0].name).exists()
         }
         # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
-        metadata = _metadata(db, list(candidates.values()), [])
+        metadata = file_metadata(db, list(candidates.values()), [])
         return {
             source: made
             for source, made in candidates.items()
@@ -276,7 +276,7 @@ class History:
                 unusable.append(path)
                 continue
             candidates.append(path)
-        metadata = _metadata(db, candidates, warnings)
+        metadata = file_metadata(db, candidates, warnings)
         unusable += [p for p in candidates if p not in metadata and p.exists()]  # unreadable, not deleted meanwhile
         replaced = {
             (path.parent, name)
@@ -331,7 +331,7 @@ class History:
 
     def _compact_day(self, db, dataset: str, parts: list[Path]) -> bool:
         """Merge a day's live parts and delete the parts merged before; True if it merged."""
-        metadata = _metadata(db, parts, [])
+        metadata = file_metadata(db, parts, [])
         replaced = {n for kv in metadata.values() for n in json.loads(kv.get(COMPACTED_KEY, "[]"))}
         live = [p for p in metadata if p.name not in replaced]
         leftovers = [p for p in parts if p.name in replaced]
@@ -354,7 +354,7 @@ class History:
         columns = ", ".join(DATASETS[dataset])
         dedupe = _NEWEST_SIGHTING if dataset == "runs" else ""
         db.execute(
-            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {_scan(parts)} {dedupe} ORDER BY source_id, collected_at"
+            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {parquet_scan(parts)} {dedupe} ORDER BY source_id, collected_at"
         )
         name = f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
         target = parts[0].parent / name
@@ -369,7 +369,7 @@ class History:
             CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at, ok FROM (
                 SELECT source_id, collected_at, error IS NULL AS ok,
                        lag(error IS NULL) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
-                FROM {_scan([observations])})
+                FROM {parquet_scan([observations])})
             WHERE was_ok IS DISTINCT FROM ok ORDER BY source_id, collected_at
             """
         )
@@ -403,7 +403,7 @@ class History:
 _metadata_cache: dict[tuple[Path, int, int], dict[str, str]] = {}
 
 
-def _metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict[str, str]]:
+def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict[str, str]]:
     """Each readable file's key-value metadata; unreadable files are named in `warnings`."""
     found: dict[Path, dict[str, str]] = {}
     keys = {}
@@ -464,7 +464,7 @@ def _listing(files: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
-def _scan(files: Sequence[Path]) -> str:
+def parquet_scan(files: Sequence[Path]) -> str:
     return f"read_parquet({_listing(files)}, union_by_name = true)"
 
 
@@ -472,7 +472,7 @@ def _select(files: Sequence[Path], columns: dict[str, str]) -> str:
     """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
     if not files:
         return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
-    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {_scan(files)}"
+    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {parquet_scan(files)}"
 
 
 def _identity(path: Path) -> str:

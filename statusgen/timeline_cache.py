@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from statusgen.errors import HistoryError
-from statusgen.history import Snapshot, write_parquet
+from statusgen.history import Snapshot, file_metadata, parquet_scan, write_parquet
 
 FILE = "timeline.parquet"
 CUTOFF_KEY = "statusgen.timeline_cutoff"
@@ -51,21 +51,21 @@ def restore(snapshot: Snapshot, window_start: datetime, covered_until: datetime)
     path = _path(snapshot)
     if path is None or not path.exists():
         return None
-    quoted = str(path).replace("'", "''")
     try:
-        meta = {k.decode(): v.decode() for k, v in db.execute(f"SELECT key, value FROM parquet_kv_metadata('{quoted}')").fetchall()}
+        meta = file_metadata(db, [path], []).get(path, {})  # unreadable: no metadata, so no cutoff
         cutoff = datetime.fromisoformat(meta[CUTOFF_KEY])
         usable = (meta.get(RULES_KEY) == RULES and datetime.fromisoformat(meta[WINDOW_KEY]) <= window_start
                   and cutoff <= covered_until)
         if not usable:
             return None
+        db.execute(f"CREATE OR REPLACE TEMP TABLE cached AS SELECT * FROM {parquet_scan([path])}")
         _fingerprint(db, cutoff)
         db.execute(
-            f"INSERT INTO carried SELECT c.source_id, c.state, c.last_success, c.seen_ok FROM read_parquet('{quoted}') c "
+            "INSERT INTO carried SELECT c.source_id, c.state, c.last_success, c.seen_ok FROM cached c "
             "JOIN fingerprint f ON c.source_id = f.source_id AND c.fingerprint = f.fingerprint WHERE c.start IS NULL"
         )
         db.execute(
-            f"INSERT INTO carried_segments SELECT source_id, start, stop, sev FROM read_parquet('{quoted}') "
+            "INSERT INTO carried_segments SELECT source_id, start, stop, sev FROM cached "
             "WHERE start IS NOT NULL AND source_id IN (SELECT source_id FROM carried)"
         )
     except (duckdb.Error, KeyError, ValueError):
@@ -80,10 +80,14 @@ def save(snapshot: Snapshot, restored: datetime | None, window_start: datetime, 
     source at that cutoff. Needs the temp table `segments` besides those `restore` needs."""
     db = snapshot.db
     path = _path(snapshot)
-    cutoff = cutoff_for(covered_until)
-    if path is None or (restored == cutoff and db.execute("SELECT count(*) = (SELECT count(*) FROM carried) FROM promise").fetchone()[0]):
+    if path is None:
         return
-    _fingerprint(db, cutoff)
+    cutoff = cutoff_for(covered_until)
+    if restored == cutoff:
+        if db.execute("SELECT count(*) = (SELECT count(*) FROM carried) FROM promise").fetchone()[0]:
+            return
+    else:  # restore fingerprinted at its own cutoff, if any
+        _fingerprint(db, cutoff)
     db.execute(
         """
         CREATE OR REPLACE TEMP TABLE timeline_cache AS
