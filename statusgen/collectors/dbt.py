@@ -13,6 +13,7 @@ from pydantic import Field
 
 from statusgen.collectors import Collector, Discovery
 from statusgen.collectors.dbt_artifacts import (
+    NODE_ID_PATTERN,
     Artifacts,
     ancestors,
     folder_reader,
@@ -37,7 +38,7 @@ class DbtConnection(ConnectionConfig):
 
 
 class DbtSource(SourceConfig):
-    node: str = Field(pattern=r"^(source|model|seed|snapshot|test)\.", description="A dbt unique_id.")
+    node: str = Field(pattern=NODE_ID_PATTERN, description="A dbt unique_id.")
 
 
 class DbtCollector(Collector):

@@ -43,6 +43,8 @@ TEST_STATE: dict[str, RunState | None] = {
     "error": RunState.FAILED,
 }
 
+# The nodes a source can follow, by the prefix of their unique_id.
+NODE_ID_PATTERN = r"^(source|model|seed|snapshot|test)\."
 _PERIOD = {"minute": 60, "hour": 3600, "day": 86400}
 
 

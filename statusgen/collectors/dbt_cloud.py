@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
 from statusgen.collectors.api import ApiClient
-from statusgen.collectors.dbt_artifacts import Artifacts, report
+from statusgen.collectors.dbt_artifacts import NODE_ID_PATTERN, Artifacts, report
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -44,7 +44,7 @@ class DbtCloudConnection(ConnectionConfig):
 
 class DbtCloudSource(SourceConfig):
     job_id: int = Field(ge=1)
-    node: str | None = Field(None, pattern=r"^(source|model|seed|snapshot|test)\.", description="A unique_id in the job's artifacts.")
+    node: str | None = Field(None, pattern=NODE_ID_PATTERN, description="A unique_id in the job's artifacts.")
 
 
 class DbtCloudCollector(Collector):
