@@ -126,6 +126,15 @@ def _collect_in_namespace(mounts: str, history, path, cwd, after: str = "") -> s
     return subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-ec", script], capture_output=True, text=True, cwd=cwd)
 
 
+def _assert_failed_cleanly(done: subprocess.CompletedProcess, cwd, reason: str) -> None:
+    """The collection inside exited 1 with one line naming the file and the OS's reason."""
+    assert done.returncode == 0, done.stderr
+    output = (cwd / "out.txt").read_text()
+    assert (cwd / "rc.txt").read_text().strip() == "1", output
+    assert output.splitlines()[-1].startswith("Error: cannot write history file") and reason in output
+    assert "Traceback" not in output
+
+
 @needs_namespaces
 def test_a_read_only_history_is_a_clear_error_and_loses_nothing(setup, tmp_path):
     path, config = setup
@@ -134,11 +143,7 @@ def test_a_read_only_history_is_a_clear_error_and_loses_nothing(setup, tmp_path)
     before = _snapshot_files(history.root)
     done = _collect_in_namespace(f'mount --bind "{history.root}" "{history.root}"; mount -o remount,bind,ro "{history.root}"',
                                  history.root, path, tmp_path)
-    assert done.returncode == 0, done.stderr
-    output = (tmp_path / "out.txt").read_text()
-    assert (tmp_path / "rc.txt").read_text().strip() == "1", output
-    assert output.splitlines()[-1].startswith("Error: cannot write history file") and "Read-only file system" in output
-    assert "Traceback" not in output
+    _assert_failed_cleanly(done, tmp_path, "Read-only file system")
     assert _snapshot_files(history.root) == before
 
 
@@ -154,9 +159,5 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(setup, tmp_path):
     # A small tmpfs holding a copy of the history, then filled to the last byte.
     mounts = f'mount -t tmpfs -o size=2m tmpfs "{disk}"; cp -a "{history.root}/." "{disk}/"; dd if=/dev/zero of="{disk}/.filler" bs=4k 2>/dev/null || true'
     done = _collect_in_namespace(mounts, disk, path, tmp_path, after=f'rm "{disk}/.filler"; cp -a "{disk}/." "{kept}/"')
-    assert done.returncode == 0, done.stderr
-    output = (tmp_path / "out.txt").read_text()
-    assert (tmp_path / "rc.txt").read_text().strip() == "1", output
-    assert output.splitlines()[-1].startswith("Error: cannot write history file") and "No space left on device" in output
-    assert "Traceback" not in output
+    _assert_failed_cleanly(done, tmp_path, "No space left on device")
     assert _snapshot_files(kept) == before  # no half-written file left, nothing changed
