@@ -249,9 +249,9 @@ class History:
         for path in observations:
             by_day.setdefault(path.parent, []).append(path)
         candidates = {
-            files[0]: self.root / REACHABILITY / folder.name / files[0].name
+            files[0]: made
             for folder, files in by_day.items()
-            if len(files) == 1 and (self.root / REACHABILITY / folder.name / files[0].name).exists()
+            if len(files) == 1 and (made := self._reachability_of(files[0])).exists()
         }
         # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
         metadata = file_metadata(db, list(candidates.values()), [])
@@ -343,11 +343,11 @@ class History:
         return len(live) > 1
 
     def _refresh_reachability(self, db, observations: Path) -> None:
-        folder = self.root / REACHABILITY / observations.parent.name
+        made = self._reachability_of(observations)
         if observations not in self._reachability_files(db, [observations]):
             self._write_reachability(db, observations)
-        for stale in folder.glob("part-*.parquet"):
-            if stale.name != observations.name:
+        for stale in made.parent.glob("part-*.parquet"):
+            if stale != made:
                 stale.unlink()
 
     def _merge(self, db, dataset: str, parts: list[Path]) -> Path:
@@ -373,8 +373,10 @@ class History:
             WHERE was_ok IS DISTINCT FROM ok ORDER BY source_id, collected_at
             """
         )
-        target = self.root / REACHABILITY / observations.parent.name / observations.name
-        self._put(db, "changes", target, {MADE_FROM_KEY: _identity(observations)})
+        self._put(db, "changes", self._reachability_of(observations), {MADE_FROM_KEY: _identity(observations)})
+
+    def _reachability_of(self, observations: Path) -> Path:
+        return self.root / REACHABILITY / observations.parent.name / observations.name
 
     @staticmethod
     def _remove_stale_temporaries(folder: Path, now: datetime) -> None:
@@ -506,10 +508,10 @@ def _reason(exc: Exception) -> str:
     if getattr(exc, "strerror", None):
         return exc.strerror
     text = str(exc)
-    return next((_OS_REASONS[code] for code in sorted(_OS_REASONS) if _OS_REASONS[code] in text), text.splitlines()[0][:200])
+    return next((reason for reason in _OS_REASONS if reason in text), text.splitlines()[0][:200])
 
 
-_OS_REASONS = {code: os.strerror(code) for code in errno.errorcode}
+_OS_REASONS = [os.strerror(code) for code in sorted(errno.errorcode)]
 
 
 def _run_row(run: Run, collected_at: datetime, collection_id: str) -> tuple:
