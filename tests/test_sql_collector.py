@@ -22,7 +22,7 @@ def warehouse(tmp_path):
             "INSERT INTO orders VALUES (1, '2026-11-22 09:00'), (2, '2026-11-22 10:00'), (3, '2026-11-22 11:00'), (4, '2026-11-22 11:00')"
         )
         db.execute("CREATE TABLE events (happened TIMESTAMPTZ)")
-        db.execute("INSERT INTO events VALUES ('2026-11-22 12:30+02:00')")
+        db.execute("INSERT INTO events VALUES ('2026-11-22 12:30:00+02:00')")
         db.execute("CREATE TABLE empty (loaded_at TIMESTAMP)")
     return path
 
@@ -64,13 +64,16 @@ def test_each_failing_query_fails_only_its_source(warehouse):
         "not_a_time": "SELECT count(*) FROM orders",
         "good": "SELECT max(loaded_at) FROM orders",
     })
-    assert found["typo"].error.startswith("query failed: Catalog Error: Table with name ordrs does not exist")
+    # The database's own words follow "query failed:"; their wording is DuckDB's to change.
+    assert found["typo"].error.startswith("query failed: ") and "ordrs" in found["typo"].error
     assert found["not_a_time"].error == "the query's first column must be a timestamp, found int"
     assert found["good"].runs and found["good"].error is None
 
 
 def test_a_runaway_query_is_interrupted(warehouse):
-    slow = "SELECT max(loaded_at) FROM orders, range(100000000000) r WHERE r.range % 7 = 8"
+    # Every one of 10^15 rows must be hashed to know the sum, so no optimiser can fold the
+    # query away (DuckDB 2 proves `range % 7 = 8` empty and answers at once).
+    slow = "SELECT max(loaded_at) FROM orders WHERE (SELECT sum(hash(range)) FROM range(1000000000000000)) IS NOT NULL"
     (report,) = collect(warehouse, {"slow": slow}, timeout=timedelta(seconds=1)).values()
     assert report.error == "query timed out after 0:00:01"
 
@@ -87,7 +90,9 @@ def test_a_missing_database_fails_the_whole_connection(tmp_path):
 
 def test_the_database_is_opened_read_only(warehouse):
     (report,) = collect(warehouse, {"write": "CREATE TABLE x AS SELECT now() AS t"}).values()
-    assert "read-only" in report.error
+    assert report.error.startswith("query failed: ")
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'x'").fetchone() == (0,)
 
 
 def test_any_sqlalchemy_database_through_a_url(tmp_path):
