@@ -14,16 +14,19 @@ from pathlib import Path
 import requests
 
 CACHE = Path(os.environ.get("STATUSGEN_TEST_VENVS", Path.home() / ".cache" / "statusgen-tests"))
+LOCKS = Path(__file__).parent.parent / "requirements" / "servers"
 
 
-def venv(name: str, *requirements: str) -> Path:
-    """A virtual environment with `requirements`, made once and reused while they stay the same."""
+def venv(name: str) -> Path:
+    """The virtual environment of `requirements/servers/NAME.txt` (a lock of every package it
+    needs), made once and reused while the lock stays the same."""
+    lock = LOCKS / f"{name}.txt"
     path = CACHE / name
     marker = path / "statusgen-requirements.txt"
-    wanted = "\n".join(requirements)
+    wanted = lock.read_text()
     if not marker.exists() or marker.read_text() != wanted:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(path)], check=True)
-        subprocess.run([str(path / "bin/pip"), "install", "--quiet", *requirements], check=True, timeout=900)
+        subprocess.run([str(path / "bin/pip"), "install", "--quiet", "--requirement", str(lock)], check=True, timeout=900)
         marker.write_text(wanted)
     return path
 
@@ -76,7 +79,7 @@ class Server:
 
 def moto_s3(log_dir: Path) -> tuple[Server, str]:
     """moto's S3 server on a free loopback port, and its endpoint URL."""
-    env_dir = venv("moto-5", "moto[server]==5.2.5")
+    env_dir = venv("moto")
     port = free_port()
     server = Server([str(env_dir / "bin/moto_server"), "-H", "127.0.0.1", "-p", str(port)], dict(os.environ), log_dir / "moto.log")
     endpoint = f"http://127.0.0.1:{port}"

@@ -53,7 +53,7 @@ PASSWORD = "statusgen-test-pw"
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
-    env_dir = venv("airflow-3.3.2", "apache-airflow==3.3.2")
+    env_dir = venv("airflow")
     home = tmp_path_factory.mktemp("airflow")
     (home / "dags").mkdir()
     (home / "dags/pipelines.py").write_text(DAGS)

@@ -87,7 +87,7 @@ def test_phone_width_has_no_sideways_scrolling(browser, site, tmp_path):
 def test_axe_core_finds_no_violations(browser, site, scheme, path):
     if path == "incident":
         path = next(site.glob("incidents/*.html")).relative_to(site).as_posix()
-    axe = npm_package("axe-core@4") / "axe.min.js"
+    axe = npm_package("axe-core@4.14.1") / "axe.min.js"
     page = open_page(browser, site, path, color_scheme=scheme)
     page.add_script_tag(path=str(axe))
     violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.nodes[0].target)")

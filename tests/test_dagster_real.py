@@ -42,7 +42,7 @@ defs = dg.Definitions(assets=[orders, revenue], jobs=[orders_job])
 
 @pytest.fixture(scope="module")
 def dagster(tmp_path_factory):
-    env_dir = venv("dagster-1.13", "dagster==1.13.27", "dagster-webserver==1.13.27")
+    env_dir = venv("dagster")
     root = tmp_path_factory.mktemp("dagster")
     (root / "home").mkdir()
     (root / "home/dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -18,7 +18,7 @@ PROJECT = Path(__file__).parent / "dbt_project"
 @pytest.fixture(scope="module")
 def fresh_target(tmp_path_factory):
     out = tmp_path_factory.mktemp("dbt") / "target"
-    dbt = venv("dbt-1.11", "dbt-core~=1.11.0", "dbt-duckdb~=1.11.0")
+    dbt = venv("dbt")
     env = {**os.environ, "DBT_VENV": str(dbt), "DBT_ARTIFACTS_OUT": str(out)}
     subprocess.run([str(PROJECT / "regenerate.sh")], env=env, check=True, capture_output=True, timeout=600)
     return out

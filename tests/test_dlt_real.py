@@ -24,7 +24,7 @@ for batch in range(2):
 
 
 def test_each_completed_dlt_load_is_a_load_event(tmp_path):
-    env_dir = venv("dlt-1", "dlt[duckdb]>=1,<2")
+    env_dir = venv("dlt")
     database = tmp_path / "shop.duckdb"
     (tmp_path / "pipeline.py").write_text(PIPELINE)
     done = subprocess.run([str(env_dir / "bin/python"), str(tmp_path / "pipeline.py"), str(database), str(tmp_path / "pipelines")],
