@@ -20,6 +20,7 @@ from statusgen.collectors import Collector, registry
 from statusgen.config import Config, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import SourceReport
+from statusgen.urls import public_text, public_url
 
 # Threads mostly wait on the network; 64 lets that many connections be asked at once.
 MAX_WORKERS = 64
@@ -159,6 +160,7 @@ def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:
     def scrub(text: str | None) -> str | None:
         if text is None:
             return None
+        text = public_text(text)  # an API's error may quote a URL with the credentials it was called with
         for secret in ordered:
             text = text.replace(secret, "***")
         return text[:MAX_MESSAGE]
@@ -167,5 +169,6 @@ def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:
 
 
 def _scrubbed(report: SourceReport, scrub: Callable[[str | None], str | None]) -> SourceReport:
-    runs = [replace(r, message=scrub(r.message), url=scrub(r.url)) for r in report.runs]
+    """The report as it may be kept, shown and sent: every stage after collection reads this one."""
+    runs = [replace(r, message=scrub(r.message), url=scrub(r.url and public_url(r.url))) for r in report.runs]
     return replace(report, runs=runs, error=scrub(report.error), message=scrub(report.message))

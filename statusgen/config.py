@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -34,6 +35,7 @@ from pydantic import (
 
 from statusgen.errors import ConfigError, Problem
 from statusgen.status import Freshness
+from statusgen.urls import public_url
 from statusgen.yamlfile import YamlDocument, load
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -69,6 +71,11 @@ def _resolve_path(value: Any, info: ValidationInfo) -> Any:
     return path if path.is_absolute() or base is None else base / path
 
 
+# For URLs that are only ever shown (on the page, in the feed, in alerts), never fetched:
+# the user:password of a site behind basic auth would be published with every link.
+_SHOWN = AfterValidator(public_url)
+ShownUrl = Annotated[str, Field(pattern=r"^https?://"), _SHOWN]
+
 RelativePath = Annotated[Path, BeforeValidator(_resolve_path), WithJsonSchema({"type": "string"})]
 
 
@@ -103,7 +110,7 @@ class FreshnessConfig(Model):
 
 class Link(Model):
     name: str
-    url: Annotated[str, Field(pattern=r"^(https?://|/|\.|#)")]
+    url: Annotated[str, Field(pattern=r"^(https?://|/|\.|#)"), _SHOWN]
 
 
 class UptimeWeights(Model):
@@ -116,7 +123,7 @@ class UptimeWeights(Model):
 class SiteConfig(Model):
     title: str = "Data status"
     description: str = ""
-    url: str | None = Field(None, pattern=r"^https?://", description="Where the site is published; for absolute links in feeds and alerts.")
+    url: ShownUrl | None = Field(None, description="Where the site is published; for absolute links in feeds and alerts.")
     audience: Literal["internal", "public"] = Field(
         "internal", description="public hides source names, error messages and run links: the business view only."
     )
@@ -200,7 +207,7 @@ class ComponentConfig(Model):
     group: str = "Other"
     description: str = ""
     owner: str = ""
-    url: str | None = Field(None, pattern=r"^https?://")
+    url: ShownUrl | None = None
     depends_on: Annotated[list[str], Field(min_length=1)]
 
 

@@ -39,6 +39,7 @@ import duckdb
 from statusgen.errors import HistoryError
 from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES
+from statusgen.urls import public_url
 
 SCHEMA_VERSION = 1
 VERSION_KEY = "statusgen.schema_version"
@@ -180,6 +181,9 @@ class Snapshot:
         )
         found: dict[str, list[dict[str, Any]]] = {}
         for row in rows_as_dicts(cursor):
+            # Run links lose their credentials as they are collected; rows written before that
+            # lose them here, or the page would keep publishing them until they age out.
+            row["url"] = row["url"] and public_url(row["url"])
             found.setdefault(row["source_id"], []).append(_aware(row))
         return found
 

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from statusgen.errors import HistoryError
+from statusgen.urls import public_text
 
 AUTHOR = ["-c", "user.name=statusgen", "-c", "user.email=statusgen@users.noreply.github.com"]
 
@@ -93,6 +94,7 @@ def _reason(done: subprocess.CompletedProcess) -> str:
 
 def _safe(text: str) -> str:
     """No token that a URL may carry (https://user:token@host) reaches a message."""
+    text = public_text(text)
     for token in (os.environ.get("GITHUB_TOKEN"), os.environ.get("GH_TOKEN")):
         if token:
             text = text.replace(token, "***")

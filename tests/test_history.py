@@ -49,6 +49,14 @@ def test_reading_a_run_again_keeps_the_newest_sighting(history):
     assert rows == [("r1", "failed", "c3")]
 
 
+def test_run_links_written_with_credentials_are_read_without_them(history):
+    # History written before collection stripped userinfo still holds it; the page reads it too.
+    at = utc(2026, 11, 22, 6)
+    history.append("c1", at, [Run("a", "r1", RunState.FAILED, ended_at=at, url="http://user:pw@dagster:3000/runs/r1")], [obs("a", at)])
+    (run,) = history.open().recent_runs(5)["a"]
+    assert run["url"] == "http://dagster:3000/runs/r1"
+
+
 def test_a_write_that_fails_leaves_no_file_behind(history, monkeypatch):
     at = utc(2026, 11, 22, 6)
     history.append("c1", at, [], [obs("a", at)])

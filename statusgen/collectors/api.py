@@ -13,11 +13,11 @@ import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from statusgen.errors import CollectorError
+from statusgen.urls import public_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRIES = 3
@@ -101,6 +101,7 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self.base_url}{path}"
+        where = public_url(url, keep_query=False)  # a message names the place; its query may hold a token
         deadline = time.monotonic() + self.timeout
         error = f"{self.name}: no answer within {self.timeout:g}s"
         for attempt in range(MAX_RETRIES + 1):
@@ -112,18 +113,18 @@ class ApiClient:
                 self.requests_made += 1
                 response = self.session.request(method, url, timeout=(min(10, remaining), remaining), stream=True, **kwargs)
             except requests.TooManyRedirects:
-                raise CollectorError(f"{self.name}: too many redirects from {_safe(url)}") from None
+                raise CollectorError(f"{self.name}: too many redirects from {where}") from None
             except requests.Timeout:
-                error = f"{self.name}: timed out talking to {_safe(url)}"
+                error = f"{self.name}: timed out talking to {where}"
             except requests.ConnectionError:
-                error = f"{self.name}: cannot connect to {_safe(self.base_url)}"
+                error = f"{self.name}: cannot connect to {public_url(self.base_url, keep_query=False)}"
             except requests.RequestException as exc:
-                raise CollectorError(f"{self.name}: request to {_safe(url)} failed: {type(exc).__name__}") from None
+                raise CollectorError(f"{self.name}: request to {where} failed: {type(exc).__name__}") from None
             else:
                 limited = _rate_limited(response)
                 if response.status_code not in RETRY_STATUSES and not limited:
-                    return self._json(response, url, deadline)
-                error = f"{self.name}: HTTP {response.status_code} from {_safe(url)}"
+                    return self._json(response, where, deadline)
+                error = f"{self.name}: HTTP {response.status_code} from {where}"
                 if limited:
                     error = f"{self.name}: rate limited until {time.strftime('%H:%M:%S UTC', time.gmtime(time.time() + limited))}"
                 wait = limited or _retry_after(response.headers.get("Retry-After"))
@@ -136,7 +137,7 @@ class ApiClient:
             time.sleep(max(0.0, min(backoff, deadline - time.monotonic())))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _json(self, response: requests.Response, url: str, deadline: float) -> Any:
+    def _json(self, response: requests.Response, where: str, deadline: float) -> Any:
         with response:
             self.last_headers = response.headers
             if response.status_code == 304:
@@ -144,25 +145,25 @@ class ApiClient:
             if response.status_code in (401, 403):
                 raise CollectorError(f"authentication failed for connection {self.name} (HTTP {response.status_code})")
             if response.status_code == 404:
-                raise CollectorError(f"not found: {_safe(url)}")
+                raise CollectorError(f"not found: {where}")
             if response.status_code >= 400:
-                raise CollectorError(f"{self.name}: HTTP {response.status_code} from {_safe(url)}")
+                raise CollectorError(f"{self.name}: HTTP {response.status_code} from {where}")
             body = bytearray()
             try:
                 for chunk in response.iter_content(64 * 1024):
                     body += chunk
                     if len(body) > self.max_bytes:
-                        raise CollectorError(f"{self.name}: answer from {_safe(url)} is larger than {self.max_bytes // 1024 // 1024} MB")
+                        raise CollectorError(f"{self.name}: answer from {where} is larger than {self.max_bytes // 1024 // 1024} MB")
                     if time.monotonic() > deadline:
-                        raise CollectorError(f"{self.name}: answer from {_safe(url)} took longer than {self.timeout:g}s")
+                        raise CollectorError(f"{self.name}: answer from {where} took longer than {self.timeout:g}s")
             except requests.RequestException as exc:  # the body broke off: a read timeout, a reset
-                raise CollectorError(f"{self.name}: answer from {_safe(url)} broke off ({type(exc).__name__})") from None
+                raise CollectorError(f"{self.name}: answer from {where} broke off ({type(exc).__name__})") from None
             kind = response.headers.get("Content-Type", "")
             try:
                 return json.loads(body)
             except ValueError:
                 hint = " (a login page?)" if "html" in kind else ""
-                raise CollectorError(f"{self.name}: expected JSON from {_safe(url)}, got {kind or 'no content type'}{hint}") from None
+                raise CollectorError(f"{self.name}: expected JSON from {where}, got {kind or 'no content type'}{hint}") from None
 
 
 def _rate_limited(response: requests.Response) -> float | None:
@@ -188,11 +189,3 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
 
-
-def _safe(url: str) -> str:
-    """The URL without user:password and without its query string (which may hold tokens)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
