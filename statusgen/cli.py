@@ -260,4 +260,5 @@ def _history(config: Config, override: str | None, now: datetime, write: bool):
         days=config.site.days,
         retention_days=config.history.retention_days,
         write=write,
+        warn=lambda message: _warn([message]),
     )

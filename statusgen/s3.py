@@ -13,6 +13,48 @@ from typing import Any
 from statusgen.errors import StatusgenError
 
 
+class UnsafeKey(ValueError):
+    """A key that cannot become a file name in the folder it would be downloaded into."""
+
+
+def local_path(folder: Path, relative: str) -> Path:
+    """Where the object `relative` (its key below the prefix) goes in `folder`.
+
+    A listing says whatever whoever can write to the bucket wants, and once a key such as
+    `history/../../site-packages/x.pth` planted code that ran on the next Python start. So a
+    key becomes a file name only as a plain relative path strictly inside `folder`, through
+    no symlink and over nothing that is already there as the other kind (file or folder).
+    """
+    parts = relative.split("/")
+    for part in parts:
+        if not part:
+            raise UnsafeKey("an empty path segment (a leading, doubled or trailing /)")
+        if part in (".", ".."):
+            raise UnsafeKey(f"a {part!r} segment")
+        if "\\" in part or "\0" in part:
+            raise UnsafeKey("a backslash or NUL, which some systems read as a separator or an end")
+        if part.startswith("."):
+            # Never statusgen's history (push skips them): its own locks and temporary files,
+            # which a downloaded file or folder of that name would stand in the way of.
+            raise UnsafeKey(f"the hidden name {part!r}")
+        if len(part.encode()) > 255:
+            raise UnsafeKey("a segment longer than a file name can be")
+    path = folder
+    for depth, part in enumerate(parts, 1):
+        path = path / part
+        here = "/".join(parts[:depth])
+        if path.is_symlink():
+            raise UnsafeKey(f"{here!r} is a symlink here")
+        if depth < len(parts) and path.exists() and not path.is_dir():
+            raise UnsafeKey(f"{here!r} is a file here, not a folder")
+    if path.is_dir():
+        raise UnsafeKey("it is a folder here")
+    # The rules above imply it; checked anyway, as it is the one property that matters.
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise UnsafeKey("it resolves outside the folder")
+    return path
+
+
 def md5(path: Path) -> str:
     """A file's MD5, which is what S3 reports as the ETag of an object uploaded in one part."""
     digest = hashlib.md5(usedforsecurity=False)
@@ -66,12 +108,17 @@ class Bucket:
         with self._errors(f"upload {relative} to"):
             self.client.upload_file(str(path), self.name, self.key(relative), ExtraArgs=extra)
 
-    def download(self, relative: str, path: Path) -> None:
+    def download(self, relative: str, folder: Path) -> Path:
+        """Download the object `relative` into `folder`, where local_path puts it (or UnsafeKey)."""
+        path = local_path(folder, relative)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written under a hidden name, then renamed into place: even a link at `path` would be
+        # replaced, never written through.
         temporary = path.with_name(f".{path.name}.download")
         with self._errors(f"download {relative} from"):
             self.client.download_file(self.name, self.key(relative), str(temporary))
         temporary.replace(path)
+        return path
 
     def delete(self, relatives: list[str]) -> None:
         for start in range(0, len(relatives), 1000):  # the API's limit per call

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 CACHE = Path(os.environ.get("STATUSGEN_TEST_VENVS", Path.home() / ".cache" / "statusgen-tests"))
@@ -85,6 +86,30 @@ def moto_s3(log_dir: Path) -> tuple[Server, str]:
     endpoint = f"http://127.0.0.1:{port}"
     server.wait_for(f"{endpoint}/moto-api/", 60)
     return server, endpoint
+
+
+# Named apart from their functions, so a test module imports them without its arguments
+# shadowing the import.
+@pytest.fixture(scope="module", name="s3")
+def s3_server(tmp_path_factory):
+    """moto's S3 server for a test module: its endpoint URL."""
+    server, endpoint = moto_s3(tmp_path_factory.mktemp("moto"))
+    try:
+        yield endpoint
+    finally:
+        server.stop(grace=5)
+
+
+@pytest.fixture(name="aws")
+def aws_client(s3, monkeypatch):
+    """Credentials and endpoint for statusgen (through the environment, as in CI), and a client."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3)
+    return boto3.client("s3", endpoint_url=s3)
 
 
 def npm_package(spec: str) -> Path:

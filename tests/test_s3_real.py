@@ -3,35 +3,15 @@
 import json
 import shutil
 
-import boto3
 import pytest
 from click.testing import CliRunner
 
 from statusgen.cli import main
 from statusgen.publish import LONG_CACHE, SHORT_CACHE, PublishError, publish
 from tests.conftest import fake_site
-from tests.servers import moto_s3
+from tests.servers import aws_client, s3_server  # noqa: F401 (the aws and s3 fixtures)
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    server, endpoint = moto_s3(tmp_path_factory.mktemp("moto"))
-    try:
-        yield endpoint
-    finally:
-        server.stop(grace=5)
-
-
-@pytest.fixture
-def aws(s3, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3)
-    client = boto3.client("s3", endpoint_url=s3)
-    return client
 
 
 def bucket(client, name):
