@@ -51,9 +51,7 @@ def _parse_shard(ctx, param, value: str | None) -> tuple[int, int] | None:
     return int(index), int(count)
 
 
-def _collect(config: Config, history: History, now: datetime) -> list[pipeline.SourceLine]:
-    _warn(config.warnings)
-    total = len(config.sources)
+def _collect(config: Config, history: History, now: datetime, shard: tuple[int, int] | None = None) -> list[pipeline.SourceLine]:
     done = 0
     show_progress = sys.stderr.isatty()
 
@@ -61,9 +59,11 @@ def _collect(config: Config, history: History, now: datetime) -> list[pipeline.S
         nonlocal done
         done += 1
         if show_progress:
-            click.echo(f"\rcollecting: {done}/{total} sources", nl=done == total, err=True)
+            click.echo(f"\rcollecting: {done} sources", nl=False, err=True)
 
-    summary = pipeline.collect(config, history, now, progress)
+    summary = pipeline.collect(config, history, now, progress, shard)
+    if show_progress and done:
+        click.echo(err=True)
     _warn(summary.warnings)
     rows = [("SOURCE", "STATUS", "AGE", "TOOK", "RUNS", "NOTE")]
     for line in summary.lines:
@@ -123,7 +123,6 @@ def main() -> None:
 def validate(config_path: Path) -> None:
     """Check the config and print every problem at once."""
     config = load_config(config_path)
-    _warn(config.warnings)
     click.echo(f"{config_path}: OK ({len(config.connections)} connections, {len(config.sources)} sources, {len(config.components)} components)")
 
 
@@ -142,10 +141,8 @@ def schema() -> None:
 def collect(config_path: Path, history_path: str | None, now: datetime, fail_on: str | None, shard: tuple[int, int] | None) -> None:
     """Ask every source once and append what was seen to history."""
     config = load_config(config_path)
-    if shard:
-        config = config.shard(*shard)
     with _history(config, history_path, now, write=True) as history:
-        lines = _collect(config, history, now)
+        lines = _collect(config, history, now, shard)
     _exit_on(lines, fail_on)
 
 

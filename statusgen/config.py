@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
@@ -181,6 +181,9 @@ class ConnectionConfig(Model):
     type: str
     timeout: Duration = Field(timedelta(seconds=30), description="Longest one collection of this connection may take.")
     max_concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once to this connection.")
+    max_discovered: int = Field(
+        1000, ge=1, description="Most sources discovery may add for this connection (include/tags, dbt exposures); past it, discovery fails."
+    )
 
     def secret_values(self) -> list[str]:
         """The values of its SecretStr settings, so messages can be scrubbed of them."""
@@ -224,7 +227,8 @@ class ConfigFile(Model):
 
 @dataclass(frozen=True)
 class Config:
-    """A validated configuration, with the sources and components collectors discovered."""
+    """A validated configuration: what sources.yaml says, and nothing read from elsewhere.
+    What collectors discover is added later, from the catalog (statusgen/catalog.py)."""
 
     file: Path
     site: SiteConfig
@@ -233,7 +237,6 @@ class Config:
     sources: list[SourceConfig]
     components: list[ComponentConfig]
     alerts: AlertsConfig = AlertsConfig()
-    warnings: list[str] = field(default_factory=list)
 
     def shard(self, index: int, count: int) -> Config:
         """Slice `index` (1-based) of `count`: each source lands in one slice, always the same."""
@@ -246,7 +249,8 @@ class Config:
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate `path`; raise ConfigError with every problem found."""
+    """Read and validate `path`; raise ConfigError with every problem found. Reads that file
+    and nothing else: no network, no artifacts, so `validate` is offline and instant."""
     from statusgen.collectors import registry
 
     doc = load(path, environ)
@@ -271,7 +275,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     check.duplicates("components", [c.get("id") for c in raw_components])
     if check.problems:
         raise ConfigError(sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return _with_discoveries(Config(path, site, history, connections, sources, components, alerts), check.collectors)
+    return Config(path, site, history, connections, sources, components, alerts)
 
 
 class _Checker:
@@ -368,38 +372,6 @@ class _Checker:
             if value in seen:
                 self.fail((section, index, "id"), f"duplicate id {value!r}")
             seen.add(value)
-
-
-def _with_discoveries(config: Config, collectors: Mapping[str, Any]) -> Config:
-    """Add the sources and components collectors find themselves (dbt exposures...)."""
-    sources, components, warnings = list(config.sources), list(config.components), []
-    for name, connection in config.connections.items():
-        collector = collectors[connection.type](name, connection)
-        try:
-            found = collector.discover([s for s in sources if s.connection == name])
-        except Exception as exc:  # a broken artifact must not stop the whole site
-            warnings.append(f"connection {name!r}: could not discover components: {exc}")
-            continue
-        for group, members in found.expanded.items():
-            if members:  # else the group stays, and collecting it says it matched nothing
-                sources = [s for s in sources if s.id != group]
-                components = [_expand(c, group, [m.id for m in members]) for c in components]
-        taken_sources = {s.id for s in sources}
-        taken_components = {c.id for c in components}
-        sources += [s for s in found.sources + [m for ms in found.expanded.values() for m in ms] if s.id not in taken_sources]
-        for component in found.components:
-            if component.id in taken_components:
-                warnings.append(f"connection {name!r}: component {component.id!r} is declared already; kept yours")
-            else:
-                components.append(component)
-    return replace(config, sources=sources, components=components, warnings=warnings)
-
-
-def _expand(component: ComponentConfig, group: str, members: list[str]) -> ComponentConfig:
-    if group not in component.depends_on:
-        return component
-    depends_on = [m for dep in component.depends_on for m in (members if dep == group else [dep])]
-    return component.model_copy(update={"depends_on": list(dict.fromkeys(depends_on))})
 
 
 def _message(kind: Any, error: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
 
@@ -72,6 +72,7 @@ OBSERVATION_COLUMNS = {
 }
 DATASETS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}
 REACHABILITY = "reachability"
+CATALOG = "catalog"  # what discovery found: see statusgen/catalog.py
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 MADE_FROM_KEY = "statusgen.made_from"
 
@@ -329,7 +330,7 @@ class History:
                     after += len(kept)
                     if dataset == "observations" and len(kept) == 1:
                         self._refresh_reachability(db, kept[0])
-        for folder in [*self.root.glob("*/date=*"), self.root / "cache"]:
+        for folder in [*self.root.glob("*/date=*"), self.root / "cache", self.root / CATALOG]:
             self._remove_stale_temporaries(folder, now)
         return Compaction(sorted(days), before, after)
 
@@ -449,14 +450,27 @@ def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
 
 
 def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> None:
-    """Write `relation` to `target` so that readers see the whole file or none of it: under a
-    hidden temporary name, flushed, then renamed."""
-    temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    """Write `relation` to `target` so that readers see the whole file or none of it."""
     kv = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in metadata.items())
-    quoted = str(temporary).replace("'", "''")
+
+    def copy(temporary: Path) -> None:
+        quoted = str(temporary).replace("'", "''")
+        db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
+
+    _write_atomically(target, copy)
+
+
+def write_text(target: Path, text: str) -> None:
+    """Write `text` to `target` so that readers see the whole file or none of it."""
+    _write_atomically(target, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Under a hidden temporary name, flushed, then renamed: a crash leaves the old file whole."""
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
+        write(temporary)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)

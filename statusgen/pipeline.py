@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-from statusgen import alerts
+from statusgen import alerts, catalog, discovery
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
@@ -36,17 +36,38 @@ class CollectSummary:
     warnings: list[str]
 
 
-def collect(config: Config, history: History, now: datetime, on_done: Callable[[Collected], None] = lambda c: None) -> CollectSummary:
-    """Ask every source, evaluate each status with what history already knew, append it all."""
+def collect(
+    config: Config,
+    history: History,
+    now: datetime,
+    on_done: Callable[[Collected], None] = lambda c: None,
+    shard: tuple[int, int] | None = None,
+) -> CollectSummary:
+    """Discover, ask every source, evaluate each status with what history already knew,
+    append it all. With `shard` (I, N), only slice I is collected, and only slice 1
+    refreshes the catalog: the other slices collect what the last discovery found."""
     snapshot = history.open(move_aside=True)
     try:
         facts = snapshot.source_facts()
         warnings = list(snapshot.warnings)
     finally:
         snapshot.close()
-    since = {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at}
-    collection = collect_all(config, now, since, on_done, cache_dir=history.root / "cache")
-    collected = collection.reports
+    known = catalog.read(history.root, config)
+    found = discovery.discover(config, known, now) if shard is None or shard[0] == 1 else discovery.Discovered(known)
+    if found.catalog != known:
+        catalog.write(history.root, found.catalog)
+    warnings += [f"connection {name!r}: could not discover: {reason}; kept what it found before" for name, reason in found.failures.items()]
+    config = catalog.apply(config, found.catalog)
+    if shard is not None:
+        config = config.shard(*shard)
+    unsure = discovery.unreachable(config, found.catalog, found.failures)
+    collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
+                             {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
+                             on_done, cache_dir=history.root / "cache")
+    collected = dict(collection.reports)
+    for source_id, reason in unsure.items():
+        collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
+        on_done(collected[source_id])
     collection_id = new_collection_id(now)
     runs: list[Run] = []
     observations: list[Observation] = []
@@ -59,7 +80,8 @@ def collect(config: Config, history: History, now: datetime, on_done: Callable[[
         age = now - observation.last_success_at if observation.last_success_at else None
         lines.append(SourceLine(source.id, observation.status, age, observation.latency_ms, len(report.runs), observation.error or observation.message))
     history.append(collection_id, now, runs, observations)
-    return CollectSummary(collection_id, lines, collection.requests, warnings)
+    requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
+    return CollectSummary(collection_id, lines, requests, warnings)
 
 
 def observe(
@@ -116,6 +138,9 @@ def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, li
 
 
 def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:
+    """The site from history alone: the catalog says what discovery last found, so a
+    render asks no system and gives the same page on a machine with no network."""
+    config = catalog.apply(config, catalog.read(history.root, config))
     snapshot = history.open()
     try:
         return build_site(config, snapshot, out, now)

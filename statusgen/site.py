@@ -260,7 +260,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         weights=weights,
         incidents=incidents,
         changes=_changes(snapshot, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
-        warnings=list(config.warnings) + list(snapshot.warnings) + incident_warnings,
+        warnings=list(snapshot.warnings) + incident_warnings,
     )
 
 

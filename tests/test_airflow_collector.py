@@ -183,6 +183,7 @@ def test_token_and_password_together_are_a_config_error():
 
 
 def test_sources_by_glob_and_tag_stand_for_the_dags_they_match(httpserver, write_config):
+    from statusgen import catalog, discovery
     from statusgen.config import load_config
 
     dags = [{"dag_id": d, "dag_display_name": d.replace("_", " "), "is_paused": False, "tags": [{"name": t} for t in tags]}
@@ -201,7 +202,9 @@ def test_sources_by_glob_and_tag_stand_for_the_dags_they_match(httpserver, write
           - {{id: sales, name: Sales pipelines, depends_on: [sales, payroll]}}
         """
     )
-    config = load_config(path, {"AIRFLOW_TOKEN": "t"})
+    declared = load_config(path, {"AIRFLOW_TOKEN": "t"})
+    assert [s.id for s in declared.sources] == ["sales", "tagged", "payroll"]  # loading the config asks nothing
+    config = catalog.apply(declared, discovery.discover(declared, catalog.Catalog(), NOW).catalog)
     assert [s.id for s in config.sources] == [
         "payroll", "sales.sales_orders", "sales.sales_refunds", "tagged.crm_sync", "tagged.sales_orders", "tagged.sales_refunds",
     ]
@@ -216,4 +219,4 @@ def test_a_glob_that_matches_nothing_is_reported_when_collected(httpserver):
     c = collector(httpserver, api_version=1, token="t")
     assert c.discover([group]).expanded == {"none": []}
     (report,) = c.collect([group], None, NOW)
-    assert report.error == "include/tags matched no DAG when the config was loaded"
+    assert report.error == "include/tags match no DAG in Airflow"

@@ -45,6 +45,7 @@ class Discovery:
     sources: list[SourceConfig] = field(default_factory=list)
     components: list[ComponentConfig] = field(default_factory=list)
     expanded: dict[str, list[SourceConfig]] = field(default_factory=dict)
+    lineage: dict[str, list[str]] = field(default_factory=dict)  # node → its parents, where the system knows them
 
 
 class Collector:
@@ -83,8 +84,14 @@ class Collector:
         return sum(client.requests_made for client in self._clients)
 
     def discover(self, declared: Sequence[SourceConfig]) -> Discovery:
-        """Sources and components to add to the config; most collectors find none."""
+        """Sources and components to add to the config; most collectors find none. Called
+        by `collect` (never while the config loads), within the connection's timeout."""
         return Discovery()
+
+    @classmethod
+    def stands_for_others(cls, source: SourceConfig) -> bool:
+        """Whether `source` is only a pattern that discovery expands (`include: [sales_*]`)."""
+        return False
 
 
 @cache

@@ -115,9 +115,13 @@ class AirflowCollector(Collector):
     Source = AirflowSource
     batch_size: ClassVar[int] = 10_000  # one batch call serves every DAG
 
+    @classmethod
+    def stands_for_others(cls, source: AirflowSource) -> bool:
+        return not source.dag_id
+
     def discover(self, declared: Sequence[AirflowSource]) -> Discovery:
         """Each source given by include/tags stands for the DAGs that match it now."""
-        groups = [s for s in declared if not s.dag_id]
+        groups = [s for s in declared if self.stands_for_others(s)]
         if not groups:
             return Discovery()
         self._connect()
@@ -138,8 +142,8 @@ class AirflowCollector(Collector):
     def collect(self, sources: Sequence[AirflowSource], since, now) -> list[SourceReport]:
         self._connect()
         ended_after = (since - OVERLAP if since else now - self.connection.first_lookback).astimezone(timezone.utc)
-        undiscovered = [s for s in sources if not s.dag_id]
-        sources = [s for s in sources if s.dag_id]
+        undiscovered = [s for s in sources if self.stands_for_others(s)]
+        sources = [s for s in sources if not self.stands_for_others(s)]
         paused = self._paused_dags()
         dag_runs: dict[str, list[Run]] = {}
         for item in self._pages("/dags/~/dagRuns/list", "dag_runs", {
@@ -156,7 +160,7 @@ class AirflowCollector(Collector):
             runs = [replace(r, source_id=source.id) for r in runs]
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
             reports.append(SourceReport(source.id, runs=runs, message=note))
-        reports += [SourceReport(s.id, error="include/tags matched no DAG when the config was loaded") for s in undiscovered]
+        reports += [SourceReport(s.id, error="include/tags match no DAG in Airflow") for s in undiscovered]
         return reports
 
     def _client(self) -> ApiClient:

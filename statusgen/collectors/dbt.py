@@ -67,8 +67,11 @@ class DbtCollector(Collector):
         by_node = {s.node: s for s in declared}
         sources: list[DbtSource] = []
         components = []
+        parents = manifest.get("parent_map", {})
+        lineage: dict[str, list[str]] = {}
         for exposure in sorted(manifest.get("exposures", {}).values(), key=lambda e: e["unique_id"]):
-            upstream = ancestors(manifest.get("parent_map", {}), exposure["unique_id"])
+            upstream = ancestors(parents, exposure["unique_id"])
+            lineage.update({node: sorted(parents.get(node, [])) for node in upstream | {exposure["unique_id"]}})
             ids = []
             for node in sorted(n for n in upstream if n.split(".", 1)[0] in {"source", "model", "snapshot", "seed"}):
                 if node not in by_node:
@@ -89,4 +92,4 @@ class DbtCollector(Collector):
                     depends_on=ids,
                 )
             )
-        return Discovery(sources, components)
+        return Discovery(sources, components, lineage=lineage)
