@@ -57,7 +57,7 @@ def read(history_root: Path, config: Config) -> Catalog:
     file = path(history_root)
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing discovered yet; a bad history is named when written
         return Catalog()
     except (OSError, ValueError) as exc:
         raise HistoryError(f"cannot read {file}: {exc}; delete it and the next collection writes it again") from None
