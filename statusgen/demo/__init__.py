@@ -95,14 +95,12 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime) -> SiteSummary:
     target.write_manifest(start)
 
     history = History(workdir / "history")
-    config = None
+    config = load_config(config_path, environ)
     moment = start + COLLECT_EVERY
     last_day = None
     while moment <= now:
         warehouse.load_until(loads, moment)
         target.write_until(invocations, loads, moment)
-        if config is None:  # discovery reads the manifest, which exists from here on
-            config = load_config(config_path, environ)
         pipeline.collect(config, history, moment)
         if moment.date() != last_day:
             pipeline.maintain(config, history, moment)
