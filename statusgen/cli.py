@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 
-from statusgen import history_git, pipeline
+from statusgen import history_git, job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
 from statusgen.history import History
 from statusgen.history_remote import history_at
@@ -173,6 +174,8 @@ def run(config_path: Path, history_path: str | None, out: Path, now: datetime, f
         site = pipeline.render(config, history, out, now)
         _report_site(site)
         transitions, warnings = pipeline.alert(config, history, site)
+    for line in job_summary.report(site.model, os.environ):
+        click.echo(line)
     for transition in transitions:
         click.echo(f"alerted: {transition.title()}")
     _warn(warnings)

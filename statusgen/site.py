@@ -75,6 +75,11 @@ class SourceView:
     bar: list[Day]
     uptime_pct: float | None
 
+    @property
+    def failed_run_url(self) -> str | None:
+        """The link of its latest failed run, where the orchestrator gave one."""
+        return next((r.get("url") for r in self.runs if r.get("state") == "failed" and r.get("url")), None)
+
 
 @dataclass(frozen=True)
 class ComponentView:
@@ -89,6 +94,10 @@ class ComponentView:
     uptime_pct: float | None
     bar: list[Day]
     sources: list[SourceView]
+
+    @property
+    def troubled_sources(self) -> list[SourceView]:
+        return [s for s in self.sources if s.status is not Status.OPERATIONAL]
 
     @property
     def last_success_at(self) -> datetime | None:
