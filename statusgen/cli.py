@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import click
@@ -15,7 +15,7 @@ from statusgen.config import Config, json_schema, load_config
 from statusgen.history import History
 from statusgen.history_remote import history_at
 from statusgen.publish import publish as publish_site
-from statusgen.site import SiteSummary
+from statusgen.site import SiteSummary, status_json
 from statusgen.status import SEVERITY, Status
 
 CONFIG_OPTION = click.option(
@@ -28,8 +28,8 @@ HISTORY_OPTION = click.option(
 )
 OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True, help="Where to write the site.")
 FAIL_ON_OPTION = click.option(
-    "--fail-on", type=click.Choice([Status.DEGRADED.value, Status.FAILING.value]),
-    help="Exit 1 when any source is at this status or worse (for CI checks).",
+    "--fail-on", type=click.Choice([Status.UNKNOWN.value, Status.DEGRADED.value, Status.FAILING.value]),
+    help="Exit 1 when any source is at this level or worse: failing; degraded (or failing); unknown (or degraded, or failing).",
 )
 
 
@@ -82,11 +82,11 @@ def _collect(config: Config, history: History, now: datetime, shard: tuple[int, 
     return summary.lines
 
 
-def _exit_on(lines: list[pipeline.SourceLine], fail_on: str | None) -> None:
+def _exit_on(statuses: dict[str, Status], fail_on: str | None) -> None:
     if fail_on is None:
         return
     threshold = SEVERITY[Status(fail_on)]
-    bad = [line.source_id for line in lines if SEVERITY[line.status] >= threshold]
+    bad = [source_id for source_id, status in statuses.items() if SEVERITY[status] >= threshold]
     if bad:
         click.echo(f"{len(bad)} source(s) {fail_on} or worse: {', '.join(bad)}", err=True)
         sys.exit(1)
@@ -144,7 +144,7 @@ def collect(config_path: Path, history_path: str | None, now: datetime, fail_on:
     config = load_config(config_path)
     with _history(config, history_path, now, write=True) as history:
         lines = _collect(config, history, now, shard)
-    _exit_on(lines, fail_on)
+    _exit_on({line.source_id: line.status for line in lines}, fail_on)
 
 
 @main.command()
@@ -179,7 +179,38 @@ def run(config_path: Path, history_path: str | None, out: Path, now: datetime, f
     for transition in transitions:
         click.echo(f"alerted: {transition.title()}")
     _warn(warnings)
-    _exit_on(lines, fail_on)
+    _exit_on({line.source_id: line.status for line in lines}, fail_on)
+
+
+@main.command()
+@CONFIG_OPTION
+@HISTORY_OPTION
+@NOW_OPTION
+@FAIL_ON_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print status.json's content instead of a table.")
+def status(config_path: Path, history_path: str | None, now: datetime, fail_on: str | None, as_json: bool) -> None:
+    """What the page says now, in the terminal: every component and source, from history."""
+    config = load_config(config_path)
+    with _history(config, history_path, now, write=False) as history:
+        model = pipeline.model(config, history, now)
+    _warn(model.warnings)
+    if as_json:
+        click.echo(json.dumps(status_json(model), indent=2))
+    else:
+        rows = [("COMPONENT / SOURCE", "STATUS", "SINCE", "NOTE")]
+        for component in model.components:
+            zone = config.site.zone
+            rows.append((component.name, component.status.value, _when(component.since, zone), ""))
+            rows += [(f"  {s.title}", s.status.value, _when(s.since, zone), s.note or "") for s in component.sources]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for row in rows:
+            click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])
+        click.echo(f"overall: {model.status.value}; last collected {_when(model.last_collected_at, config.site.zone)}")
+    _exit_on({s.id: s.status for s in model.sources}, fail_on)
+
+
+def _when(moment: datetime | None, zone: tzinfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}" if moment else "—"
 
 
 @main.command()

@@ -12,7 +12,7 @@ from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
 from statusgen.records import Observation, Run, SourceReport
-from statusgen.site import SiteSummary, build_site
+from statusgen.site import SiteModel, SiteSummary, build_model, write_site
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate
 
 
@@ -137,15 +137,19 @@ def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, li
     return alerts.notify(config.alerts, site.model, history.root)
 
 
-def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:
-    """The site from history alone: the catalog says what discovery last found, so a
-    render asks no system and gives the same page on a machine with no network."""
+def model(config: Config, history: History, now: datetime) -> SiteModel:
+    """What the page says, from history alone: the catalog says what discovery last found,
+    so this asks no system and gives the same answer on a machine with no network."""
     config = catalog.apply(config, catalog.read(history.root, config))
     snapshot = history.open()
     try:
-        return build_site(config, snapshot, out, now)
+        return build_model(config, snapshot, now)
     finally:
         snapshot.close()
+
+
+def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:
+    return write_site(model(config, history, now), out)
 
 
 def _seconds(value: timedelta | None) -> int | None:

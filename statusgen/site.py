@@ -340,8 +340,7 @@ def _promise(source: SourceConfig, seen: dict | None) -> Freshness:
     return source.freshness.promise() if source.freshness else Freshness()
 
 
-def build_site(config: Config, snapshot: Snapshot, out: Path, now: datetime) -> SiteSummary:
-    model = build_model(config, snapshot, now)
+def write_site(model: SiteModel, out: Path) -> SiteSummary:
     pages = render_pages(model)
     _publish_folder(out, pages)
     return SiteSummary(out, len(pages), model.status, model.warnings, model)
