@@ -92,8 +92,27 @@ def aware_utc(value: datetime | None) -> datetime | None:
 
 
 _database: duckdb.DuckDBPyConnection | None = None
-# The newest sighting of a run wins; an observation is unique per source and collection.
-_NEWEST_SIGHTING = "QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1"
+_RUN_TIMES = ("started_at", "ended_at")
+
+
+def _runs_as_seen(relation: str) -> str:
+    """Each run of `relation` as its newest sighting saw it (an observation, by contrast, is
+    unique per source and collection).
+
+    Files written before statusgen.ingest bounded times hold them as reported, once per
+    collection that listed them. Such a time is bounded here as ingest bounds it, by the
+    earliest time the run's sightings give, so those files read as if ingest had seen them
+    (and compaction, reading through this, writes them bounded). Times written since never
+    lie after their own collection: only the few runs that have such a sighting are looked up."""
+    earliest = ", ".join(f"min(CASE WHEN {c} IS NOT NULL THEN least({c}, collected_at) END) AS {c}" for c in _RUN_TIMES)
+    bounded = ", ".join(f"CASE WHEN n.{c} > n.collected_at THEN b.{c} ELSE n.{c} END AS {c}" for c in _RUN_TIMES)
+    later = " OR ".join(f"{c} > collected_at" for c in _RUN_TIMES)
+    return f"""
+        WITH n AS (SELECT * FROM {relation}
+                   QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1),
+        b AS (SELECT source_id, run_id, {earliest} FROM {relation}
+              SEMI JOIN (SELECT source_id, run_id FROM {relation} WHERE {later}) USING (source_id, run_id) GROUP BY ALL)
+        SELECT n.* REPLACE ({bounded}) FROM n LEFT JOIN b USING (source_id, run_id)"""
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -140,7 +159,7 @@ class Snapshot:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
         deduplicating is the dearest step of reading them."""
         if not self.runs_kept:
-            self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
+            self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS {_runs_as_seen('raw_runs')}")
             self.runs_kept = True
 
     def source_facts(self) -> dict[str, SourceFacts]:
@@ -162,6 +181,17 @@ class Snapshot:
             sid: SourceFacts(state, aware_utc(ended), aware_utc(success), aware_utc(seen))
             for sid, state, ended, success, seen in rows
         }
+
+    def run_times(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
+        """The start and end history holds for each (source id, run id) of `keys` it has seen."""
+        self.db.execute(
+            "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
+            [[s for s, _ in keys], [r for _, r in keys]],
+        )
+        # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
+        sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
+        rows = self.db.execute(f"SELECT source_id, run_id, started_at, ended_at FROM ({_runs_as_seen(sightings)})").fetchall()
+        return {(source_id, run_id): (aware_utc(started), aware_utc(ended)) for source_id, run_id, started, ended in rows}
 
     def latest_observations(self) -> dict[str, dict[str, Any]]:
         # An aggregate then a join: much cheaper than a window over every observation.
@@ -238,7 +268,7 @@ class History:
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
-        db.execute(f"CREATE TEMP VIEW runs AS SELECT * FROM raw_runs {_NEWEST_SIGHTING}")
+        db.execute(f"CREATE TEMP VIEW runs AS {_runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         digested = self._reachability_files(db, usable["observations"])
         undigested = [f for f in usable["observations"] if f not in digested]
@@ -357,10 +387,8 @@ class History:
 
     def _merge(self, db, dataset: str, parts: list[Path]) -> Path:
         columns = ", ".join(DATASETS[dataset])
-        dedupe = _NEWEST_SIGHTING if dataset == "runs" else ""
-        db.execute(
-            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {parquet_scan(parts)} {dedupe} ORDER BY source_id, collected_at"
-        )
+        rows = f"({_runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
+        db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
         name = f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
         target = parts[0].parent / name
         self._put(db, "merging", target, {COMPACTED_KEY: json.dumps([p.name for p in parts if p.name != name])})

@@ -11,6 +11,7 @@ from statusgen import alerts, catalog, discovery
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
+from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate
@@ -64,7 +65,7 @@ def collect(
     collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
                              {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
                              on_done, cache_dir=history.root / "cache")
-    collected = dict(collection.reports)
+    collected = bounded_reports(collection.reports, now, history)
     for source_id, reason in unsure.items():
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
         on_done(collected[source_id])
@@ -93,7 +94,7 @@ def observe(
         latest_state = RunState(known.latest_state) if known.latest_state else None
         latest_end, last_success = known.latest_ended_at, known.last_success_at
     for run in report.runs:
-        if run.state not in FINISHED_STATES or run.ended_at is None or run.ended_at > now:
+        if run.state not in FINISHED_STATES or run.ended_at is None:
             continue
         if latest_end is None or run.ended_at >= latest_end:
             latest_state, latest_end = run.state, run.ended_at
