@@ -38,7 +38,7 @@ import duckdb
 
 from statusgen.errors import HistoryError
 from statusgen.records import Observation, Run
-from statusgen.status import FINISHED_STATES
+from statusgen.status import FINISHED_STATES, same_instant_rank_sql
 from statusgen.urls import public_url
 
 SCHEMA_VERSION = 1
@@ -168,7 +168,7 @@ class Snapshot:
             f"""
             WITH r AS (
               SELECT source_id,
-                     arg_max(state, ended_at) AS latest_state,
+                     arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
                      max(ended_at) AS latest_ended_at,
                      max(ended_at) FILTER (WHERE state = 'success') AS last_success_at
               FROM runs WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id),

@@ -14,7 +14,7 @@ from statusgen.history import Compaction, History, SourceFacts, new_collection_i
 from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
-from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate
+from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate, run_order
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,14 @@ def observe(
     source: SourceConfig, report: SourceReport, known: SourceFacts | None, now: datetime, collection_id: str, latency_ms: int
 ) -> Observation:
     """The status rule applied to what history knew plus what this collection saw."""
-    latest_state, latest_end, last_success = None, None, None
+    finished = [(run.ended_at, run.state) for run in report.runs if run.state in FINISHED_STATES and run.ended_at is not None]
+    successes = [ended for ended, state in finished if state is RunState.SUCCESS]
     if known is not None:
-        latest_state = RunState(known.latest_state) if known.latest_state else None
-        latest_end, last_success = known.latest_ended_at, known.last_success_at
-    for run in report.runs:
-        if run.state not in FINISHED_STATES or run.ended_at is None:
-            continue
-        if latest_end is None or run.ended_at >= latest_end:
-            latest_state, latest_end = run.state, run.ended_at
-        if run.state is RunState.SUCCESS and (last_success is None or run.ended_at > last_success):
-            last_success = run.ended_at
+        if known.latest_state:
+            finished.append((known.latest_ended_at, RunState(known.latest_state)))
+        successes += [known.last_success_at] if known.last_success_at else []
+    latest_state = max(finished, key=lambda run: run_order(*run))[1] if finished else None
+    last_success = max(successes, default=None)
     promise = promise_of(source, report.freshness)
     status = Status.UNKNOWN if report.error else evaluate(latest_state, last_success, now, promise)
     return Observation(

@@ -56,6 +56,25 @@ FINISHED_STATE_STATUS: dict[RunState, Status] = {
 
 FINISHED_STATES = frozenset(FINISHED_STATE_STATUS)
 
+# Runs that end at the same instant: the one with the worse status counts as the later, so
+# whether a failure shows never depends on the order an API lists runs in or a query reads
+# them. Names break ties between states of equal status, so the order is total.
+SAME_INSTANT_RANK: dict[RunState, int] = {
+    state: rank
+    for rank, state in enumerate(sorted(FINISHED_STATES, key=lambda s: (SEVERITY[FINISHED_STATE_STATUS[s]], s.value)))
+}
+
+
+def run_order(ended_at: datetime, state: RunState) -> tuple[datetime, int]:
+    """The key that orders finished runs in time; the latest run is the greatest."""
+    return ended_at, SAME_INSTANT_RANK[state]
+
+
+def same_instant_rank_sql(column: str) -> str:
+    """SQL for SAME_INSTANT_RANK: order runs by (ended_at, this) as run_order does."""
+    cases = " ".join(f"WHEN '{state.value}' THEN {rank}" for state, rank in SAME_INSTANT_RANK.items())
+    return f"CASE {column} {cases} END"
+
 
 @dataclass(frozen=True)
 class Freshness:

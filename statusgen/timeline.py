@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from statusgen import timeline_cache
 from statusgen.history import Snapshot, aware_utc, naive_utc
-from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status
+from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status, same_instant_rank_sql
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
 _UNKNOWN = SEVERITY[Status.UNKNOWN]
@@ -118,6 +118,9 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
     )
     cutoff = timeline_cache.restore(snapshot, window_start, cover)
     state_sev = state_severity_sql("state")
+    # Runs ending at the same instant take the one order statusgen.status gives them, as the
+    # collect-time status and the cache do.
+    in_time = f"t, ord, {same_instant_rank_sql('state')}"
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE segments AS
@@ -139,10 +142,9 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
                    last_value(state IGNORE NULLS) OVER w AS state,
                    max(success_at) OVER w AS last_success,
                    coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
-                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, state), $cover) AS stop
+                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY {in_time}), $cover) AS stop
             FROM events
-            -- state breaks ties between runs ending at the same instant, as the cache does.
-            WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, state ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            WINDOW w AS (PARTITION BY source_id ORDER BY {in_time} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         ),
         pieces AS (
             SELECT o.*, {state_sev} AS state_sev,

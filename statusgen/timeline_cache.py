@@ -24,6 +24,7 @@ import duckdb
 
 from statusgen.errors import HistoryError
 from statusgen.history import Snapshot, file_metadata, parquet_scan, write_parquet
+from statusgen.status import same_instant_rank_sql
 
 FILE = "timeline.parquet"
 CUTOFF_KEY = "statusgen.timeline_cutoff"
@@ -89,12 +90,12 @@ def save(snapshot: Snapshot, restored: datetime | None, window_start: datetime, 
     else:  # restore fingerprinted at its own cutoff, if any
         _fingerprint(db, cutoff)
     db.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE timeline_cache AS
         SELECT f.source_id, NULL::TIMESTAMP AS start, NULL::TIMESTAMP AS stop, NULL::INTEGER AS sev,
                r.state, r.last_success, c.seen_ok, f.fingerprint
         FROM fingerprint f
-        LEFT JOIN (SELECT source_id, arg_max(state, (ended_at, state)) AS state,
+        LEFT JOIN (SELECT source_id, arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS state,
                           max(ended_at) FILTER (WHERE state = 'success') AS last_success
                    FROM finished_runs WHERE ended_at < $cutoff GROUP BY source_id) r USING (source_id)
         LEFT JOIN (SELECT source_id, arg_max(ok, t) AS seen_ok FROM changes WHERE t < $cutoff GROUP BY source_id) c USING (source_id)

@@ -1,8 +1,8 @@
 """Issue #12: every output tells one story, whatever times an API reports.
 
-A run that claims to end after the collection that saw it counts from that collection.
-The tests drive the CLI against a Prefect-shaped API served locally, then read every
-output the site has.
+A run that claims to end after the collection that saw it counts from that collection;
+runs that end at the same instant are ordered by one rule everywhere. Each test drives the
+CLI against a Prefect-shaped API served locally, then reads every output the site has.
 """
 
 import json
@@ -147,6 +147,31 @@ def test_a_history_written_before_the_fix_is_read_with_the_same_bound(prefect, s
     assert {k: seen[k] for k in FAILING} == FAILING
     assert (seen["since"], seen["last success"]) == ("2026-11-22T12:50:00Z", "2026-11-22T12:00:00Z")
     assert stored_runs(tmp_path)["r1"][1] == utc(2026, 11, 22, 12).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("listed_first", ["COMPLETED", "FAILED"])
+@pytest.mark.parametrize("one_collection", [True, False], ids=["seen together", "seen apart"])
+def test_runs_ending_at_the_same_instant_give_one_verdict_everywhere(prefect, statusgen, tmp_path, listed_first, one_collection):
+    """The worse state counts as the later run: a failure is never hidden by the order runs are listed in."""
+    second = {"COMPLETED": "FAILED", "FAILED": "COMPLETED"}[listed_first]
+    prefect.finish("a", listed_first, "2026-11-22T12:00:00Z", "2026-11-22T12:30:00Z")
+    if not one_collection:
+        statusgen("collect", "2026-11-22T12:45:00Z")
+        prefect.runs.clear()  # so the tie is between history and what the next collection sees
+    prefect.finish("b", second, "2026-11-22T12:10:00Z", "2026-11-22T12:30:00Z")
+    statusgen("collect", "2026-11-22T13:00:00Z")
+    statusgen("render", "2026-11-22T13:00:00Z")
+    seen = outputs(tmp_path / "site")
+    assert {k: seen[k] for k in FAILING} == FAILING
+    assert seen["since"] == "2026-11-22T12:30:00Z"
+    # Two days on, the tie lies before the timeline cache's cutoff: the render that writes
+    # the cache and the one that starts from it agree with the first.
+    statusgen("collect", "2026-11-24T13:00:00Z")
+    for _ in range(2):
+        statusgen("render", "2026-11-24T13:00:00Z")
+        seen = outputs(tmp_path / "site")
+        assert ({k: seen[k] for k in FAILING}, seen["since"]) == (FAILING, "2026-11-22T12:30:00Z")
+    assert (tmp_path / "history/cache/timeline.parquet").exists()
 
 
 def test_compacting_an_older_history_keeps_the_bound_of_the_first_sighting(tmp_path):

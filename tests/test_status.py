@@ -1,13 +1,17 @@
 from datetime import timedelta
 
+import duckdb
 import pytest
 
 from statusgen.status import (
     FINISHED_STATE_STATUS,
+    SAME_INSTANT_RANK,
     Freshness,
     RunState,
     Status,
     evaluate,
+    run_order,
+    same_instant_rank_sql,
     worse_state,
     worst,
 )
@@ -62,3 +66,13 @@ def test_worst_orders_known_failure_above_unknown_above_green():
 def test_worse_state_follows_the_status_it_leads_to():
     assert worse_state(RunState.SUCCESS, RunState.WARNING) is RunState.WARNING
     assert worse_state(RunState.FAILED, RunState.WARNING) is RunState.FAILED
+
+
+def test_runs_ending_at_the_same_instant_have_one_order_in_python_and_sql():
+    at = utc(2026, 11, 22, 12)
+    in_order = sorted(SAME_INSTANT_RANK, key=lambda state: run_order(at, state))
+    assert in_order == [RunState.SUCCESS, RunState.CANCELLED, RunState.SKIPPED, RunState.WARNING, RunState.FAILED]
+    assert run_order(at, RunState.FAILED) < run_order(at + timedelta(seconds=1), RunState.SUCCESS)
+    with duckdb.connect() as db:
+        for state, rank in SAME_INSTANT_RANK.items():
+            assert db.execute(f"SELECT {same_instant_rank_sql(repr(state.value))}").fetchone()[0] == rank
