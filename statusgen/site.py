@@ -227,8 +227,11 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     component_bars = daily(snapshot, "component_segments", "component_id", window)
     failures = failed_runs(snapshot)
     recent = snapshot.recent_runs(RECENT_RUNS)
-    source_since = status_since(snapshot, "segments", "source_id")
-    component_since = status_since(snapshot, "component_segments", "component_id")
+    # The timeline is the one truth: what every output says now is its value at the last
+    # collection (how old that is, the page says separately), never a second verdict.
+    source_now = status_since(snapshot, "segments", "source_id")
+    component_now = status_since(snapshot, "component_segments", "component_id")
+    facts = snapshot.source_facts()
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
 
     sources = {}
@@ -236,30 +239,27 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         seen = latest.get(source.id, {})
         counts = failures.get(source.id, {})
         bar = [replace(d, failed_runs=n) if (n := counts.get(d.day)) else d for d in source_bars.get(source.id) or empty_bar(window)]
-        status = Status(seen["status"]) if seen else Status.UNKNOWN
+        status, since = source_now.get(source.id, (Status.UNKNOWN, None))
+        known = facts.get(source.id)
         sources[source.id] = SourceView(
             id=source.id,
             title=source.title,
             connection=source.connection,
             kind=config.connections[source.connection].type,
             status=status,
-            since=_since(status, source_since.get(source.id)),
-            latest_state=seen.get("latest_state"),
-            last_success_at=seen.get("last_success_at"),
+            since=since,
+            latest_state=known.latest_state if known else None,
+            last_success_at=known.last_success_at if known else None,
             freshness=promises[source.id],
             note=seen.get("error") or seen.get("message") if seen else "not collected yet",
             runs=recent.get(source.id, []),
             bar=bar,
             uptime_pct=uptime(bar, weights),
         )
-    in_maintenance = {c for i in incidents if i.is_maintenance and i.active(now) for c in i.components}
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
-        view = _component_view(component, sources, component_bars, window, weights)
-        view = replace(view, bar=_annotated(view, incidents, window))
-        if component.id in in_maintenance:
-            view = replace(view, status=Status.MAINTENANCE)
-        groups.setdefault(component.group, []).append(replace(view, since=_since(view.status, component_since.get(component.id))))
+        view = _component_view(component, sources, component_bars, component_now.get(component.id), window, weights)
+        groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
         config=config,
         now=now,
@@ -309,9 +309,10 @@ def _changes(snapshot: Snapshot, components: Mapping[str, ComponentView], since:
     ]
 
 
-def _component_view(component: ComponentConfig, sources, bars, window, weights) -> ComponentView:
+def _component_view(component: ComponentConfig, sources, bars, now: tuple[Status, datetime] | None, window, weights) -> ComponentView:
     members = [sources[s] for s in component.depends_on]
     bar = bars.get(component.id) or empty_bar(window)
+    status, since = now or (Status.UNKNOWN, None)
     return ComponentView(
         id=component.id,
         name=component.name,
@@ -319,17 +320,12 @@ def _component_view(component: ComponentConfig, sources, bars, window, weights) 
         description=component.description,
         owner=component.owner,
         url=component.url,
-        status=worst(s.status for s in members),
-        since=None,
+        status=status,
+        since=since,
         uptime_pct=uptime(bar, weights),
         bar=bar,
         sources=members,
     )
-
-
-def _since(status: Status, latest: tuple[Status, datetime] | None) -> datetime | None:
-    """When the current status began, if the timeline's last stretch is that status."""
-    return latest[1] if latest and latest[0] is status else None
 
 
 def _promise(source: SourceConfig, seen: dict | None) -> Freshness:

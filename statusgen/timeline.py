@@ -146,24 +146,33 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
             FROM events
             WINDOW w AS (PARTITION BY source_id ORDER BY {in_time} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         ),
-        pieces AS (
+        aged AS (
+            -- When the last success gets too old: past warn_after (t1), then error_after (t2).
             SELECT o.*, {state_sev} AS state_sev,
-                   CASE WHEN last_success IS NULL OR coalesce(warn_s, error_s) IS NULL THEN stop
-                        ELSE least(stop, greatest(start, last_success + to_seconds(coalesce(warn_s, error_s)))) END AS p1,
-                   CASE WHEN last_success IS NULL OR error_s IS NULL THEN stop
-                        ELSE least(stop, greatest(start, last_success + to_seconds(error_s))) END AS p2
+                   last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2
             FROM ordered o JOIN promise USING (source_id)
-            WHERE stop > start AND stop > $window_start
+            WHERE (stop > start OR start = $cover) AND stop > $window_start
+        ),
+        pieces AS (
+            SELECT *, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS fresh,
+                      CASE WHEN seen_ok THEN greatest(state_sev, {_DEGRADED}) ELSE {_UNKNOWN} END AS late,
+                      CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END AS overdue,
+                      CASE WHEN t1 IS NULL THEN stop ELSE least(stop, greatest(start, t1)) END AS p1,
+                      CASE WHEN t2 IS NULL THEN stop ELSE least(stop, greatest(start, t2)) END AS p2
+            FROM aged
         ),
         split AS (
-            SELECT source_id, start, p1 AS stop, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS sev
-                FROM pieces WHERE p1 > start
+            SELECT source_id, start, p1 AS stop, fresh AS sev FROM pieces WHERE p1 > start
             UNION ALL
-            SELECT source_id, p1, p2, CASE WHEN seen_ok THEN greatest(state_sev, {_DEGRADED}) ELSE {_UNKNOWN} END
-                FROM pieces WHERE p2 > p1
+            SELECT source_id, p1, p2, late FROM pieces WHERE p2 > p1
             UNION ALL
-            SELECT source_id, p2, stop, CASE WHEN seen_ok THEN {_FAILING} ELSE {_UNKNOWN} END
-                FROM pieces WHERE stop > p2
+            SELECT source_id, p2, stop, overdue FROM pieces WHERE stop > p2
+            UNION ALL
+            -- What an event at the very moment of the last collection made the status: it
+            -- lasts no time on the bars, but it is the status the source has now.
+            SELECT source_id, start, stop, CASE WHEN t1 IS NULL OR start < t1 THEN fresh WHEN t2 IS NULL OR start < t2 THEN late
+                                                ELSE overdue END
+                FROM pieces WHERE stop = start
             UNION ALL
             SELECT * FROM carried_segments WHERE stop > $window_start
         ),
@@ -205,13 +214,17 @@ def build_component_segments(
         ),
         pieces AS (
             SELECT component_id, t AS start, lead(t) OVER (PARTITION BY component_id ORDER BY t) AS stop FROM bounds
+            UNION ALL
+            -- The moment of the last collection, which lasts no time: the status the component has now.
+            SELECT m.component_id, max(s.stop), max(s.stop) FROM members m JOIN segments s USING (source_id) GROUP BY ALL
         ),
         per_source AS (
             SELECT p.component_id, p.start, p.stop, m.source_id FROM pieces p JOIN members m USING (component_id)
             WHERE p.stop IS NOT NULL
         ),
         hits AS (
-            SELECT ps.component_id, ps.start, ps.stop, CASE WHEN s.stop > ps.start THEN s.sev END AS sev
+            SELECT ps.component_id, ps.start, ps.stop,
+                   CASE WHEN s.stop > ps.start OR (ps.stop = ps.start AND s.stop = ps.start) THEN s.sev END AS sev
             FROM per_source ps ASOF LEFT JOIN segments s ON ps.source_id = s.source_id AND ps.start >= s.start
         ),
         worst_of AS (
@@ -264,6 +277,7 @@ def daily(snapshot: Snapshot, table: str, key: str, window: Window) -> dict[str,
         SELECT t.{key}, d.day, t.sev,
                sum(epoch(least(t.stop, d.day_end) - greatest(t.start, d.day_start)))::BIGINT AS seconds
         FROM {table} t JOIN days d ON t.start < d.day_end AND t.stop > d.day_start
+        WHERE t.stop > t.start
         GROUP BY ALL
         """
     ).fetchall()

@@ -1,0 +1,71 @@
+"""The timeline is the one truth: the pill, status.json, the Statuspage JSON, badges and the
+bars all say its value at the last collection, whatever verdict a collection stored."""
+
+import json
+
+import pytest
+
+from statusgen import pipeline
+from statusgen.config import load_config
+from statusgen.history import History
+from statusgen.records import Observation, Run
+from statusgen.status import RunState, Status
+from tests.conftest import utc
+
+
+@pytest.fixture
+def config(write_config, tmp_path):
+    path = write_config("""
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders_raw, connection: wh, query: "SELECT 1"}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders_raw]}
+        """)
+    return load_config(path, {})
+
+
+def observation(at, status, error=None):
+    return Observation("orders_raw", f"c{at:%H%M}", at, status, None, None, error, None, 5)
+
+
+def outputs(site):
+    status = json.loads((site / "status.json").read_text())
+    summary = json.loads((site / "api/v2/summary.json").read_text())
+    badge = (site / "badges/orders.svg").read_text()
+    return {
+        "component": status["components"][0]["status"],
+        "source": status["sources"][0]["status"],
+        "summary.json": summary["components"][0]["status"],
+        "badge": "failing" if ">failing<" in badge else "not failing",
+    }
+
+
+def test_a_stored_verdict_that_disagrees_with_the_runs_is_not_shown(config, tmp_path):
+    # As histories written before run times were bounded at ingest hold: the collection
+    # stored "operational" while the runs it had say the latest one failed.
+    history = History(tmp_path / "history")
+    runs = [Run("orders_raw", "a", RunState.SUCCESS, ended_at=utc(2026, 11, 22, 9)),
+            Run("orders_raw", "b", RunState.FAILED, ended_at=utc(2026, 11, 22, 10))]
+    history.append("c1", utc(2026, 11, 22, 11), runs, [observation(utc(2026, 11, 22, 11), Status.OPERATIONAL)])
+    site = pipeline.render(config, history, tmp_path / "site", utc(2026, 11, 22, 11, 5))
+    assert site.status is Status.FAILING
+    assert outputs(tmp_path / "site") == {"component": "failing", "source": "failing", "summary.json": "major_outage",
+                                          "badge": "failing"}
+    (component,) = site.model.components
+    assert component.since == utc(2026, 11, 22, 10) and component.bar[-1].worst is Status.FAILING
+
+
+def test_a_source_unreachable_at_the_last_collection_is_unknown_from_then_on(config, tmp_path):
+    history = History(tmp_path / "history")
+    history.append("c1", utc(2026, 11, 22, 10), [Run("orders_raw", "a", RunState.SUCCESS, ended_at=utc(2026, 11, 22, 9))],
+                   [observation(utc(2026, 11, 22, 10), Status.OPERATIONAL)])
+    history.append("c2", utc(2026, 11, 22, 11), [], [observation(utc(2026, 11, 22, 11), Status.UNKNOWN, error="HTTP 503")])
+    site = pipeline.render(config, history, tmp_path / "site", utc(2026, 11, 22, 11))
+    (component,) = site.model.components
+    assert (component.status, component.since) == (Status.UNKNOWN, utc(2026, 11, 22, 11))
+    assert component.sources[0].note == "HTTP 503"
+    # The bar counts no time for that instant: the hour before it was operational.
+    assert component.bar[-1].seconds.get(Status.UNKNOWN, 0) == 0
+    assert [c.new for c in site.model.changes] == [Status.UNKNOWN]
