@@ -8,6 +8,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import base64
 import queue
 import threading
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import quote, quote_plus
 
 from statusgen.collectors import Collector, registry
 from statusgen.config import Config, SourceConfig
@@ -61,7 +63,7 @@ def collect_all(
     """Collect every source in `config`; `since` maps source ids to their last collection."""
     batches = list(_batches(config, since, cache_dir))
     limits = {name: threading.Semaphore(c.max_concurrency) for name, c in config.connections.items()}
-    scrub = _scrubber(config.secrets())
+    scrub = scrubber(config)
     results: dict[str, Collected] = {}
 
     began: dict[int, float] = {}
@@ -153,9 +155,21 @@ def _call(batch: _Batch, now: datetime) -> list[SourceReport]:
     return [by_id[s.id] for s in batch.sources]
 
 
-def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:
+def scrubber(config: Config) -> Callable[[str | None], str | None]:
+    """What makes a text fit to keep and show: no URL credentials, and no secret of any
+    connection in any form a request carries it (raw, base64 alone or as `user:secret` in a
+    Basic header, URL-encoded), since a server may echo the request back in what it answers."""
+    forms: set[str] = set()
+    for connection in config.connections.values():
+        secrets = connection.secret_values()
+        partners = [v for v in connection.__dict__.values() if isinstance(v, str) and v] + secrets
+        for secret in secrets:
+            forms |= {secret, quote(secret, safe=""), quote_plus(secret), *_base64(secret)}
+            for partner in partners:
+                if partner != secret:
+                    forms |= {*_base64(f"{partner}:{secret}"), *_base64(f"{secret}:{partner}")}
     # Longest first, so a secret that contains another is replaced whole.
-    ordered = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+    ordered = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
 
     def scrub(text: str | None) -> str | None:
         if text is None:
@@ -166,6 +180,11 @@ def _scrubber(secrets: list[str]) -> Callable[[str | None], str | None]:
         return text[:MAX_MESSAGE]
 
     return scrub
+
+
+def _base64(text: str) -> set[str]:
+    standard, url_safe = base64.b64encode(text.encode()).decode(), base64.urlsafe_b64encode(text.encode()).decode()
+    return {standard, standard.rstrip("="), url_safe, url_safe.rstrip("=")}
 
 
 def _scrubbed(report: SourceReport, scrub: Callable[[str | None], str | None]) -> SourceReport:

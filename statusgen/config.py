@@ -243,9 +243,6 @@ class Config:
         mine = [s for s in self.sources if zlib.crc32(s.id.encode()) % count == index - 1]
         return replace(self, sources=mine)
 
-    def secrets(self) -> list[str]:
-        """Every secret value in the connections, so messages can be scrubbed of them."""
-        return [s for c in self.connections.values() for s in c.secret_values()]
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:

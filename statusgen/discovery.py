@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from statusgen.catalog import Catalog, Entry
+from statusgen.collect import scrubber
 from statusgen.collectors import Collector, Discovery, registry
 from statusgen.config import Config
 from statusgen.errors import CollectorError
@@ -38,6 +39,7 @@ def discover(config: Config, previous: Catalog, now: datetime) -> Discovered:
         threads[name] = threading.Thread(target=_ask, args=(collector, declared, answers), name=f"discover-{name}", daemon=True)
         threads[name].start()
     started = time.monotonic()
+    scrub = scrubber(config)  # a failure's text is shown and stored like any collector message
     entries, failures = dict(previous.entries), {}
     for name, thread in threads.items():
         connection = config.connections[name]
@@ -46,7 +48,7 @@ def discover(config: Config, previous: Catalog, now: datetime) -> Discovered:
         if isinstance(answer, Discovery):
             answer = _bounded(answer, connection.max_discovered)
         if isinstance(answer, str):
-            failures[name] = answer
+            failures[name] = scrub(answer)
         elif _is_empty(answer):
             entries.pop(name, None)
         else:

@@ -110,3 +110,25 @@ def test_the_per_connection_limit_holds():
 def test_every_report_says_how_long_it_took():
     found = collect_all(config(["slow"]), NOW, {}).reports
     assert found["s0"].latency_ms >= 200
+
+
+def test_secrets_are_scrubbed_in_every_form_a_request_carries_them(write_config):
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    from statusgen.collect import scrubber
+    from statusgen.config import load_config
+
+    path = write_config("""
+        connections:
+          ft: {type: fivetran, api_key: "${KEY}", api_secret: "${SECRET}"}
+          lk: {type: looker, url: "https://looker.example.com", client_id: the-client, client_secret: "${LK}"}
+        """)
+    secret, looker = "s3cret/+=&%? x", "lk secret&=/ä"
+    scrub = scrubber(load_config(path, {"KEY": "the-key", "SECRET": secret, "LK": looker}))
+    basic = base64.b64encode(f"the-key:{secret}".encode()).decode()
+    for form in (secret, quote(secret, safe=""), quote_plus(secret), basic, basic.rstrip("="),
+                 base64.urlsafe_b64encode(f"the-key:{secret}".encode()).decode(), base64.b64encode(secret.encode()).decode(),
+                 quote_plus(looker), base64.b64encode(f"the-client:{looker}".encode()).decode()):
+        assert scrub(f"you sent [{form}]") == "you sent [***]", form
+    assert scrub("the-client alone is not a secret") == "the-client alone is not a secret"
