@@ -221,8 +221,14 @@ def compact(config_path: Path, history_path: str | None, now: datetime) -> None:
     """Merge finished days into one file each and drop days past retention."""
     config = load_config(config_path)
     with _history(config, history_path, now, write=True) as history:
-        compaction, dropped = pipeline.maintain(config, history, now)
-    click.echo(f"compacted {len(compaction.days)} days: {compaction.files_before} files → {compaction.files_after}; dropped {len(dropped)} days")
+        before = history.file_count()
+        done = pipeline.maintain(config, history, now)
+        after = history.file_count()
+    if done is None:
+        click.echo("another statusgen is using this history; nothing compacted (the next run will)")
+        return
+    compaction, dropped = done
+    click.echo(f"compacted {len(compaction.days)} days, dropped {len(dropped)} days: {before} files → {after}")
 
 
 @main.command()

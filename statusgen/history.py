@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import secrets
@@ -32,7 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 import duckdb
 
@@ -72,6 +73,9 @@ OBSERVATION_COLUMNS = {
 }
 DATASETS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}
 REACHABILITY = "reachability"
+# Readers hold it shared for as long as their snapshot is open; compaction and retention,
+# which delete files, hold it exclusively and skip their turn while anyone reads.
+LOCK = ".statusgen-lock"
 CATALOG = "catalog"  # what discovery found: see statusgen/catalog.py
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 MADE_FROM_KEY = "statusgen.made_from"
@@ -151,9 +155,12 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
     runs_kept: bool = False
+    lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
 
     def close(self) -> None:
         self.db.close()
+        if self.lock is not None:
+            self.lock.close()
 
     def keep_runs(self) -> None:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
@@ -264,7 +271,7 @@ class History:
         With `move_aside` (writers do it), foreign and unreadable files go to quarantine/,
         so they are reported once and never mistaken for history again."""
         db = connect()
-        snapshot = Snapshot(db, cache_dir=self.root / "cache")
+        snapshot = Snapshot(db, cache_dir=self.root / "cache", lock=self._lock(fcntl.LOCK_SH))
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
@@ -340,6 +347,36 @@ class History:
         return usable
 
     # -- maintenance ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[bool]:
+        """Whether this process may delete files now: no snapshot open anywhere, no other
+        compaction. Never waits: a busy history is compacted by a later run."""
+        lock = self._lock(fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            yield lock is not None
+        finally:
+            if lock is not None:
+                lock.close()
+
+    def _lock(self, mode: int) -> IO | None:
+        """The history's lock file taken in `mode`; None when it is held the other way or
+        cannot exist (no history yet, or a read-only one: nothing to protect or delete)."""
+        if not self.root.is_dir():
+            return None
+        try:
+            handle = open(self.root / LOCK, "a")
+        except OSError:
+            return None
+        try:
+            fcntl.flock(handle, mode)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
+
+    def file_count(self) -> int:
+        return sum(1 for dataset in DATASETS for _ in (self.root / dataset).glob("date=*/part-*.parquet"))
 
     def compact(self, now: datetime) -> Compaction:
         """Merge each finished day (before today, UTC) into one file per dataset, and give

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from statusgen.errors import HistoryError
+from statusgen.history import LOCK
 from statusgen.urls import public_text
 
 AUTHOR = ["-c", "user.name=statusgen", "-c", "user.email=statusgen@users.noreply.github.com"]
@@ -50,7 +51,7 @@ def save(branch: str, folder: Path, remote: str = "origin", message: str = "stat
     url = _url(remote)
     with tempfile.TemporaryDirectory(prefix="statusgen-history-branch-") as work:
         tree = Path(work) / "tree"
-        shutil.copytree(folder, tree, ignore=shutil.ignore_patterns(".git", ".*.tmp"))
+        shutil.copytree(folder, tree, ignore=shutil.ignore_patterns(".git", ".*.tmp", LOCK))
         _git("init", "--quiet", "--initial-branch", branch, cwd=tree)
         _git("add", "--all", cwd=tree)
         _git(*AUTHOR, "commit", "--quiet", "--allow-empty", "-m", message, cwd=tree)

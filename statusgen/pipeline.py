@@ -121,11 +121,15 @@ def promise_of(source: SourceConfig, reported: Freshness | None) -> Freshness:
     return reported or Freshness()
 
 
-def maintain(config: Config, history: History, now: datetime) -> tuple[Compaction, list]:
-    """Compact finished days and drop days past retention."""
-    compaction = history.compact(now)
-    dropped = history.apply_retention(now, config.history.retention_days)
-    return compaction, dropped
+def maintain(config: Config, history: History, now: datetime) -> tuple[Compaction, list] | None:
+    """Compact finished days and drop days past retention; None when another statusgen is
+    reading or compacting this history (files are never deleted under a reader)."""
+    with history.exclusive() as mine:
+        if not mine:
+            return None
+        compaction = history.compact(now)
+        dropped = history.apply_retention(now, config.history.retention_days)
+        return compaction, dropped
 
 
 def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, list[str]]:

@@ -15,7 +15,7 @@ import pytest
 
 from statusgen import pipeline
 from statusgen.config import load_config
-from statusgen.history import History
+from statusgen.history import LOCK, History
 from tests.conftest import utc
 
 pytestmark = pytest.mark.reliability
@@ -100,7 +100,8 @@ def test_history_that_cannot_be_written_is_a_clear_error_and_exit_1(setup, tmp_p
 
 
 def _snapshot_files(root):
-    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file of history and its bytes; the readers' lock file holds no data."""
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name != LOCK}
 
 
 def _mount_namespaces_work() -> bool:
@@ -161,3 +162,20 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(setup, tmp_path):
     done = _collect_in_namespace(mounts, disk, path, tmp_path, after=f'rm "{disk}/.filler"; cp -a "{disk}/." "{kept}/"')
     _assert_failed_cleanly(done, tmp_path, "No space left on device")
     assert _snapshot_files(kept) == before  # no half-written file left, nothing changed
+
+
+def test_eight_runs_at_once_all_render_and_none_shows_a_traceback(setup, tmp_path):
+    path, config = setup
+    history = History(tmp_path / "history")
+    for hour in range(0, 48, 2):  # two finished days of parts, none compacted yet
+        pipeline.collect(config, history, NOW - timedelta(days=2) + timedelta(hours=hour))
+    runs = [subprocess.Popen([sys.executable, "-m", "statusgen", "run", "-c", str(path), "--now", NOW.isoformat(), "--out", f"site{n}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, text=True) for n in range(8)]
+    finished = [(run.wait(), run.stdout.read(), run.stderr.read()) for run in runs]
+    for code, out, err in finished:
+        assert code == 0 and "Traceback" not in err, err[-2000:]
+    assert all((tmp_path / f"site{n}/index.html").exists() for n in range(8))
+    snapshot = history.open()
+    assert snapshot.warnings == []
+    duplicated = snapshot.db.execute("SELECT count(*) - count(DISTINCT (source_id, run_id)) FROM runs").fetchone()[0]
+    assert duplicated == 0
