@@ -250,12 +250,13 @@ def demo(out: Path, workdir: Path, days: int, now: datetime) -> None:
 @click.option("--site", type=click.Path(file_okay=False, exists=True, path_type=Path), default="site", show_default=True,
               help="The site statusgen render built.")
 @click.option("--to", "target", required=True, metavar="DIR|s3://BUCKET/PREFIX", help="Where to publish it.")
-@click.option("--delete", is_flag=True, help="Also remove published files the site no longer has.")
+@click.option("--delete", is_flag=True, help="Also remove files an earlier publish wrote that the site no longer has.")
 @click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
 @click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="An S3-compatible store's endpoint.")
 def publish(site: Path, target: str, delete: bool, dry_run: bool, endpoint_url: str | None) -> None:
     """Copy the site to a folder or an S3 prefix, sending only what changed."""
     result = publish_site(site, target, delete=delete, dry_run=dry_run, endpoint_url=endpoint_url)
+    _warn(result.warnings)
     verb = "would upload" if dry_run else "uploaded"
     click.echo(f"{verb} {len(result.uploaded)}, unchanged {result.unchanged}, {'would delete' if dry_run else 'deleted'} {len(result.deleted)} → {target}")
     for name in result.uploaded:

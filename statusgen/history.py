@@ -81,6 +81,12 @@ REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok
 MADE_FROM_KEY = "statusgen.made_from"
 
 
+def is_history(folder: Path) -> bool:
+    """Whether `folder` holds a statusgen history: a dataset folder with day partitions."""
+    datasets = [folder / name for name in DATASETS]
+    return any(d.is_dir() and not d.is_symlink() and any(d.glob("date=*")) for d in datasets)
+
+
 def new_collection_id(at: datetime) -> str:
     """Sortable by time, unique across concurrent runs and shards."""
     return f"{at.astimezone(timezone.utc):%Y%m%dT%H%M%S}Z-{secrets.token_hex(4)}"

@@ -17,6 +17,25 @@ class UnsafeKey(ValueError):
     """A key that cannot become a file name in the folder it would be downloaded into."""
 
 
+def check_relative(relative: str) -> None:
+    """Raise UnsafeKey unless `relative` is a plain relative path: no empty, `.`, `..` or
+    hidden segment, no backslash or NUL, no segment longer than a file name can be."""
+    for part in relative.split("/"):
+        if not part:
+            raise UnsafeKey("an empty path segment (a leading, doubled or trailing /)")
+        if part in (".", ".."):
+            raise UnsafeKey(f"a {part!r} segment")
+        if "\\" in part or "\0" in part:
+            raise UnsafeKey("a backslash or NUL, which some systems read as a separator or an end")
+        if part.startswith("."):
+            # Hidden names are statusgen's own (history locks and temporary files, the publish
+            # manifest), which a file or folder of that name would stand in the way of; and
+            # a site never has one, so one named in a bucket came from somewhere else.
+            raise UnsafeKey(f"the hidden name {part!r}")
+        if len(part.encode()) > 255:
+            raise UnsafeKey("a segment longer than a file name can be")
+
+
 def local_path(folder: Path, relative: str) -> Path:
     """Where the object `relative` (its key below the prefix) goes in `folder`.
 
@@ -25,20 +44,8 @@ def local_path(folder: Path, relative: str) -> Path:
     key becomes a file name only as a plain relative path strictly inside `folder`, through
     no symlink and over nothing that is already there as the other kind (file or folder).
     """
+    check_relative(relative)
     parts = relative.split("/")
-    for part in parts:
-        if not part:
-            raise UnsafeKey("an empty path segment (a leading, doubled or trailing /)")
-        if part in (".", ".."):
-            raise UnsafeKey(f"a {part!r} segment")
-        if "\\" in part or "\0" in part:
-            raise UnsafeKey("a backslash or NUL, which some systems read as a separator or an end")
-        if part.startswith("."):
-            # Never statusgen's history (push skips them): its own locks and temporary files,
-            # which a downloaded file or folder of that name would stand in the way of.
-            raise UnsafeKey(f"the hidden name {part!r}")
-        if len(part.encode()) > 255:
-            raise UnsafeKey("a segment longer than a file name can be")
     path = folder
     for depth, part in enumerate(parts, 1):
         path = path / part
@@ -107,6 +114,18 @@ class Bucket:
         extra = {k: v for k, v in (("ContentType", content_type), ("CacheControl", cache_control)) if v}
         with self._errors(f"upload {relative} to"):
             self.client.upload_file(str(path), self.name, self.key(relative), ExtraArgs=extra)
+
+    def put(self, relative: str, data: bytes, *, content_type: str, cache_control: str) -> None:
+        with self._errors(f"upload {relative} to"):
+            self.client.put_object(Bucket=self.name, Key=self.key(relative), Body=data, ContentType=content_type, CacheControl=cache_control)
+
+    def read(self, relative: str, limit: int) -> bytes | None:
+        """The object's content, or None if it is larger than `limit` bytes."""
+        with self._errors(f"read {relative} from"):
+            body = self.client.get_object(Bucket=self.name, Key=self.key(relative))["Body"]
+            data = body.read(limit + 1)
+            body.close()
+        return data if len(data) <= limit else None
 
     def download(self, relative: str, folder: Path) -> Path:
         """Download the object `relative` into `folder`, where local_path puts it (or UnsafeKey)."""

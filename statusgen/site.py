@@ -28,6 +28,7 @@ from statusgen.feeds import atom, badge_svg, shields, statuspage
 from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.incidents import Incident, load_incidents, render_markdown
 from statusgen.status import SEVERITY, Freshness, Status, worst
+from statusgen.swap import swap_in
 from statusgen.timeline import (
     Day,
     Window,
@@ -493,12 +494,7 @@ def _publish_folder(out: Path, pages: Mapping[str, str | bytes]) -> None:
                 target.write_text(content, encoding="utf-8")
         (staging / MARKER).write_text("This folder is written by statusgen render and replaced whole.\n")
         os.chmod(staging, 0o755)
-        previous = out.with_name(f".{out.name}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        if out.exists():
-            out.rename(previous)
-        staging.rename(out)
-        shutil.rmtree(previous, ignore_errors=True)
+        swap_in(staging, out)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise StatusgenError(f"cannot write the site to {out}: {exc.strerror}") from None

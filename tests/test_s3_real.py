@@ -34,7 +34,9 @@ def test_site_objects_types_cache_headers_and_nothing_resent(aws, s3, tmp_path):
     gone = publish(site, f"s3://{name}/www", endpoint_url=s3, delete=True)
     assert gone.deleted == ["components/orders.html"]
     keys = {o["Key"] for o in aws.list_objects_v2(Bucket=name)["Contents"]}
-    assert keys == {"www/index.html", "www/style.0123abcd.css"}
+    assert keys == {"www/index.html", "www/style.0123abcd.css", "www/.statusgen-published.json"}
+    manifest = json.loads(aws.get_object(Bucket=name, Key="www/.statusgen-published.json")["Body"].read())
+    assert manifest["files"] == ["index.html", "style.0123abcd.css"]  # what this prefix now holds of the site
 
 
 def test_a_missing_bucket_and_wrong_credentials_are_clear(aws, s3, tmp_path, monkeypatch):
