@@ -67,6 +67,15 @@ def test_collect_then_render(runner, warehouse_config, tmp_path):
     assert json.loads((tmp_path / "site/status.json").read_text())["status"] == "operational"
 
 
+def test_compact_counts_the_files_retention_dropped_too(runner, warehouse_config):
+    for day in range(20, 23):
+        for hour in (1, 2):
+            runner.invoke(main, ["collect", "-c", str(warehouse_config), "--now", f"2026-11-{day}T0{hour}:00:00Z"])
+    done = runner.invoke(main, ["compact", "-c", str(warehouse_config), "--now", "2028-01-01T00:00:00Z"])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == "compacted 3 days, dropped 3 days: 12 files → 0"
+
+
 def test_fail_on_exits_1_when_a_source_is_that_bad(runner, warehouse_config):
     late = ["collect", "-c", str(warehouse_config), "--now", "2026-11-22T10:00:00Z"]
     assert runner.invoke(main, late).exit_code == 0  # opt-in only
