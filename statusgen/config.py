@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from statusgen.errors import ConfigError, Problem
+from statusgen.incidents import render_markdown
 from statusgen.status import Freshness
 from statusgen.urls import public_url
 from statusgen.yamlfile import YamlDocument, load
@@ -141,6 +142,12 @@ class SiteConfig(Model):
     days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
     links: list[Link] = []
     uptime_weights: UptimeWeights = UptimeWeights()
+
+    @field_validator("footer")
+    @classmethod
+    def _renders(cls, value: str) -> str:
+        render_markdown(value)  # so text that cannot be rendered is named here, with its line
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -139,8 +139,13 @@ class Incident:
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML that can do no harm: no scripts, no event handlers, only http(s) and mailto links."""
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    """Markdown to HTML that can do no harm: no scripts, no event handlers, only http(s) and mailto links.
+    ValueError for text nested too deeply to render."""
+    try:
+        html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    except RecursionError:
+        # Python-Markdown recurses once per level of a nested list; no person writes hundreds.
+        raise ValueError("Markdown nested too deeply to render") from None
     return nh3.clean(html, tags=ALLOWED_TAGS, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
 
 
@@ -177,6 +182,11 @@ def _load(path: Path, zone: ZoneInfo) -> Incident:
         meta = None
     if problems:
         raise ConfigError(problems)
+    try:
+        html = render_markdown(body)
+        updates = [Update(u.at, u.status, render_markdown(u.body)) for u in sorted(meta.updates, key=lambda u: u.at, reverse=True)]
+    except ValueError as exc:
+        raise ConfigError([Problem(name, None, None, "", str(exc))]) from None
     return Incident(
         id=re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem),
         title=meta.title,
@@ -186,6 +196,6 @@ def _load(path: Path, zone: ZoneInfo) -> Incident:
         resolved=meta.resolved,
         scheduled_for=meta.scheduled_for,
         scheduled_until=meta.scheduled_until,
-        updates=[Update(u.at, u.status, render_markdown(u.body)) for u in sorted(meta.updates, key=lambda u: u.at, reverse=True)],
-        html=render_markdown(body),
+        updates=updates,
+        html=html,
     )

@@ -20,6 +20,10 @@ from statusgen.errors import ConfigError, Problem
 # Bounds the work an alias-heavy document ("billion laughs") can cause.
 MAX_NODES = 100_000
 MAX_BYTES = 5_000_000
+# PyYAML's composer, and the builder below, recurse once per level: far below Python's
+# recursion limit, and far above any real config (sources.yaml needs about 6).
+MAX_DEPTH = 50
+TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -79,7 +83,7 @@ def read(path: Path) -> tuple[str, str]:
 def parse(text: str, name: str, environ: Mapping[str, str] | None, first_line: int = 1) -> YamlDocument:
     """YAML text that starts at `first_line` of file `name`; without `environ`, no ${…} is filled."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -88,6 +92,23 @@ def parse(text: str, name: str, environ: Mapping[str, str] | None, first_line: i
     builder = _Builder(name, environ, first_line)
     data = builder.build(node, ()) if node is not None else {}
     return YamlDocument(name, data, builder.positions, builder.problems, builder.from_environment)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """Refuses nesting past MAX_DEPTH as a YAML error with its mark, before it can recurse too far."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, TOO_DEEP, self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 class _Builder:
@@ -99,6 +120,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.from_environment: set[Path_] = set()
         self.visited = 0
+        self.depth = 0
         self.scalars = yaml.SafeLoader("")
 
     def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
@@ -112,11 +134,21 @@ class _Builder:
                 self.fail(node, path, f"document expands to more than {MAX_NODES} values (aliases?)")
             return None
         self.positions.setdefault(path, (node.start_mark.line + self.offset, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.scalar(node, path)
+        if self.depth >= MAX_DEPTH:
+            # The composer bounds written nesting; only an alias can lead here, and one inside its
+            # own anchor would lead here forever. Named once, at the top key, not by a path of 50 parts.
+            if not any(p.message.startswith(TOO_DEEP) for p in self.problems):
+                self.fail(node, path[:1], f"{TOO_DEEP} (an alias inside its own anchor?)")
+            return None
+        self.depth += 1
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            return self.scalar(node, path)
+        finally:
+            self.depth -= 1
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         result: dict = {}

@@ -1,0 +1,117 @@
+"""Input that used to crash with a traceback, or to act on the wrong thing, now gets one clear
+line: a config error with file:line, a usage error, a skipped file with a warning, or a
+warning. Every case here was first reproduced through the command line (issue #13)."""
+
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from statusgen.cli import main
+from statusgen.config import AlertsConfig, load_config
+from tests.conftest import collect_and_render, utc
+
+pytestmark = pytest.mark.reliability
+
+NOW = utc(2026, 11, 22, 12)
+MAX_DEPTH = 50  # statusgen.yamlfile.MAX_DEPTH, written out: the messages are asserted as users read them
+SQL_SOURCES = """
+connections:
+  wh: {type: sql, database: wh.duckdb}
+sources:
+  - {id: s0, connection: wh, query: 'SELECT loaded_at FROM loads WHERE loaded_at > $since AND loaded_at <= $now'}
+components:
+  - {id: c0, name: Orders, depends_on: [s0]}
+"""
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def alerts_config():
+    return AlertsConfig(urls=["json://127.0.0.1:9/"])
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE loads (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO loads VALUES ('2026-11-22 03:00')")
+
+
+def assert_clean(result, exit_code):
+    """One clear message, never a traceback: the exception click saw is its own."""
+    assert "Traceback" not in result.output
+    assert result.exit_code == exit_code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+# -- deep YAML nesting (#13 item 10) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("site:\n  links: " + "[" * 500 + "]" * 500 + "\n", 2),  # flow style
+        ("site:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 500)), MAX_DEPTH),  # block style
+    ],
+    ids=["flow", "block"],
+)
+def test_deep_nesting_in_sources_yaml_is_a_config_error_with_its_line(runner, write_config, text, line):
+    write_config(text)
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert f"sources.yaml:{line}:" in result.output
+    assert f"invalid YAML: nested deeper than {MAX_DEPTH} levels" in result.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "site: &a [*a]\n",  # an alias inside its own anchor
+        "site: &a {<<: *a}\n",  # a mapping merging itself
+    ],
+    ids=["alias", "merge"],
+)
+def test_an_anchor_that_contains_itself_is_a_config_error(runner, write_config, text):
+    write_config(text)
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert f"sources.yaml:1:7: site: nested deeper than {MAX_DEPTH} levels (an alias inside its own anchor?)" in result.output
+
+
+def test_deep_nesting_in_an_incident_skips_that_incident_and_the_site_renders(runner, write_config, warehouse, tmp_path):
+    write_config(SQL_SOURCES)
+    incidents = tmp_path / "incidents"
+    incidents.mkdir()
+    (incidents / "good.md").write_text("---\ntitle: Orders late\nstarted: 2026-11-21 08:00\ncomponents: [c0]\n---\nLate.\n")
+    (incidents / "deep.md").write_text(
+        "---\ntitle: Deep\nstarted: 2026-11-21 08:00\nupdates: " + "[" * 500 + "]" * 500 + "\n---\nBody\n"
+    )
+    assert_clean(runner.invoke(main, ["collect", "--now", "2026-11-22T12:00"]), 0)
+    result = runner.invoke(main, ["render", "--now", "2026-11-22T12:00"])
+    assert_clean(result, 0)
+    assert f"warning: incident skipped: incidents/deep.md:4:{10 + MAX_DEPTH - 1}: invalid YAML: nested deeper than {MAX_DEPTH} levels" in result.output
+    assert (tmp_path / "site/incidents/good.html").exists()
+    assert not (tmp_path / "site/incidents/deep.html").exists()
+
+
+DEEP_LIST = "".join("  " * i + "- a\n" for i in range(600))
+
+
+def test_markdown_nested_too_deeply_skips_that_incident(write_config, warehouse, tmp_path):
+    config = load_config(write_config(SQL_SOURCES), {})
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents/deep.md").write_text("---\ntitle: Deep\nstarted: 2026-11-21 08:00\n---\n" + DEEP_LIST)
+    summary = collect_and_render(config, tmp_path, NOW)
+    assert summary.warnings == ["incident skipped: incidents/deep.md: Markdown nested too deeply to render"]
+
+
+def test_a_footer_nested_too_deeply_is_a_config_error(runner, write_config):
+    write_config("site:\n  footer: |\n" + "".join("    " + line + "\n" for line in DEEP_LIST.splitlines()))
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert "sources.yaml:2:3: site.footer: Markdown nested too deeply to render" in result.output
