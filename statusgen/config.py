@@ -80,6 +80,17 @@ ShownUrl = Annotated[str, Field(pattern=r"^https?://"), _SHOWN]
 RelativePath = Annotated[Path, BeforeValidator(_resolve_path), WithJsonSchema({"type": "string"})]
 
 
+def _existing_file(path: Path) -> Path:
+    # A stat, not a read: `validate` then names a missing file at its line, where every
+    # render would otherwise stop at it.
+    if not path.is_file():
+        raise ValueError(f"no file {path}")
+    return path
+
+
+ExistingFile = Annotated[RelativePath, AfterValidator(_existing_file)]
+
+
 def _resolve_location(value: Any, info: ValidationInfo) -> Any:
     return value if isinstance(value, str) and value.startswith("s3://") else _resolve_path(value, info)
 
@@ -128,7 +139,7 @@ class SiteConfig(Model):
     audience: Literal["internal", "public"] = Field(
         "internal", description="public hides source names, error messages and run links: the business view only."
     )
-    logo: RelativePath | None = Field(None, description="An image shown beside the title (copied into the site).")
+    logo: ExistingFile | None = Field(None, description="An image shown beside the title (copied into the site).")
     footer: str = Field("", description="Text (Markdown) at the foot of every page.")
     theme_dir: RelativePath | None = Field(None, description="Templates and style.css here override the built-in ones.")
     incidents_dir: RelativePath = Field(Path("incidents"), description="Folder of incident and maintenance Markdown files.")

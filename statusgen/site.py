@@ -354,7 +354,10 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     pages: dict[str, str | bytes] = {css_name: css}
     logo = None
     if site.logo:
-        data = Path(site.logo).read_bytes()
+        try:
+            data = Path(site.logo).read_bytes()
+        except OSError as exc:  # validated, but removed or locked since
+            raise StatusgenError(f"cannot read site.logo {site.logo}: {exc.strerror}") from None
         logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
         pages[logo] = data
     env = _environment(model, theme)

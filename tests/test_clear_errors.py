@@ -115,3 +115,31 @@ def test_a_footer_nested_too_deeply_is_a_config_error(runner, write_config):
     result = runner.invoke(main, ["validate"])
     assert_clean(result, 2)
     assert "sources.yaml:2:3: site.footer: Markdown nested too deeply to render" in result.output
+
+
+# -- a logo that is not there (#13 item 10) -----------------------------------------------
+
+
+def test_a_missing_logo_is_a_config_error_in_validate(runner, write_config):
+    write_config("site:\n  title: T\n  logo: missing.png\n")
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert result.output == "Error: 1 problem in configuration:\n  sources.yaml:3:3: site.logo: no file missing.png\n"
+
+
+def test_a_logo_that_is_a_folder_is_a_config_error(runner, write_config, tmp_path):
+    (tmp_path / "logo.png").mkdir()
+    write_config("site:\n  logo: logo.png\n")
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert "sources.yaml:2:3: site.logo: no file logo.png" in result.output
+
+
+def test_a_logo_removed_after_validation_stops_render_with_one_line(write_config, warehouse, tmp_path):
+    from statusgen.errors import StatusgenError
+
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG")
+    config = load_config(write_config("site:\n  logo: logo.png\n" + SQL_SOURCES), {})
+    (tmp_path / "logo.png").unlink()
+    with pytest.raises(StatusgenError, match=r"^cannot read site.logo logo.png: No such file or directory$"):
+        collect_and_render(config, tmp_path, NOW)
