@@ -391,9 +391,8 @@ class History:
         days, before, after = set(), 0, 0
         with connect() as db:
             for dataset in DATASETS:
-                for folder in sorted((self.root / dataset).glob("date=*")):
-                    day = _folder_day(folder)
-                    if day is None or day >= today:
+                for folder, day in self._days(dataset):
+                    if day >= today or folder.is_symlink():
                         continue
                     parts = sorted(folder.glob("part-*.parquet"))
                     if len(parts) > 1 and self._compact_day(db, dataset, parts):
@@ -404,7 +403,8 @@ class History:
                     if dataset == "observations" and len(kept) == 1:
                         self._refresh_reachability(db, kept[0])
         for folder in [*self.root.glob("*/date=*"), self.root / "cache", self.root / CATALOG]:
-            self._remove_stale_temporaries(folder, now)
+            if not folder.is_symlink():
+                self._remove_stale_temporaries(folder, now)
         return Compaction(sorted(days), before, after)
 
     def _compact_day(self, db, dataset: str, parts: list[Path]) -> bool:
@@ -468,12 +468,24 @@ class History:
         oldest = naive_utc(now).date() - timedelta(days=retention_days)
         dropped = set()
         for dataset in [*DATASETS, REACHABILITY]:
-            for folder in (self.root / dataset).glob("date=*"):
-                day = _folder_day(folder)
-                if day is not None and day < oldest:
+            for folder, day in self._days(dataset):
+                if day >= oldest:
+                    continue
+                if folder.is_symlink():
+                    folder.unlink()  # the link only: what it points to was never history's
+                elif folder.is_dir():
                     shutil.rmtree(folder)
-                    dropped.add(day)
+                else:
+                    continue  # a stray file: readers name it, writers move it to quarantine/
+                dropped.add(day)
         return sorted(dropped)
+
+    def _days(self, dataset: str) -> list[tuple[Path, date]]:
+        """The date= entries of `dataset`, oldest first, with their day. Some may be links:
+        statusgen writes none, and callers never follow one (compacting or deleting through
+        it would change whatever it points to)."""
+        found = [(folder, _folder_day(folder)) for folder in sorted((self.root / dataset).glob("date=*"))]
+        return [(folder, day) for folder, day in found if day is not None]
 
 
 # Files are immutable once renamed into place, so their metadata can be remembered for as

@@ -2,6 +2,8 @@
 line: a config error with file:line, a usage error, a skipped file with a warning, or a
 warning. Every case here was first reproduced through the command line (issue #13)."""
 
+import os
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -143,3 +145,43 @@ def test_a_logo_removed_after_validation_stops_render_with_one_line(write_config
     (tmp_path / "logo.png").unlink()
     with pytest.raises(StatusgenError, match=r"^cannot read site.logo logo.png: No such file or directory$"):
         collect_and_render(config, tmp_path, NOW)
+
+
+# -- a date= folder that is a symlink (#13 item 10) ---------------------------------------
+
+
+@pytest.fixture
+def linked_day(write_config, warehouse, tmp_path):
+    """History with one real collection, and a date= folder that links to a folder outside."""
+    config = load_config(write_config(SQL_SOURCES), {})
+    collect_and_render(config, tmp_path, NOW)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    real = next((tmp_path / "history/runs").glob("date=*/part-*.parquet"))
+    for name in ("part-a.parquet", "part-b.parquet"):
+        (outside / name).write_bytes(real.read_bytes())
+    (outside / ".stale.tmp").write_text("")
+    os.utime(outside / ".stale.tmp", (0, 0))
+    return outside
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_date_folder_linked_past_retention_is_unlinked_and_its_target_kept(runner, linked_day, tmp_path):
+    before = _tree(linked_day)
+    link = tmp_path / "history/runs/date=2020-01-01"
+    link.symlink_to(linked_day, target_is_directory=True)
+    result = runner.invoke(main, ["compact", "--now", "2026-11-22T12:00"])
+    assert_clean(result, 0)
+    assert not link.is_symlink() and not link.exists()
+    assert _tree(linked_day) == before
+
+
+def test_a_date_folder_linked_within_retention_is_never_compacted_through(runner, linked_day, tmp_path):
+    before = _tree(linked_day)
+    (tmp_path / "history/runs/date=2026-11-20").symlink_to(linked_day, target_is_directory=True)
+    result = runner.invoke(main, ["compact", "--now", "2026-11-22T12:00"])
+    assert_clean(result, 0)
+    assert _tree(linked_day) == before
