@@ -33,6 +33,12 @@ FAIL_ON_OPTION = click.option(
 )
 
 
+# Commands reach back from --now (bars, retention, look-backs: at most a century) and a
+# little forward; inside these bounds every such step stays inside what datetime can hold.
+EARLIEST_NOW = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST_NOW = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
 def _parse_now(ctx, param, value: str | None) -> datetime:
     if value is None:
         return datetime.now(timezone.utc)
@@ -40,7 +46,16 @@ def _parse_now(ctx, param, value: str | None) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected an ISO 8601 time such as 2026-11-22T06:00:00Z, got {value!r}") from None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    try:
+        now = parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    except OverflowError:  # a zone's offset pushed it past year 1 or 9999
+        now = None
+    if now is None or not EARLIEST_NOW <= now < LATEST_NOW:
+        last = LATEST_NOW - timedelta(days=1)
+        raise click.BadParameter(
+            f"{value!r} is outside the times statusgen handles: from {EARLIEST_NOW:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)"
+        )
+    return now
 
 
 def _parse_shard(ctx, param, value: str | None) -> tuple[int, int] | None:

@@ -44,15 +44,23 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
+# Longer than any promise, look-back or schedule, and short enough that a time minus it
+# (or three of it) stays inside what datetime can hold: a longer one is a typo.
+MAX_DURATION_DAYS = 3650
+
+
 def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match:
+        seconds = value
+    elif match := _DURATION.match(value) if isinstance(value, str) else None:
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
         raise ValueError(f"expected a duration like 90s, 15m, 2h or 1d, found {value!r}")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    if seconds > MAX_DURATION_DAYS * _UNIT_SECONDS["d"]:
+        raise ValueError(f"at most {MAX_DURATION_DAYS}d (ten years), found {value!r}")
+    return timedelta(seconds=seconds)
 
 
 Duration = Annotated[
@@ -176,7 +184,7 @@ class SiteConfig(Model):
 
 class HistoryConfig(Model):
     path: Location = Field(Path("history"), description="Folder holding the Parquet history, or s3://bucket/prefix.")
-    retention_days: int = Field(400, ge=1, description="Days of history kept; older days are deleted.")
+    retention_days: int = Field(400, ge=1, le=36500, description="Days of history kept; older days are deleted.")
 
 
 class GithubIssuesConfig(Model):

@@ -185,3 +185,41 @@ def test_a_date_folder_linked_within_retention_is_never_compacted_through(runner
     result = runner.invoke(main, ["compact", "--now", "2026-11-22T12:00"])
     assert_clean(result, 0)
     assert _tree(linked_day) == before
+
+
+# -- --now out of range (#13 item 10) -----------------------------------------------------
+
+NOW_COMMANDS = ["collect", "render", "run", "compact", "demo"]
+
+
+@pytest.mark.parametrize("command", NOW_COMMANDS)
+@pytest.mark.parametrize("now", ["9999-12-31T23:59:59", "0001-01-01", "0001-01-01T00:00+01:00", "1969-12-31T23:59:59Z", "9000-01-01T00:00Z"])
+def test_now_out_of_range_is_a_usage_error(runner, write_config, command, now):
+    write_config(SQL_SOURCES)
+    result = runner.invoke(main, [command, "--now", now])
+    assert_clean(result, 2)
+    assert f"Invalid value for '--now': {now!r} is outside the times statusgen handles: from 1970-01-01 to 8999-12-31 (UTC)" in result.output
+
+
+@pytest.mark.parametrize("now", ["1970-01-01T00:00:00Z", "8999-12-31T23:59:59Z"])
+def test_now_at_either_end_of_the_range_runs(runner, write_config, warehouse, now):
+    write_config("site:\n  timezone: Pacific/Kiritimati\n" + SQL_SOURCES)
+    result = runner.invoke(main, ["run", "--now", now])
+    assert_clean(result, 0)
+    result = runner.invoke(main, ["run", "--now", now])  # with history at that edge, and compaction
+    assert_clean(result, 0)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("history:\n  retention_days: 1000000000\n", "history.retention_days: Input should be less than or equal to 36500"),
+        ("site:\n  collect_every: 99999999999w\n", "site.collect_every: at most 3650d (ten years), found '99999999999w'"),
+        ("site:\n  collect_every: 200000000w\n", "site.collect_every: at most 3650d (ten years), found '200000000w'"),
+    ],
+)
+def test_a_span_too_long_for_any_date_is_a_config_error(runner, write_config, text, message):
+    write_config(text)
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert f"sources.yaml:2:3: {message}" in result.output
