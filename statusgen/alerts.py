@@ -9,6 +9,7 @@ as a warning; it never stops collecting, rendering or publishing.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -20,7 +21,8 @@ from typing import Any, Callable, Iterator
 
 from statusgen.collectors.api import ApiClient, github_headers
 from statusgen.config import AlertsConfig
-from statusgen.errors import CollectorError
+from statusgen.errors import CollectorError, HistoryError
+from statusgen.history import read_text, write_text
 from statusgen.site import SiteModel, SourceView
 from statusgen.status import Status
 
@@ -77,8 +79,8 @@ def notify(config: AlertsConfig, model: SiteModel, history_root: Path, send: Sen
     """Announce each component (and source, if asked) whose status changed since it was last announced."""
     state_path = history_root / "alerts" / "state.json"
     warnings: list[str] = []
-    with _locked(state_path):
-        state = _read(state_path)
+    with _locked(state_path.parent):
+        state = _read(state_path, warnings)
         first_run = not state
         transitions = []
         for subject in subjects(model, config.sources):
@@ -144,21 +146,31 @@ def _apprise_send(urls: list[str], title: str, body: str) -> int:
 
 
 @contextmanager
-def _locked(state_path: Path) -> Iterator[None]:
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(state_path.with_name(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _read(path: Path) -> dict[str, Any]:
+def _locked(folder: Path) -> Iterator[None]:
+    """Held on the folder itself: a lock file could be a planted link, and opening it for
+    writing would truncate what it points to."""
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        return json.loads(path.read_text())["announced"]
-    except (OSError, ValueError, KeyError, TypeError):
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise HistoryError(f"cannot lock {folder} for the alert state: {exc.strerror}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
+    try:
+        return json.loads(read_text(path))["announced"]
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            warnings.append(f"ignored {path}: a symbolic link; statusgen never follows links inside history")
+        return {}
+    except (ValueError, KeyError, TypeError):
         return {}
 
 
 def _write(path: Path, announced: dict[str, Any]) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps({"version": 1, "announced": announced}, indent=1, sort_keys=True))
-    os.replace(temporary, path)
+    write_text(path, json.dumps({"version": 1, "announced": announced}, indent=1, sort_keys=True))

@@ -545,7 +545,21 @@ def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> 
 
 def write_text(target: Path, text: str) -> None:
     """Write `text` to `target` so that readers see the whole file or none of it."""
-    _write_atomically(target, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+    def write(temporary: Path) -> None:
+        # "x" creates a new file or fails, even when a link waits under that name: a planted
+        # link is never written through. The rename then replaces a link at `target` itself.
+        with open(temporary, "x", encoding="utf-8") as handle:
+            handle.write(text)
+
+    _write_atomically(target, write)
+
+
+def read_text(path: Path) -> str:
+    """The text of a file in history; OSError (ELOOP) if it is a link, as statusgen writes
+    none there and following one would read whatever it points to."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as handle:
+        return handle.read()
 
 
 def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:

@@ -9,9 +9,12 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from statusgen import alerts
 from statusgen.cli import main
 from statusgen.config import AlertsConfig, load_config
+from statusgen.status import Status
 from tests.conftest import collect_and_render, utc
+from tests.test_alerts import Outbox, model
 
 pytestmark = pytest.mark.reliability
 
@@ -223,3 +226,44 @@ def test_a_span_too_long_for_any_date_is_a_config_error(runner, write_config, te
     result = runner.invoke(main, ["validate"])
     assert_clean(result, 2)
     assert f"sources.yaml:2:3: {message}" in result.output
+
+
+# -- alert state through a symlink (#13 item 11) ------------------------------------------
+
+
+@pytest.mark.parametrize("name", [".state.json.tmp", "state.json", ".lock"])
+def test_alert_state_is_never_written_through_a_symlink(alerts_config, tmp_path, name):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "history/alerts"
+    folder.mkdir(parents=True)
+    (folder / name).symlink_to(victim)
+    alerts.notify(alerts_config, model(orders=Status.OPERATIONAL), tmp_path / "history", Outbox())
+    transitions, _ = alerts.notify(alerts_config, model(orders=Status.FAILING), tmp_path / "history", Outbox())
+    assert victim.read_text() == "precious"
+    assert (folder / "state.json").is_file() and not (folder / "state.json").is_symlink()
+    assert [t.title() for t in transitions] == ["Orders: operational → failing"]
+
+
+def test_a_linked_state_file_is_named_in_a_warning(alerts_config, tmp_path):
+    (tmp_path / "victim.txt").write_text('{"version": 1, "announced": {"orders": {"status": "failing"}}}')
+    (tmp_path / "alerts").mkdir()
+    (tmp_path / "alerts/state.json").symlink_to(tmp_path / "victim.txt")
+    transitions, warnings = alerts.notify(alerts_config, model(orders=Status.OPERATIONAL), tmp_path, Outbox())
+    assert transitions == []  # what the link points to is not read as state
+    assert warnings == [f"ignored {tmp_path / 'alerts/state.json'}: a symbolic link; statusgen never follows links inside history"]
+
+
+def test_the_api_response_cache_is_never_read_or_written_through_a_symlink(tmp_path):
+    from statusgen.collectors.api import ResponseCache
+
+    victim = tmp_path / "victim.json"
+    victim.write_text('{"https://api.example.com/x": {"etag": "planted"}}')
+    (tmp_path / "cache").mkdir()
+    for name in ("gh.json", ".gh.json.tmp"):
+        (tmp_path / "cache" / name).symlink_to(victim)
+    cache = ResponseCache(tmp_path / "cache/gh.json")
+    assert cache.entries == {}
+    cache.save()
+    assert victim.read_text() == '{"https://api.example.com/x": {"etag": "planted"}}'
+    assert not (tmp_path / "cache/gh.json").is_symlink()

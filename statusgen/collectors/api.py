@@ -8,7 +8,6 @@ named as such, and no message ever carries a credential or a URL's user:password
 from __future__ import annotations
 
 import json
-import os
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Mapping
 import requests
 
 from statusgen.errors import CollectorError
+from statusgen.history import read_text, write_text
 from statusgen.urls import public_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -41,16 +41,13 @@ class ResponseCache:
         self.path = path
         self.max_entries = max_entries
         try:
-            self.entries: dict[str, dict[str, Any]] = json.loads(path.read_text())
+            self.entries: dict[str, dict[str, Any]] = json.loads(read_text(path))
         except (OSError, ValueError):
-            self.entries = {}  # no cache, or a damaged one: start afresh
+            self.entries = {}  # no cache, a damaged one or a link: start afresh
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         newest = dict(list(self.entries.items())[-self.max_entries :])
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        temporary.write_text(json.dumps(newest))
-        os.replace(temporary, self.path)
+        write_text(self.path, json.dumps(newest))
 
 
 class ApiClient:
