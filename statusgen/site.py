@@ -7,18 +7,21 @@ failed render leaves the previous site as it was.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import jinja2
 
@@ -28,7 +31,7 @@ from statusgen.feeds import atom, badge_svg, shields, statuspage
 from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.incidents import Incident, load_incidents, render_markdown
 from statusgen.status import SEVERITY, Freshness, Status, worst
-from statusgen.swap import swap_in
+from statusgen.swap import ASIDE, swap_in
 from statusgen.timeline import (
     Day,
     Window,
@@ -480,24 +483,72 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# Statusgen's own folders beside the output: `.<out>.staging-…` while a render writes,
+# `.<out>.previous-…` while it swaps. Each carries MARKER; nothing else there is touched.
+STAGING = "staging-"
+
+
 def _publish_folder(out: Path, pages: Mapping[str, str | bytes]) -> None:
     """Write the site next to `out` and swap it in; never overwrite a folder we did not make."""
     out = out.resolve()
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise StatusgenError(f"{out} exists and was not made by statusgen; choose an empty or new folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    _remove_abandoned(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{STAGING}", dir=out.parent))
     try:
-        for relative, content in pages.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
-        (staging / MARKER).write_text("This folder is written by statusgen render and replaced whole.\n")
-        os.chmod(staging, 0o755)
-        swap_in(staging, out)
+        with _claimed(staging):
+            for relative, content in pages.items():
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    target.write_text(content, encoding="utf-8")
+            os.chmod(staging, 0o755)
+            swap_in(staging, out)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # swap_in left `out` as it was
         raise StatusgenError(f"cannot write the site to {out}: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def _claimed(staging: Path) -> Iterator[None]:
+    """MARKER first, locked while the render writes: a render killed mid-way leaves a folder
+    that says it is statusgen's, and a render still running is told apart by its lock."""
+    with open(staging / MARKER, "x") as marker:
+        marker.write("This folder is written by statusgen render and replaced whole.\n")
+        marker.flush()
+        fcntl.flock(marker, fcntl.LOCK_EX)
+        yield
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove staging and previous folders left beside `out` by renders that were killed: only
+    folders with statusgen's names and MARKER, and none whose render still holds the lock."""
+    prefixes = (f".{out.name}.{STAGING}", f".{out.name}.{ASIDE}")
+    for folder in out.parent.iterdir():
+        if not folder.name.startswith(prefixes) or folder.is_symlink() or not folder.is_dir():
+            continue
+        if _abandoned(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # a previous folder made empty, then killed before the swap
+
+
+def _abandoned(folder: Path) -> bool:
+    try:
+        # Non-blocking, or a FIFO under MARKER's name would hang the render here.
+        descriptor = os.open(folder / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False  # not marked: not statusgen's to remove
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return False
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False  # a render is writing it now
+    finally:
+        os.close(descriptor)

@@ -7,6 +7,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+# The old folder's name while the new one moves in: `.NAME.previous-XXXX`. A swap killed
+# between its renames leaves it behind; render recognises it by this name and removes it.
+ASIDE = "previous-"
+
 
 def swap_in(staging: Path, out: Path) -> None:
     """Put the folder `staging` where `out` is; the old `out` is kept until the new one is in.
@@ -23,7 +27,7 @@ def swap_in(staging: Path, out: Path) -> None:
         return
     # A fresh empty folder to rename over (POSIX allows that), rather than a fixed name that
     # could be someone else's folder and would have to be cleared first.
-    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous.", dir=out.parent))
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.{ASIDE}", dir=out.parent))
     try:
         out.rename(aside)
     except OSError:

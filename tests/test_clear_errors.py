@@ -2,7 +2,10 @@
 line: a config error with file:line, a usage error, a skipped file with a warning, or a
 warning. Every case here was first reproduced through the command line (issue #13)."""
 
+import fcntl
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 from statusgen import alerts
 from statusgen.cli import main
 from statusgen.config import AlertsConfig, load_config
+from statusgen.site import MARKER, _publish_folder
 from statusgen.status import Status
 from tests.conftest import collect_and_render, utc
 from tests.test_alerts import Outbox, model
@@ -267,3 +271,67 @@ def test_the_api_response_cache_is_never_read_or_written_through_a_symlink(tmp_p
     cache.save()
     assert victim.read_text() == '{"https://api.example.com/x": {"etag": "planted"}}'
     assert not (tmp_path / "cache/gh.json").is_symlink()
+
+
+# -- the output folder swap (#13 item 11) -------------------------------------------------
+
+PAGES = {"index.html": "<h1>ok</h1>", "components/c0.html": "<h1>c0</h1>"}
+
+
+def test_render_leaves_a_user_folder_named_like_its_previous_site_alone(tmp_path):
+    out = tmp_path / "site"
+    _publish_folder(out, PAGES)
+    mine = tmp_path / ".site.previous"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    _publish_folder(out, PAGES)
+    _publish_folder(out, PAGES)
+    assert (mine / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.previous", "site"]
+
+
+KILLED_RENDER = """
+import os, sys
+from pathlib import Path
+from statusgen.site import _publish_folder
+
+written = 0
+real_write = Path.write_text
+
+def write_then_die(self, *args, **kwargs):
+    global written
+    written += 1
+    if written == 50:
+        os._exit(9)  # as a SIGKILL would: no cleanup runs
+    return real_write(self, *args, **kwargs)
+
+Path.write_text = write_then_die
+_publish_folder(Path(sys.argv[1]), {f"components/c{i}.html": "<p>x</p>" for i in range(200)})
+"""
+
+
+def test_staging_left_by_a_killed_render_is_removed_by_the_next(tmp_path):
+    out = tmp_path / "site"
+    _publish_folder(out, PAGES)
+    killed = subprocess.run([sys.executable, "-c", KILLED_RENDER, str(out)], cwd=tmp_path)
+    assert killed.returncode == 9
+    (left,) = [p for p in tmp_path.iterdir() if p.name != "site"]
+    assert len(list(left.rglob("*.html"))) >= 40
+    unmarked = tmp_path / ".site.abcd1234"  # looks like staging, but statusgen did not mark it
+    unmarked.mkdir()
+    (unmarked / "index.html").write_text("someone else's")
+    _publish_folder(out, PAGES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.abcd1234", "site"]
+    assert (out / "index.html").read_text() == "<h1>ok</h1>"
+
+
+def test_staging_of_a_render_still_running_is_left_alone(tmp_path):
+    out = tmp_path / "site"
+    running = tmp_path / ".site.staging-running"
+    running.mkdir()
+    with open(running / MARKER, "w") as marker:
+        fcntl.flock(marker, fcntl.LOCK_EX)  # what a live render holds while it writes
+        _publish_folder(out, PAGES)
+        assert running.is_dir()
+    _publish_folder(out, PAGES)
+    assert not running.exists()
