@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -140,6 +140,12 @@ class UptimeWeights(Model):
     degraded: float = Field(0.0, ge=0, le=1)
 
 
+# Names that load on some machines but mean that machine's own zone (localtime, posixrules)
+# or exist only in some builds of the zone files: the page would depend on the runner.
+_MACHINE_ZONES = {"localtime", "posixrules"}
+_MACHINE_ZONE_FOLDERS = ("posix/", "right/")
+
+
 class SiteConfig(Model):
     title: str = "Data status"
     description: str = ""
@@ -171,10 +177,13 @@ class SiteConfig(Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        if value in _MACHINE_ZONES or value.startswith(_MACHINE_ZONE_FOLDERS):
+            raise ValueError(f"{value!r} depends on the machine that runs statusgen; use an IANA name such as Europe/Paris")
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)") from None
+            hint = _did_you_mean(value, available_timezones()) or " (use an IANA name such as Europe/Paris)"
+            raise ValueError(f"unknown time zone {value!r}{hint}") from None
         return value
 
     @property

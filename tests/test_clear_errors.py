@@ -335,3 +335,22 @@ def test_staging_of_a_render_still_running_is_left_alone(tmp_path):
         assert running.is_dir()
     _publish_folder(out, PAGES)
     assert not running.exists()
+
+
+# -- time zones that depend on the machine (#13 item 11) ----------------------------------
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "posix/Europe/Paris", "right/UTC"])
+def test_a_time_zone_that_depends_on_the_machine_is_a_config_error(runner, write_config, zone):
+    write_config(f"site:\n  timezone: {zone}\n")
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert (f"sources.yaml:2:3: site.timezone: {zone!r} depends on the machine that runs statusgen; "
+            "use an IANA name such as Europe/Paris") in result.output
+
+
+def test_a_misspelt_time_zone_gets_a_did_you_mean(runner, write_config):
+    write_config("site:\n  timezone: Europe/Pari\n")
+    result = runner.invoke(main, ["validate"])
+    assert_clean(result, 2)
+    assert "site.timezone: unknown time zone 'Europe/Pari' (did you mean 'Europe/Paris'?)" in result.output
