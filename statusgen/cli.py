@@ -14,6 +14,7 @@ from statusgen import history_git, job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
 from statusgen.history import History
 from statusgen.history_remote import history_at
+from statusgen.hosting import hosting_warnings
 from statusgen.publish import publish as publish_site
 from statusgen.site import SiteSummary, status_json
 from statusgen.status import SEVERITY, Status
@@ -140,6 +141,7 @@ def validate(config_path: Path) -> None:
     """Check the config and print every problem at once."""
     config = load_config(config_path)
     click.echo(f"{config_path}: OK ({len(config.connections)} connections, {len(config.sources)} sources, {len(config.components)} components)")
+    _warn(hosting_warnings(config))
 
 
 @main.command()

@@ -153,6 +153,9 @@ class SiteConfig(Model):
     audience: Literal["internal", "public"] = Field(
         "internal", description="public hides source names, error messages and run links: the business view only."
     )
+    private_hosting: bool = Field(
+        False, description="true: the site is served behind access control, so `validate` does not warn that an internal site deployed to GitHub Pages is public."
+    )
     logo: ExistingFile | None = Field(None, description="An image shown beside the title (copied into the site).")
     footer: str = Field("", description="Text (Markdown) at the foot of every page.")
     theme_dir: RelativePath | None = Field(None, description="Templates and style.css here override the built-in ones.")

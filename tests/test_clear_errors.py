@@ -6,6 +6,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import duckdb
@@ -354,3 +355,60 @@ def test_a_misspelt_time_zone_gets_a_did_you_mean(runner, write_config):
     result = runner.invoke(main, ["validate"])
     assert_clean(result, 2)
     assert "site.timezone: unknown time zone 'Europe/Pari' (did you mean 'Europe/Paris'?)" in result.output
+
+
+# -- who can read the page (#13 item 12) --------------------------------------------------
+
+PAGES_WORKFLOW = """
+jobs:
+  status:
+    steps:
+      - run: statusgen run --out site
+      - uses: actions/upload-pages-artifact@v5
+        with: {path: site}
+      - uses: actions/deploy-pages@v5
+"""
+
+
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A repository with sources.yaml in a folder below its root, and a workflow that deploys Pages."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/status.yml").write_text(textwrap.dedent(PAGES_WORKFLOW))
+    (tmp_path / "status").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def write(site: str) -> list[str]:
+        (tmp_path / "status/sources.yaml").write_text(site)
+        result = CliRunner().invoke(main, ["validate", "-c", "status/sources.yaml"])
+        assert_clean(result, 0)
+        return [line for line in result.output.splitlines() if line.startswith("warning:")]
+
+    return write
+
+
+WARNING = ("warning: status/sources.yaml: site.audience is internal (source names, error messages and run links), "
+           "and .github/workflows/status.yml deploys the site to GitHub Pages, which anyone on the internet can read, "
+           "even from a private repository. Put it behind access control and set site.private_hosting: true, "
+           "or set site.audience: public.")
+
+
+@pytest.mark.parametrize("site", ["site:\n  audience: internal\n", "site:\n  title: T\n"], ids=["internal", "by default"])
+def test_an_internal_site_deployed_to_pages_gets_a_warning(repository, site):
+    assert repository(site) == [WARNING]
+
+
+@pytest.mark.parametrize("site", ["site:\n  audience: public\n", "site:\n  private_hosting: true\n"])
+def test_a_public_or_acknowledged_site_gets_no_warning(repository, site):
+    assert repository(site) == []
+
+
+def test_no_warning_without_a_pages_workflow(repository, tmp_path):
+    (tmp_path / ".github/workflows/status.yml").write_text("jobs: {s: {steps: [{uses: actions/checkout@v7}]}}\n")
+    assert repository("site:\n  audience: internal\n") == []
+
+
+def test_workflows_outside_the_repository_are_not_looked_at(repository, tmp_path):
+    (tmp_path / "status/.git").mkdir()  # status/ is now a repository of its own
+    assert repository("site:\n  audience: internal\n") == []
