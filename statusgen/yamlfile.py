@@ -121,6 +121,7 @@ class _Builder:
         self.from_environment: set[Path_] = set()
         self.visited = 0
         self.depth = 0
+        self.too_deep = False
         self.scalars = yaml.SafeLoader("")
 
     def fail(self, node: yaml.Node, path: Path_, message: str) -> None:
@@ -137,8 +138,9 @@ class _Builder:
         if self.depth >= MAX_DEPTH:
             # The composer bounds written nesting; only an alias can lead here, and one inside its
             # own anchor would lead here forever. Named once, at the top key, not by a path of 50 parts.
-            if not any(p.message.startswith(TOO_DEEP) for p in self.problems):
+            if not self.too_deep:
                 self.fail(node, path[:1], f"{TOO_DEEP} (an alias inside its own anchor?)")
+            self.too_deep = True
             return None
         self.depth += 1
         try:
@@ -174,6 +176,8 @@ class _Builder:
         merged: dict = {}
         for source in reversed(sources):
             value = self.build(source, path)
+            if value is None and self.too_deep:
+                continue  # reported once already, as too deep
             if not isinstance(value, dict):
                 self.fail(source, path, "'<<' merges only mappings")
                 continue
