@@ -527,14 +527,21 @@ def _remove_abandoned(out: Path) -> None:
     """Remove staging and previous folders left beside `out` by renders that were killed: only
     folders with statusgen's names and MARKER, and none whose render still holds the lock."""
     prefixes = (f".{out.name}.{STAGING}", f".{out.name}.{ASIDE}")
-    for folder in out.parent.iterdir():
+    try:
+        entries = list(out.parent.iterdir())
+    except OSError:
+        return  # tidying up is a courtesy; the render itself reports what it cannot write
+    for folder in entries:
         if not folder.name.startswith(prefixes) or folder.is_symlink() or not folder.is_dir():
             continue
         if _abandoned(folder):
             shutil.rmtree(folder, ignore_errors=True)
-        else:
+        elif folder.name.startswith(prefixes[1]):
+            # Made empty, then killed before the swap; removing it loses nothing, and the rename
+            # of a render swapping now works as well without it. (Not staging: an empty one may
+            # be a running render's, not marked yet.)
             with contextlib.suppress(OSError):
-                folder.rmdir()  # a previous folder made empty, then killed before the swap
+                folder.rmdir()
 
 
 def _abandoned(folder: Path) -> bool:
