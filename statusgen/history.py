@@ -371,7 +371,8 @@ class History:
         if not self.root.is_dir():
             return None
         try:
-            handle = open(self.root / LOCK, "a")
+            # Never through a link: whoever planted one would choose which file gets created.
+            handle = os.fdopen(os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644), "r+")
         except OSError:
             return None
         try:
