@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from statusgen import names
 from statusgen.errors import ConfigError, Problem
 from statusgen.incidents import render_markdown
 from statusgen.status import Freshness
@@ -41,7 +42,6 @@ from statusgen.yamlfile import YamlDocument, load
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 # Longer than any promise, look-back or schedule, and short enough that a time minus it
@@ -86,6 +86,17 @@ _SHOWN = AfterValidator(public_url)
 ShownUrl = Annotated[str, Field(pattern=r"^https?://"), _SHOWN]
 
 RelativePath = Annotated[Path, BeforeValidator(_resolve_path), WithJsonSchema({"type": "string"})]
+
+
+def _file_id(value: str) -> str:
+    problem = names.id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# An id names files (components/ID.html, badges/ID.svg), so it must be one on every disk.
+FileId = Annotated[str, Field(pattern=names.ID_PATTERN), AfterValidator(_file_id)]
 
 
 def _existing_file(path: Path) -> Path:
@@ -232,7 +243,7 @@ class ConnectionConfig(Model):
 class SourceConfig(Model):
     """Base of each collector's source settings: the selector fields come from the collector."""
 
-    id: Annotated[str, Field(pattern=_ID)]
+    id: FileId
     connection: str
     name: str | None = None
     freshness: FreshnessConfig | None = None
@@ -243,7 +254,7 @@ class SourceConfig(Model):
 
 
 class ComponentConfig(Model):
-    id: Annotated[str, Field(pattern=_ID)]
+    id: FileId
     name: str
     group: str = "Other"
     description: str = ""
@@ -308,6 +319,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     components = check.components(raw_components, {s.get("id") for s in raw_sources if isinstance(s.get("id"), str)})
     check.duplicates("sources", [s.get("id") for s in raw_sources])
     check.duplicates("components", [c.get("id") for c in raw_components])
+    check.group_pages(components)
     if check.problems:
         raise ConfigError(sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0)))
     return Config(path, site, history, connections, sources, components, alerts)
@@ -344,6 +356,9 @@ class _Checker:
     def connections(self, raw: dict[str, dict[str, Any]]) -> dict[str, ConnectionConfig]:
         found = {}
         for name, settings in raw.items():
+            problem = names.id_problem(name)
+            if problem:  # it names cache files, and appears in every message about its sources
+                self.fail(("connections", name), f"connection name {name!r}: {problem}")
             kind = settings.get("type")
             if not isinstance(kind, str) or kind not in self.collectors:
                 self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{_did_you_mean(str(kind), self.collectors)}")
@@ -400,13 +415,17 @@ class _Checker:
         return found
 
     def duplicates(self, section: str, ids: list) -> None:
-        seen: set = set()
-        for index, value in enumerate(ids):
-            if not isinstance(value, str):
-                continue  # a wrong type is reported by the field's own check
-            if value in seen:
-                self.fail((section, index, "id"), f"duplicate id {value!r}")
-            seen.add(value)
+        entries = [(value, value) if isinstance(value, str) else None for value in ids]  # else the field's own check says so
+        for index, first, second, _ in names.clashes(entries):
+            same = f"duplicate id {second!r}" if first == second else (
+                f"id {second!r} names the same files as {first!r} on disks that ignore case; rename one")
+            self.fail((section, index, "id"), same)
+
+    def group_pages(self, components: list[ComponentConfig]) -> None:
+        groups = list(dict.fromkeys(c.group for c in components))
+        for position, first, second, file_name in names.clashes([(group, names.slug(group)) for group in groups]):
+            index = next(i for i, c in enumerate(components) if c.group == groups[position])
+            self.fail(("components", index, "group"), f"groups {first!r} and {second!r} would both be groups/{file_name}.html; rename one")
 
 
 def _message(kind: Any, error: Mapping[str, Any]) -> str:

@@ -19,7 +19,6 @@ left out; the site still builds.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -31,6 +30,7 @@ import markdown
 import nh3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from statusgen import names
 from statusgen.errors import ConfigError, Problem
 from statusgen.yamlfile import parse, read
 
@@ -152,11 +152,18 @@ def render_markdown(text: str) -> str:
 def load_incidents(folder: Path, components: set[str], zone: ZoneInfo) -> tuple[list[Incident], list[str]]:
     """Every incident in `folder`, newest first, and a warning for each file left out."""
     incidents, warnings = [], []
+    pages: dict[str, str] = {}  # lower-cased page name → the file that has it
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        if path.name.startswith("."):
+            continue  # hidden: an editor's swap file, or a name that would make a hidden page
         try:
             incident = _load(path, zone)
         except ConfigError as exc:
             warnings += [f"incident skipped: {p}" for p in exc.problems]
+            continue
+        taken = pages.setdefault(incident.id.lower(), path.name)
+        if taken != path.name:
+            warnings.append(f"incident skipped: {path.name} would have the same page as {taken} (incidents/{incident.id}.html); rename one")
             continue
         unknown = [c for c in incident.components if c not in components]
         if unknown:
@@ -188,7 +195,8 @@ def _load(path: Path, zone: ZoneInfo) -> Incident:
     except ValueError as exc:
         raise ConfigError([Problem(name, None, None, "", str(exc))]) from None
     return Incident(
-        id=re.sub(r"[^A-Za-z0-9_.-]", "-", path.stem),
+        # A file name that is a safe id keeps it (links to incident pages stay); others are slugged.
+        id=path.stem if names.id_problem(path.stem) is None else names.slug(path.stem),
         title=meta.title,
         impact=meta.impact,
         components=list(meta.components),

@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import stat
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 
+from statusgen import names
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import StatusgenError
 from statusgen.feeds import atom, badge_svg, shields, statuspage
@@ -125,7 +125,7 @@ class GroupView:
 
     @property
     def page(self) -> str:
-        return f"groups/{re.sub(r'[^a-z0-9]+', '-', self.name.lower()).strip('-') or 'group'}.html"
+        return f"groups/{names.slug(self.name)}.html"
 
     def by_status(self) -> dict[Status, list[ComponentView]]:
         return _by_status(self.components)
