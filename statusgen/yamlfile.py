@@ -17,8 +17,9 @@ import yaml
 
 from statusgen.errors import ConfigError, Problem
 
-# Bounds the work an alias-heavy document ("billion laughs") can cause.
-MAX_NODES = 100_000
+# Bounds the work an alias-heavy document ("billion laughs") can cause: ten times what the
+# largest file statusgen reads (MAX_BYTES) can hold written out, so no real config meets it.
+MAX_NODES = 1_000_000
 MAX_BYTES = 5_000_000
 # PyYAML's composer, and the builder below, recurse once per level: far below Python's
 # recursion limit, and far above any real config (sources.yaml needs about 6).
@@ -91,6 +92,8 @@ def parse(text: str, name: str, environ: Mapping[str, str] | None, first_line: i
         raise ConfigError([Problem(name, line, col, "", f"invalid YAML: {reason}")]) from None
     builder = _Builder(name, environ, first_line)
     data = builder.build(node, ()) if node is not None else {}
+    if builder.visited > MAX_NODES:  # alone: every other problem would only be its echo
+        raise ConfigError([p for p in builder.problems if p.message.startswith("document expands")])
     return YamlDocument(name, data, builder.positions, builder.problems, builder.from_environment)
 
 
