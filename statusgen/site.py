@@ -295,13 +295,14 @@ def _annotated(component: ComponentView, incidents: list[Incident], window: Wind
 
 
 def _changes(snapshot: Snapshot, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
-    """Status changes of components from `since` on: where one stretch of the timeline ends and another begins."""
+    """Status changes of components from `since` on: where one stretch of the timeline ends and another begins.
+    Newest first, and by component at one instant: an order that varied would change the feed between renders."""
     rows = snapshot.db.execute(
         """
         SELECT component_id, start, sev, lag(sev) OVER w AS before, lag(stop) OVER w AS before_stop
         FROM component_segments WINDOW w AS (PARTITION BY component_id ORDER BY start)
         QUALIFY before IS NOT NULL AND before_stop = start AND start >= $since
-        ORDER BY start DESC LIMIT 100
+        ORDER BY start DESC, component_id LIMIT 100
         """,
         {"since": naive_utc(since)},
     ).fetchall()

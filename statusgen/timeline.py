@@ -125,11 +125,14 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
         f"""
         CREATE OR REPLACE TEMP TABLE segments AS
         -- Clipped to the window, so that where a stretch began before it does not depend on
-        -- how much of the past this render read.
+        -- how much of the past this render read. A stretch that ended before the window is
+        -- dropped, not clipped: clipped, it would end before it starts.
         SELECT source_id, greatest(start, $window_start) AS start, stop, sev FROM (
         WITH events AS (
-            -- A source the cache holds starts from its state at the cutoff.
+            -- A source the cache holds starts from its state at the cutoff; one nothing was known
+            -- of before it has no state there: read raw, its timeline begins at its first event.
             SELECT source_id, $cutoff AS t, -1 AS ord, state, last_success AS success_at, seen_ok FROM carried
+            WHERE state IS NOT NULL OR seen_ok IS NOT NULL
             UNION ALL
             SELECT r.source_id, r.ended_at, 0, r.state, CASE WHEN r.state = 'success' THEN r.ended_at END, NULL
             FROM finished_runs r LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR r.ended_at >= $cutoff
@@ -177,6 +180,7 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
             SELECT * FROM carried_segments WHERE stop > $window_start
         ),
         {_merged("split", "source_id")})
+        WHERE stop > $window_start
         """,
         {"cover": cover, "window_start": window_start, "cutoff": cutoff},
     )

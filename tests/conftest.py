@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,3 +49,16 @@ def fake_site(tmp_path: Path) -> Path:
     (root / "components/orders.html").write_text("<h1>orders</h1>")
     (root / "style.0123abcd.css").write_text("body{}")
     return root
+
+
+def assert_same_site(expected: Path, found: Path, context: str) -> None:
+    """Every file of both sites, byte for byte; on failure the first differing file and its diff."""
+    names = sorted(str(p.relative_to(expected)) for p in expected.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(found)) for p in found.rglob("*") if p.is_file()), context
+    for name in names:
+        a, b = (expected / name).read_bytes(), (found / name).read_bytes()
+        if a != b:
+            diff = difflib.unified_diff(a.decode().splitlines(), b.decode().splitlines(), f"{expected.name}/{name}", f"{found.name}/{name}", n=1,
+                                        lineterm="")
+            excerpt = "\n".join(list(diff)[:40])
+            pytest.fail(f"{name} differs ({context})\n{excerpt}")

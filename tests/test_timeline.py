@@ -81,6 +81,18 @@ def test_freshness_crossings_split_a_quiet_stretch(history):
     ]
 
 
+def test_a_stretch_that_ended_before_the_window_is_left_out(history):
+    # The success at 00:00 turns degraded at 02:00, long before the window opens on Mar 3:
+    # clipped to the window, that operational stretch would end before it starts, and a
+    # component would read its source as having no data.
+    append(history, utc(2026, 3, 2, 1), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 1))])
+    append(history, utc(2026, 3, 3, 10), observations=[observation("a", utc(2026, 3, 3, 10))])
+    snapshot, window, found = segments(history, {"a": Freshness(warn_after=2 * H)}, utc(2026, 3, 3, 10), utc(2026, 3, 3, 10), days=1)
+    assert [(a, b, SEV[sev]) for _, a, b, sev in found] == [(utc(2026, 3, 3), utc(2026, 3, 3, 10), "degraded")]
+    build_component_segments(snapshot, {"c": ["a"]})
+    assert daily(snapshot, "component_segments", "component_id", window)["c"][0].seconds == {Status.DEGRADED: 10 * 3600}
+
+
 def test_a_failed_collection_is_unknown_until_the_next_good_one(history):
     append(history, utc(2026, 3, 2, 1), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 1))])
     append(history, utc(2026, 3, 2, 3), observations=[observation("a", utc(2026, 3, 2, 3), error="HTTP 503")])

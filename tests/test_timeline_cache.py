@@ -6,13 +6,16 @@ import shutil
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
+from click.testing import CliRunner
 
+from statusgen.cli import main
 from statusgen.history import History, aware_utc
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
 from statusgen.timeline import Window, build_source_segments
-from tests.conftest import utc
+from tests.conftest import assert_same_site, utc
 
 H = timedelta(hours=1)
 PROMISES = {"a": Freshness(warn_after=3 * H, error_after=8 * H), "b": Freshness(error_after=5 * H), "c": Freshness()}
@@ -132,3 +135,42 @@ def test_a_collection_written_into_the_past_recomputes_the_sources_it_saw(histor
     found, carried = timeline(history, utc(2026, 3, 3, 12))
     assert carried == {"a", "b"}
     assert found == fresh(history, utc(2026, 3, 3, 12))
+
+
+def test_a_source_first_collected_after_the_cutoff_has_no_history_before_it(write_config, tmp_path):
+    """Issue #12 as reported, through the command line: the cache's entry for a source it knew
+    nothing of before its cutoff drew it unknown from the cutoff on."""
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO orders VALUES ('2026-11-30 03:00')")
+        db.execute("CREATE TABLE empty (loaded_at TIMESTAMP)")
+    config = write_config(
+        """
+        site: {timezone: Europe/Paris, days: 7}
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders_raw, connection: wh, query: SELECT max(loaded_at) FROM orders, freshness: {warn_after: 2h, error_after: 6h}}
+          - {id: nothing_yet, connection: wh, query: SELECT max(loaded_at) FROM empty}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders_raw]}
+          - {id: pending, name: Pending, depends_on: [nothing_yet]}
+        """
+    )
+    runner = CliRunner()
+
+    def run(*args: str) -> None:
+        result = runner.invoke(main, [*args, "-c", str(config)])
+        assert result.exit_code == 0, result.output
+
+    run("collect", "--now", "2026-11-30T03:27:00Z")  # the first collection ever
+    run("collect", "--now", "2026-11-30T03:28:00Z")
+    run("render", "--now", "2026-11-30T03:29:00Z", "--out", "first")  # writes the cache
+    run("render", "--now", "2026-11-30T03:29:00Z", "--out", "cached")  # reads it
+    shutil.rmtree(tmp_path / "history" / "cache")
+    run("render", "--now", "2026-11-30T03:29:00Z", "--out", "raw")
+    page = (tmp_path / "cached" / "components" / "orders.html").read_text()
+    assert "Nov 29: no data" in page and "Nov 30: operational, partly no data" in page
+    assert "unknown" not in (tmp_path / "cached" / "feed.xml").read_text()
+    assert_same_site(tmp_path / "raw", tmp_path / "first", "first render")
+    assert_same_site(tmp_path / "raw", tmp_path / "cached", "render from the cache")
