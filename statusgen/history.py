@@ -216,11 +216,12 @@ class Snapshot:
         return {row["source_id"]: _aware(row) for row in rows_as_dicts(cursor)}
 
     def recent_runs(self, limit: int) -> dict[str, list[dict[str, Any]]]:
-        """Each source's latest `limit` runs, newest first, in one pass over history."""
+        """Each source's latest `limit` runs, newest first, in one pass over history. Runs of one
+        moment go by run id, so which of them are listed, and in what order, never varies."""
         cursor = self.db.execute(
             "SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id "
-            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC) <= $1 "
-            "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC",
+            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC, run_id) <= $1 "
+            "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC, run_id",
             [limit],
         )
         found: dict[str, list[dict[str, Any]]] = {}

@@ -174,3 +174,13 @@ def test_writers_move_foreign_and_broken_files_aside_once(history):
     assert (history.root / "quarantine/observations/date=2026-11-22/part-truncated.parquet").exists()
     assert history.open().warnings == []  # reported once, then out of the way
     assert history.open().db.execute("SELECT count(*) FROM observations").fetchone()[0] == 1
+
+
+def test_recent_runs_of_one_moment_are_listed_by_run_id(history):
+    # Which runs make the list, and their order, must not vary between two renders of one history.
+    at = utc(2026, 11, 22, 6)
+    ids = [f"r{n:02d}" for n in range(30)]
+    for n, chunk in enumerate([ids[20:], ids[:10], ids[10:20]]):
+        history.append(f"c{n}", at, [Run("a", i, RunState.SUCCESS, at - timedelta(minutes=5), at) for i in reversed(chunk)], [])
+    snapshot = history.open()
+    assert [r["run_id"] for r in snapshot.recent_runs(15)["a"]] == ids[:15]
