@@ -442,15 +442,8 @@ class History:
     def _write_reachability(self, db, observations: Path) -> None:
         """The day's collections where a source's reachability changed, and its first of the day:
         with days read in order, that is all the timeline's reachability needs."""
-        db.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at, ok FROM (
-                SELECT source_id, collected_at, error IS NULL AS ok,
-                       lag(error IS NULL) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
-                FROM {parquet_scan([observations])})
-            WHERE was_ok IS DISTINCT FROM ok ORDER BY source_id, collected_at
-            """
-        )
+        seen = f"SELECT source_id, collected_at, error IS NULL AS ok FROM {parquet_scan([observations])}"
+        db.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {reachability_changes(seen)} ORDER BY source_id, collected_at, ok")
         self._put(db, "changes", self._reachability_of(observations), {MADE_FROM_KEY: _identity(observations)})
 
     def _reachability_of(self, observations: Path) -> Path:
@@ -532,6 +525,16 @@ def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
     return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({_listing(files)})").fetchall()
+
+
+def reachability_changes(seen: str) -> str:
+    """SQL for the rows of the query `seen` (source_id, collected_at, ok) where a source's
+    reachability changed. Of collections at one instant, one that reached the source counts
+    last (reachable if any did): in any other order the outcome would vary between reads."""
+    return f"""
+        SELECT source_id, collected_at, ok FROM (
+            SELECT source_id, collected_at, ok, lag(ok) OVER (PARTITION BY source_id ORDER BY collected_at, ok) AS was_ok FROM ({seen}))
+        WHERE was_ok IS DISTINCT FROM ok"""
 
 
 def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> None:

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from statusgen import timeline_cache
-from statusgen.history import Snapshot, aware_utc, naive_utc
+from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status, same_instant_rank_sql
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
@@ -107,20 +107,16 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
         {"cover": cover},
     )
     # Only the collections where reachability changed matter.
+    seen = "SELECT * FROM reachability WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise)"
     db.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at AS t, ok FROM (
-            SELECT source_id, collected_at, ok, lag(ok) OVER (PARTITION BY source_id ORDER BY collected_at) AS was_ok
-            FROM reachability WHERE collected_at <= $cover AND source_id IN (SELECT source_id FROM promise))
-        WHERE was_ok IS DISTINCT FROM ok
-        """,
+        f"CREATE OR REPLACE TEMP TABLE changes AS SELECT source_id, collected_at AS t, ok FROM ({reachability_changes(seen)})",
         {"cover": cover},
     )
     cutoff = timeline_cache.restore(snapshot, window_start, cover)
     state_sev = state_severity_sql("state")
-    # Runs ending at the same instant take the one order statusgen.status gives them, as the
-    # collect-time status and the cache do.
-    in_time = f"t, ord, {same_instant_rank_sql('state')}"
+    # Ties at one instant: runs by the one order statusgen.status gives them, collections by
+    # whether they reached the source, as the cache and reachability_changes order them.
+    in_time = f"t, ord, {same_instant_rank_sql('state')}, seen_ok"
     db.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE segments AS

@@ -98,7 +98,7 @@ def save(snapshot: Snapshot, restored: datetime | None, window_start: datetime, 
         LEFT JOIN (SELECT source_id, arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS state,
                           max(ended_at) FILTER (WHERE state = 'success') AS last_success
                    FROM finished_runs WHERE ended_at < $cutoff GROUP BY source_id) r USING (source_id)
-        LEFT JOIN (SELECT source_id, arg_max(ok, t) AS seen_ok FROM changes WHERE t < $cutoff GROUP BY source_id) c USING (source_id)
+        LEFT JOIN (SELECT source_id, arg_max(ok, (t, ok)) AS seen_ok FROM changes WHERE t < $cutoff GROUP BY source_id) c USING (source_id)
         UNION ALL
         SELECT source_id, start, least(stop, $cutoff), sev, NULL, NULL, NULL, NULL FROM segments WHERE start < $cutoff
         """,

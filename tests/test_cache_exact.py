@@ -147,7 +147,10 @@ class Scenario:
 
     def into_the_past(self) -> None:
         """A collection that lands between earlier ones (a delayed shard's write), often before the cache's cutoff."""
-        at = self.now - timedelta(days=self.rng.uniform(0, 4), microseconds=self.rng.randrange(1, 999))
+        back, micro = self.rng.uniform(0, 4), self.rng.randrange(1, 999)
+        at = self.now - timedelta(days=back, microseconds=micro)
+        if micro < 250:  # at the very instant of an earlier collection, which may have seen it otherwise
+            at = max((c for c in self.collected if c <= at), default=at)
         error = self.rng.choice(["HTTP 503", None])
         seen = Observation("flaky", f"past-{at:%d%H%M%S}", at, Status.UNKNOWN if error else Status.OPERATIONAL, None, None, error, None, 5)
         self.history.append(seen.collection_id, at, [], [seen])

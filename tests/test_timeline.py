@@ -106,6 +106,20 @@ def test_a_failed_collection_is_unknown_until_the_next_good_one(history):
     ]
 
 
+def test_collections_of_one_instant_that_disagree_count_as_reachable(history):
+    # Two collections that saw the source at the same instant, one failing to reach it, in
+    # either order of writing: read in whatever order DuckDB met them, the outcome varied.
+    append(history, utc(2026, 3, 2, 0), runs=[run("a", utc(2026, 3, 1, 23))], observations=[observation("a", utc(2026, 3, 2, 0))])
+    for hour in range(1, 9):
+        at = utc(2026, 3, 2, hour)
+        for n, error in enumerate([None, "HTTP 503"][:: 1 if hour % 2 else -1]):
+            history.append(f"c-{hour}-{n}", at, [], [observation("a", at, error)])
+    expected = [("a", utc(2026, 3, 1, 23), utc(2026, 3, 2, 12), 0)]
+    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[2] == expected
+    history.compact(utc(2026, 3, 3, 1))  # the day is now read through its reachability file
+    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[2] == expected
+
+
 def test_runs_read_late_fill_the_gap_a_skipped_collection_left(history):
     # Collections at 01:00 and 09:00 only; the failure and recovery in between were
     # read from the orchestrator's run history at 09:00 and still show where they happened.
