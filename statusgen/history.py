@@ -42,7 +42,9 @@ from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, same_instant_rank_sql
 from statusgen.urls import public_url
 
-SCHEMA_VERSION = 1
+# 2: observations keep facts only (version 1 also stored a `status` verdict, which reads
+# of version 1 files leave out: the columns read are always this version's).
+SCHEMA_VERSION = 2
 VERSION_KEY = "statusgen.schema_version"
 COMPACTED_KEY = "statusgen.compacted_from"
 
@@ -62,7 +64,6 @@ OBSERVATION_COLUMNS = {
     "source_id": "VARCHAR",
     "collection_id": "VARCHAR",
     "collected_at": "TIMESTAMP",
-    "status": "VARCHAR",
     "latest_state": "VARCHAR",
     "last_success_at": "TIMESTAMP",
     "error": "VARCHAR",
@@ -308,7 +309,7 @@ class History:
             source: made
             for source, made in candidates.items()
             if metadata.get(made, {}).get(MADE_FROM_KEY) == _identity(source)
-            and metadata[made].get(VERSION_KEY) == str(SCHEMA_VERSION)
+            and _readable(metadata[made].get(VERSION_KEY))  # their columns are the same in every version
         }
 
     def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool) -> list[Path]:
@@ -340,7 +341,7 @@ class History:
             if version is None:
                 warnings.append(f"ignored {path}: no {VERSION_KEY} in its metadata (not written by statusgen)")
                 unusable.append(path)
-            elif not version.isdigit() or int(version) > SCHEMA_VERSION:
+            elif not _readable(version):
                 # Left in place: a newer statusgen wrote it and will read it.
                 warnings.append(f"ignored {path}: schema version {version}, this statusgen reads up to {SCHEMA_VERSION}; upgrade statusgen")
             else:
@@ -654,7 +655,6 @@ def _observation_row(o: Observation) -> tuple:
         o.source_id,
         o.collection_id,
         naive_utc(o.collected_at),
-        o.status.value,
         o.latest_state.value if o.latest_state else None,
         naive_utc(o.last_success_at),
         o.error,
@@ -663,6 +663,10 @@ def _observation_row(o: Observation) -> tuple:
         o.warn_after_s,
         o.error_after_s,
     )
+
+
+def _readable(version: str | None) -> bool:
+    return version is not None and version.isdigit() and int(version) <= SCHEMA_VERSION
 
 
 def _aware(row: dict[str, Any]) -> dict[str, Any]:

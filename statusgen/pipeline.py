@@ -12,9 +12,10 @@ from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
 from statusgen.ingest import bounded_reports
-from statusgen.records import Observation, Run, SourceReport
+from statusgen.records import Observation, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
-from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, evaluate, run_order
+from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
+from statusgen.timeline import Window, build_source_segments, status_since
 
 
 @dataclass(frozen=True)
@@ -70,25 +71,34 @@ def collect(
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
         on_done(collected[source_id])
     collection_id = new_collection_id(now)
-    runs: list[Run] = []
-    observations: list[Observation] = []
-    lines: list[SourceLine] = []
-    for source in config.sources:
-        report = collected[source.id].report
-        observation = observe(source, report, facts.get(source.id), now, collection_id, collected[source.id].latency_ms)
-        runs += report.runs
-        observations.append(observation)
-        age = now - observation.last_success_at if observation.last_success_at else None
-        lines.append(SourceLine(source.id, observation.status, age, observation.latency_ms, len(report.runs), observation.error or observation.message))
-    history.append(collection_id, now, runs, observations)
+    promises = {s.id: promise_of(s, collected[s.id].report.freshness) for s in config.sources}
+    observations = [
+        observe(s, collected[s.id].report, facts.get(s.id), promises[s.id], now, collection_id, collected[s.id].latency_ms)
+        for s in config.sources
+    ]
+    history.append(collection_id, now, [run for s in config.sources for run in collected[s.id].report.runs], observations)
+    # Each line says what the page will say: the timeline's status at this collection.
+    snapshot = history.open()
+    try:
+        build_source_segments(snapshot, promises, Window.ending(now, config.site.days, config.site.zone), now, keep_cache=shard is None)
+        current = status_since(snapshot, "segments", "source_id")
+    finally:
+        snapshot.close()
+    lines = [
+        SourceLine(o.source_id, current.get(o.source_id, (Status.UNKNOWN, None))[0], now - o.last_success_at if o.last_success_at else None,
+                   o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
+        for o in observations
+    ]
     requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
     return CollectSummary(collection_id, lines, requests, warnings)
 
 
 def observe(
-    source: SourceConfig, report: SourceReport, known: SourceFacts | None, now: datetime, collection_id: str, latency_ms: int
+    source: SourceConfig, report: SourceReport, known: SourceFacts | None, promise: Freshness, now: datetime, collection_id: str,
+    latency_ms: int,
 ) -> Observation:
-    """The status rule applied to what history knew plus what this collection saw."""
+    """What this collection saw of `source`, with what history knew: the facts the timeline
+    turns into a status (it alone decides one)."""
     finished = [(run.ended_at, run.state) for run in report.runs if run.state in FINISHED_STATES and run.ended_at is not None]
     successes = [ended for ended, state in finished if state is RunState.SUCCESS]
     if known is not None:
@@ -97,13 +107,10 @@ def observe(
         successes += [known.last_success_at] if known.last_success_at else []
     latest_state = max(finished, key=lambda run: run_order(*run))[1] if finished else None
     last_success = max(successes, default=None)
-    promise = promise_of(source, report.freshness)
-    status = Status.UNKNOWN if report.error else evaluate(latest_state, last_success, now, promise)
     return Observation(
         source_id=source.id,
         collection_id=collection_id,
         collected_at=now,
-        status=status,
         latest_state=latest_state,
         last_success_at=last_success,
         error=report.error,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from statusgen.status import Freshness, RunState, Status
+from statusgen.status import Freshness, RunState
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,12 @@ class SourceReport:
 
 @dataclass(frozen=True)
 class Observation:
-    """One row per source per collection: what statusgen concluded, and how it got there."""
+    """One row per source per collection: what statusgen saw there. Facts only: the status
+    they lead to is the timeline's to decide (statusgen.timeline), never stored."""
 
     source_id: str
     collection_id: str
     collected_at: datetime
-    status: Status
     latest_state: RunState | None
     last_success_at: datetime | None
     error: str | None

@@ -1,8 +1,9 @@
 """The status vocabulary and the one rule set that turns what a source did into a status.
 
 Collectors report facts (the state of the latest finished run, the time of the last
-success); only this module decides colours. The timeline applies the same tables in SQL,
-generated from the dictionaries below so that the two can never drift apart.
+success); the rule is the tables below. The timeline (statusgen/timeline.py) is the only
+place it is applied: its SQL is generated from these tables, and every status shown
+anywhere, or used for --fail-on, is the timeline's.
 """
 
 from __future__ import annotations
@@ -83,13 +84,6 @@ class Freshness:
     warn_after: timedelta | None = None
     error_after: timedelta | None = None
 
-    def status_at_age(self, age: timedelta) -> Status:
-        if self.error_after is not None and age > self.error_after:
-            return Status.FAILING
-        if self.warn_after is not None and age > self.warn_after:
-            return Status.DEGRADED
-        return Status.OPERATIONAL
-
 
 def worst(statuses) -> Status:
     """The most severe of the given statuses; unknown when there are none."""
@@ -99,18 +93,3 @@ def worst(statuses) -> Status:
 def worse_state(a: RunState, b: RunState) -> RunState:
     """Of two finished states, the one whose status is worse (a model and its tests)."""
     return max(a, b, key=lambda state: SEVERITY[FINISHED_STATE_STATUS[state]])
-
-
-def evaluate(
-    latest_state: RunState | None,
-    last_success_at: datetime | None,
-    now: datetime,
-    freshness: Freshness,
-) -> Status:
-    """The rule set of DESIGN.md: latest finished run state, then age of the last success."""
-    if latest_state is None:
-        return Status.UNKNOWN
-    by_state = FINISHED_STATE_STATUS[latest_state]
-    if last_success_at is None:
-        return by_state
-    return worst([by_state, freshness.status_at_age(now - last_success_at)])

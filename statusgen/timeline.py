@@ -84,11 +84,14 @@ def state_severity_sql(column: str) -> str:
     return f"CASE {column} {cases} ELSE {_UNKNOWN} END"
 
 
-def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness], window: Window, covered_until: datetime) -> None:
+def build_source_segments(
+    snapshot: Snapshot, promises: Mapping[str, Freshness], window: Window, covered_until: datetime, keep_cache: bool = True
+) -> None:
     """Create temp table `segments(source_id, start, stop, sev)`: each source's status over time.
 
     Sources whose timeline up to the cache's cutoff still holds start from their state there
-    (statusgen.timeline_cache); the others are computed from all of history."""
+    (statusgen.timeline_cache); the others are computed from all of history. `keep_cache`
+    writes the cache for the next render; a collection of one shard's sources must not."""
     db = snapshot.db
     ids = list(promises)
     cover, window_start = naive_utc(covered_until), naive_utc(window.start)
@@ -169,7 +172,7 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
             UNION ALL
             -- What an event at the very moment of the last collection made the status: it
             -- lasts no time on the bars, but it is the status the source has now.
-            SELECT source_id, start, stop, CASE WHEN t1 IS NULL OR start < t1 THEN fresh WHEN t2 IS NULL OR start < t2 THEN late
+            SELECT source_id, start, stop, CASE WHEN t1 IS NULL OR start <= t1 THEN fresh WHEN t2 IS NULL OR start <= t2 THEN late
                                                 ELSE overdue END
                 FROM pieces WHERE stop = start
             UNION ALL
@@ -180,7 +183,8 @@ def build_source_segments(snapshot: Snapshot, promises: Mapping[str, Freshness],
         """,
         {"cover": cover, "window_start": window_start, "cutoff": cutoff},
     )
-    timeline_cache.save(snapshot, cutoff, window_start, cover)
+    if keep_cache:
+        timeline_cache.save(snapshot, cutoff, window_start, cover)
 
 
 def build_component_segments(

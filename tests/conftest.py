@@ -62,3 +62,24 @@ def assert_same_site(expected: Path, found: Path, context: str) -> None:
                                         lineterm="")
             excerpt = "\n".join(list(diff)[:40])
             pytest.fail(f"{name} differs ({context})\n{excerpt}")
+
+
+def timeline_status(folder: Path, runs, now: datetime, promise):
+    """The status the timeline, the one place a status is decided, gives a source whose
+    finished runs are `runs` [(state, ended_at)], seen at `now` with `promise`."""
+    from zoneinfo import ZoneInfo
+
+    from statusgen.history import History
+    from statusgen.records import Observation, Run
+    from statusgen.status import Status
+    from statusgen.timeline import Window, build_source_segments, status_since
+
+    history = History(folder / "rule-history")
+    history.append("c", now, [Run("s", f"r{n}", state, ended_at=ended) for n, (state, ended) in enumerate(runs)],
+                   [Observation("s", "c", now, None, None, None, None, 0)])
+    snapshot = history.open()
+    try:
+        build_source_segments(snapshot, {"s": promise}, Window.ending(now, 30, ZoneInfo("UTC")), now, keep_cache=False)
+        return status_since(snapshot, "segments", "source_id").get("s", (Status.UNKNOWN, None))[0]
+    finally:
+        snapshot.close()

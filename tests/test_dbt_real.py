@@ -41,12 +41,13 @@ def test_a_real_dbt_build_and_freshness_run_map_onto_statuses(fresh_target):
     assert {c.id for c in collector.discover(sources).components} == {"revenue_dashboard", "marketing_roi_report"}
 
 
-def test_dbt_graded_freshness_as_statusgen_does(fresh_target):
+def test_dbt_graded_freshness_as_statusgen_does(fresh_target, tmp_path):
     # orders loaded 1 h ago, customers 30 h ago, ad spend 5 days ago (make_raw_tables.py):
     # dbt said pass, warn and error; the same criteria through statusgen's rule agree.
     from datetime import datetime, timezone
 
-    from statusgen.status import Status, evaluate
+    from statusgen.status import Status
+    from tests.conftest import timeline_status
 
     collector = DbtCollector("shop", DbtConnection(type="dbt", target_dir=fresh_target))
     tables = {"orders": Status.OPERATIONAL, "customers": Status.DEGRADED, "ad_spend": Status.FAILING}
@@ -54,4 +55,4 @@ def test_dbt_graded_freshness_as_statusgen_does(fresh_target):
     now = datetime.now(timezone.utc)
     for report in collector.collect(sources, None, now):
         (load,) = report.runs
-        assert evaluate(load.state, load.ended_at, now, report.freshness) is tables[report.source_id]
+        assert timeline_status(tmp_path / report.source_id, [(load.state, load.ended_at)], now, report.freshness) is tables[report.source_id]

@@ -12,12 +12,12 @@ from statusgen import history as history_module
 from statusgen.errors import HistoryError
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
 from statusgen.records import Observation, Run
-from statusgen.status import RunState, Status
+from statusgen.status import RunState
 from tests.conftest import utc
 
 
-def obs(source, at, status=Status.OPERATIONAL):
-    return Observation(source, f"c-{at:%d%H}", at, status, RunState.SUCCESS, at, None, None, 3)
+def obs(source, at):
+    return Observation(source, f"c-{at:%d%H}", at, RunState.SUCCESS, at, None, None, 3)
 
 
 @pytest.fixture

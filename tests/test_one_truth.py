@@ -26,8 +26,8 @@ def config(write_config, tmp_path):
     return load_config(path, {})
 
 
-def observation(at, status, error=None):
-    return Observation("orders_raw", f"c{at:%H%M}", at, status, None, None, error, None, 5)
+def observation(at, error=None):
+    return Observation("orders_raw", f"c{at:%H%M}", at, None, None, error, None, 5)
 
 
 def outputs(site):
@@ -48,7 +48,7 @@ def test_a_stored_verdict_that_disagrees_with_the_runs_is_not_shown(config, tmp_
     history = History(tmp_path / "history")
     runs = [Run("orders_raw", "a", RunState.SUCCESS, ended_at=utc(2026, 11, 22, 9)),
             Run("orders_raw", "b", RunState.FAILED, ended_at=utc(2026, 11, 22, 10))]
-    history.append("c1", utc(2026, 11, 22, 11), runs, [observation(utc(2026, 11, 22, 11), Status.OPERATIONAL)])
+    history.append("c1", utc(2026, 11, 22, 11), runs, [observation(utc(2026, 11, 22, 11))])
     site = pipeline.render(config, history, tmp_path / "site", utc(2026, 11, 22, 11, 5))
     assert site.status is Status.FAILING
     assert outputs(tmp_path / "site") == {"component": "failing", "source": "failing", "summary.json": "major_outage",
@@ -60,8 +60,8 @@ def test_a_stored_verdict_that_disagrees_with_the_runs_is_not_shown(config, tmp_
 def test_a_source_unreachable_at_the_last_collection_is_unknown_from_then_on(config, tmp_path):
     history = History(tmp_path / "history")
     history.append("c1", utc(2026, 11, 22, 10), [Run("orders_raw", "a", RunState.SUCCESS, ended_at=utc(2026, 11, 22, 9))],
-                   [observation(utc(2026, 11, 22, 10), Status.OPERATIONAL)])
-    history.append("c2", utc(2026, 11, 22, 11), [], [observation(utc(2026, 11, 22, 11), Status.UNKNOWN, error="HTTP 503")])
+                   [observation(utc(2026, 11, 22, 10))])
+    history.append("c2", utc(2026, 11, 22, 11), [], [observation(utc(2026, 11, 22, 11), error="HTTP 503")])
     site = pipeline.render(config, history, tmp_path / "site", utc(2026, 11, 22, 11))
     (component,) = site.model.components
     assert (component.status, component.since) == (Status.UNKNOWN, utc(2026, 11, 22, 11))

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -6,16 +7,17 @@ import pytest
 from statusgen.status import (
     FINISHED_STATE_STATUS,
     SAME_INSTANT_RANK,
+    SEVERITY,
     Freshness,
     RunState,
     Status,
-    evaluate,
     run_order,
     same_instant_rank_sql,
     worse_state,
     worst,
 )
-from tests.conftest import utc
+from statusgen.timeline import state_severity_sql
+from tests.conftest import timeline_status, utc
 
 NOW = utc(2026, 11, 22, 12)
 PROMISE = Freshness(warn_after=timedelta(hours=2), error_after=timedelta(hours=6))
@@ -37,19 +39,33 @@ PROMISE = Freshness(warn_after=timedelta(hours=2), error_after=timedelta(hours=6
         (None, None, Status.UNKNOWN),  # nothing ran yet
     ],
 )
-def test_rule_table(state, success_age, expected):
-    last_success = NOW - success_age if success_age is not None else None
-    assert evaluate(state, last_success, NOW, PROMISE) is expected
+def test_rule_table(tmp_path, state, success_age, expected):
+    # Through the timeline: it is the only place a status is decided.
+    runs = [(RunState.SUCCESS, NOW - success_age)] if success_age is not None else []
+    if state is not None and state is not RunState.SUCCESS:
+        runs.append((state, NOW - timedelta(minutes=1)))
+    assert timeline_status(tmp_path, runs, NOW, PROMISE) is expected
 
 
-def test_without_a_promise_age_never_degrades():
-    assert evaluate(RunState.SUCCESS, NOW - timedelta(days=400), NOW, Freshness()) is Status.OPERATIONAL
+def test_without_a_promise_age_never_degrades(tmp_path):
+    assert timeline_status(tmp_path, [(RunState.SUCCESS, NOW - timedelta(days=20))], NOW, Freshness()) is Status.OPERATIONAL
 
 
-def test_only_error_after_skips_degraded():
+def test_only_error_after_skips_degraded(tmp_path):
     promise = Freshness(error_after=timedelta(hours=1))
-    assert evaluate(RunState.SUCCESS, NOW - timedelta(minutes=59), NOW, promise) is Status.OPERATIONAL
-    assert evaluate(RunState.SUCCESS, NOW - timedelta(minutes=61), NOW, promise) is Status.FAILING
+    assert timeline_status(tmp_path / "a", [(RunState.SUCCESS, NOW - timedelta(minutes=59))], NOW, promise) is Status.OPERATIONAL
+    assert timeline_status(tmp_path / "b", [(RunState.SUCCESS, NOW - timedelta(minutes=61))], NOW, promise) is Status.FAILING
+
+
+def test_nothing_but_the_timeline_decides_a_status():
+    # The rule's tables live in statusgen.status and reach SQL only through its generators;
+    # no other module maps run states or ages to statuses.
+    root = Path(__file__).parent.parent / "statusgen"
+    readers = {path.name for path in root.rglob("*.py") if "FINISHED_STATE_STATUS" in path.read_text()}
+    assert readers == {"status.py", "timeline.py"}
+    assert not any("def evaluate" in path.read_text() or "status_at_age" in path.read_text() for path in root.rglob("*.py"))
+    assert state_severity_sql("x") == "CASE x " + " ".join(
+        f"WHEN '{state.value}' THEN {SEVERITY[status]}" for state, status in FINISHED_STATE_STATUS.items()) + f" ELSE {SEVERITY[Status.UNKNOWN]} END"
 
 
 def test_running_and_queued_are_not_finished_states():

@@ -26,7 +26,7 @@ H = timedelta(hours=1)
 
 
 def observation(source, at, error=None):
-    return Observation(source, f"c-{at:%d%H%M}", at, Status.UNKNOWN if error else Status.OPERATIONAL, None, None, error, None, 5)
+    return Observation(source, f"c-{at:%d%H%M}", at, None, None, error, None, 5)
 
 
 def run(source, ended, state=RunState.SUCCESS, run_id=None):

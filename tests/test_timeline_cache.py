@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from statusgen.cli import main
 from statusgen.history import History, aware_utc
 from statusgen.records import Observation, Run
-from statusgen.status import Freshness, RunState, Status
+from statusgen.status import Freshness, RunState
 from statusgen.timeline import Window, build_source_segments
 from tests.conftest import assert_same_site, utc
 
@@ -34,7 +34,7 @@ def collect(history, rng, start, end):
     while at < end:
         runs = [Run(s, f"{s}-{at:%d%H%M}", rng.choice([RunState.SUCCESS] * 3 + [RunState.FAILED]), at - 20 * 60 * H / 3600, at - H / 4)
                 for s in PROMISES if rng.random() < 0.5]
-        seen = [Observation(s, f"c-{at:%d%H%M}", at, Status.OPERATIONAL, None, None, "HTTP 503" if rng.random() < 0.15 else None, None, 5)
+        seen = [Observation(s, f"c-{at:%d%H%M}", at, None, None, "HTTP 503" if rng.random() < 0.15 else None, None, 5)
                 for s in PROMISES]
         history.append(f"c-{at:%d%H%M}", at, runs, seen)
         at += H
@@ -131,7 +131,7 @@ def test_a_collection_written_into_the_past_recomputes_the_sources_it_saw(histor
     collect(history, random.Random(12), START, utc(2026, 3, 3, 12))
     timeline(history, utc(2026, 3, 3, 12))
     back = utc(2026, 3, 1, 15, 30)  # between two collections, long before the cutoff
-    history.append("back", back, [], [Observation("c", "back", back, Status.UNKNOWN, None, None, "HTTP 503", None, 5)])
+    history.append("back", back, [], [Observation("c", "back", back, None, None, "HTTP 503", None, 5)])
     found, carried = timeline(history, utc(2026, 3, 3, 12))
     assert carried == {"a", "b"}
     assert found == fresh(history, utc(2026, 3, 3, 12))
