@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from statusgen import formats
 from statusgen.collectors.api import ApiClient, github_headers
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError, HistoryError
@@ -80,7 +81,10 @@ def notify(config: AlertsConfig, model: SiteModel, history_root: Path, send: Sen
     state_path = history_root / "alerts" / "state.json"
     warnings: list[str] = []
     with _locked(state_path.parent):
-        state = _read(state_path, warnings)
+        try:
+            state = _read(state_path, warnings)
+        except HistoryError as exc:  # another statusgen's state: announce nothing, overwrite nothing
+            return [], [f"no alerts sent: {exc}"]
         first_run = not state
         transitions = []
         for subject in subjects(model, config.sources):
@@ -163,7 +167,9 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
     try:
-        return json.loads(read_text(path))["announced"]
+        document = json.loads(read_text(path))
+        formats.check("alert state", document.get("version") if isinstance(document, dict) else None, path)
+        return document["announced"]
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             warnings.append(f"ignored {path}: a symbolic link; statusgen never follows links inside history")
@@ -173,4 +179,4 @@ def _read(path: Path, warnings: list[str]) -> dict[str, Any]:
 
 
 def _write(path: Path, announced: dict[str, Any]) -> None:
-    write_text(path, json.dumps({"version": 1, "announced": announced}, indent=1, sort_keys=True))
+    write_text(path, json.dumps({"version": formats.ALERT_STATE.version, "announced": announced}, indent=1, sort_keys=True))

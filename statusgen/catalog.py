@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from statusgen import formats
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import HistoryError
 from statusgen.history import CATALOG, write_text
 
-VERSION = 1
 FILE = "catalog.json"
 
 
@@ -61,9 +61,7 @@ def read(history_root: Path, config: Config) -> Catalog:
         return Catalog()
     except (OSError, ValueError) as exc:
         raise HistoryError(f"cannot read {file}: {exc}; delete it and the next collection writes it again") from None
-    found = document.get("version") if isinstance(document, dict) else None
-    if found != VERSION:
-        raise HistoryError(f"{file}: expected catalog version {VERSION}, found {found!r}")
+    formats.check("catalog", document.get("version") if isinstance(document, dict) else None, file)
     models = _source_models(config)
     entries = {}
     for name, raw in document["connections"].items():
@@ -81,7 +79,7 @@ def read(history_root: Path, config: Config) -> Catalog:
 
 
 def write(history_root: Path, catalog: Catalog) -> None:
-    document = {"version": VERSION, "connections": {name: _json(entry) for name, entry in sorted(catalog.entries.items())}}
+    document = {"version": formats.CATALOG.version, "connections": {name: _json(entry) for name, entry in sorted(catalog.entries.items())}}
     write_text(path(history_root), json.dumps(document, indent=1, sort_keys=True) + "\n")
 
 

@@ -37,14 +37,15 @@ from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 import duckdb
 
+from statusgen import formats
 from statusgen.errors import HistoryError
 from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, same_instant_rank_sql
 from statusgen.urls import public_url
 
-# 2: observations keep facts only (version 1 also stored a `status` verdict, which reads
-# of version 1 files leave out: the columns read are always this version's).
-SCHEMA_VERSION = 2
+# The columns read are always this version's, which is how older files are upgraded on read
+# (statusgen.formats says what each version changed).
+SCHEMA_VERSION = formats.HISTORY.version
 VERSION_KEY = "statusgen.schema_version"
 COMPACTED_KEY = "statusgen.compacted_from"
 

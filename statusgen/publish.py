@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from statusgen import s3
+from statusgen import formats, s3
 from statusgen.errors import StatusgenError
 from statusgen.history import is_history
 from statusgen.site import MARKER
@@ -53,7 +53,7 @@ TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 MANIFEST = ".statusgen-published.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = formats.PUBLISHED.version
 # Far above any real site (2,000 components make about 6,000 names), so that a planted
 # manifest cannot make a publish read without end.
 MANIFEST_LIMIT = 16 << 20

@@ -24,7 +24,7 @@ from typing import Any, Iterator, Mapping
 
 import jinja2
 
-from statusgen import names
+from statusgen import formats, names
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import StatusgenError
 from statusgen.feeds import atom, badge_svg, shields, statuspage
@@ -404,6 +404,7 @@ def status_json(model: SiteModel) -> dict[str, Any]:
         for s in model.sources
     ]
     return {
+        "schema_version": formats.STATUS_JSON.version,
         "generated_at": _iso(model.now),
         "last_collected_at": _iso(model.last_collected_at),
         "status": model.status.value,

@@ -118,3 +118,14 @@ def test_sources_can_be_announced_too(tmp_path):
     assert sorted(title for title, _ in outbox.sent) == ["Orders: operational → failing", "orders loader: operational → failing"]
     source_body = next(body for title, body in outbox.sent if title.startswith("orders loader"))
     assert source_body.startswith("orders loader (sql · wh) is failing, was operational")
+
+
+def test_a_state_file_from_a_newer_statusgen_is_neither_read_nor_overwritten(config, tmp_path):
+    state = tmp_path / "alerts/state.json"
+    state.parent.mkdir()
+    state.write_text('{"version": 2, "announced": {}, "more": "than this statusgen knows"}')
+    outbox = Outbox()
+    transitions, warnings = notify(config, model(orders=Status.FAILING), tmp_path, outbox)
+    assert transitions == [] and outbox.sent == []
+    assert warnings == [f"no alerts sent: {state}: expected alert state version 1, found 2; upgrade statusgen"]
+    assert "than this statusgen knows" in state.read_text()

@@ -37,3 +37,16 @@ def test_the_status_workflow_never_overlaps_and_asks_only_for_what_it_needs():
     assert job["permissions"] == {"contents": "write", "pages": "write", "id-token": "write"}
     steps = " ".join(str(step.get("run", "")) for step in job["steps"])
     assert "statusgen history restore" in steps and "statusgen run" in steps and "statusgen history save" in steps
+
+
+def test_the_cronjob_example_runs_what_the_workflow_runs():
+    manifest = yaml.safe_load((ROOT / "docs/examples/statusgen-cronjob.yaml").read_text())
+    workflow = yaml.safe_load((ROOT / ".github/workflows/status.yml").read_text())
+    assert manifest["kind"] == "CronJob" and manifest["spec"]["concurrencyPolicy"] == "Forbid"
+    assert manifest["spec"]["schedule"] == workflow[True]["schedule"][0]["cron"]  # PyYAML reads `on:` as True
+    (container,) = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    script = container["args"][0]
+    release = {e["name"]: e["value"] for e in container["env"]}["RELEASE"]
+    (install,) = [s for s in workflow["jobs"]["status"]["steps"] if s.get("name") == "Install statusgen"]
+    assert release == install["env"]["RELEASE"]  # one release everywhere
+    assert "--constraint" in script and "statusgen run" in script and "statusgen publish" in script
