@@ -132,3 +132,4 @@ def test_secrets_are_scrubbed_in_every_form_a_request_carries_them(write_config)
                  quote_plus(looker), base64.b64encode(f"the-client:{looker}".encode()).decode()):
         assert scrub(f"you sent [{form}]") == "you sent [***]", form
     assert scrub("the-client alone is not a secret") == "the-client alone is not a secret"
+
