@@ -18,6 +18,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -45,6 +46,10 @@ from statusgen.timeline import (
 )
 
 MARKER = ".statusgen-site"
+# A component page draws this many of its sources in full (about 8 KB each); past it, the
+# rest are a table row each, so a component that stands for 20,000 DAGs still has a page
+# of a few megabytes, not hundreds.
+MAX_DRAWN_SOURCES = 100
 FEED_DAYS = timedelta(days=30)
 RECENT_RUNS = 15
 STATUS_LABEL = {
@@ -102,6 +107,20 @@ class ComponentView:
     @property
     def troubled_sources(self) -> list[SourceView]:
         return [s for s in self.sources if s.status is not Status.OPERATIONAL]
+
+    @property
+    def drawn_sources(self) -> list[SourceView]:
+        """The sources its page draws in full (facts, bar, recent runs), worst first."""
+        return self._by_severity[:MAX_DRAWN_SOURCES]
+
+    @property
+    def listed_sources(self) -> list[SourceView]:
+        """The rest, one table row each: a page stays small whatever a component stands for."""
+        return self._by_severity[MAX_DRAWN_SOURCES:]
+
+    @cached_property
+    def _by_severity(self) -> list[SourceView]:
+        return sorted(self.sources, key=lambda s: -SEVERITY[s.status])
 
     @property
     def last_success_at(self) -> datetime | None:
