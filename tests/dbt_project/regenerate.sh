@@ -21,7 +21,8 @@ cp "$work/target/run_results.json" "$work/build_run_results.json"
 "$venv/bin/dbt" source freshness --target-path "$work/target" --log-path "$work/logs" || true
 out=${DBT_ARTIFACTS_OUT:-$here/../fixtures/dbt_target}
 mkdir -p "$out"
-cp "$work/build_run_results.json" "$out/run_results.json"
+# The machine's paths (dbt records where it ran) are nothing the collector reads: keep them out.
+sed -e "s#$work/##g" -e "s#$here/##g" -e "s#$here##g" "$work/build_run_results.json" > "$out/run_results.json"
 cp "$work/target/sources.json" "$out/sources.json"
 cp "$work/target/manifest.json" "$out/manifest.json"
 echo "artifacts written to $out"
