@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -121,3 +122,45 @@ def npm_package(spec: str) -> Path:
         subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder), spec],
                        check=True, timeout=600, capture_output=True)
     return folder / "node_modules" / name
+
+
+AIRFLOW_PASSWORD = "statusgen-test-pw"
+
+
+def airflow_standalone(home: Path, extra_env: dict[str, str] | None = None) -> tuple[Server, str]:
+    """`airflow standalone` on a free loopback port with the DAGs in home/dags, and its URL.
+    The admin password is set in advance (Airflow generates one only for users missing from
+    that file); DAGs are not paused at creation and are parsed every 5 seconds."""
+    env_dir = venv("airflow")
+    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": AIRFLOW_PASSWORD}))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}",  # standalone starts `airflow` from PATH
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        **(extra_env or {}),
+    }
+    server = Server([str(env_dir / "bin/airflow"), "standalone"], env, home / "standalone.log")
+    try:
+        server.wait_for(f"{base}/api/v2/monitor/health", 180)
+    except BaseException:
+        server.stop()
+        raise
+    return server, base
+
+
+def airflow_api(base: str) -> requests.Session:
+    token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": AIRFLOW_PASSWORD}, timeout=10).json()["access_token"]
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    return session
