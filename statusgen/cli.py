@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from statusgen import heartbeat as dead_mans_switch
 from statusgen import history_git, job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
 from statusgen.history import History
@@ -280,6 +281,20 @@ def publish(site: Path, target: str, delete: bool, dry_run: bool, endpoint_url: 
         click.echo(f"  + {name}")
     for name in result.deleted:
         click.echo(f"  - {name}")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default="site", show_default=True,
+              help="The site just published.")
+@NOW_OPTION
+def heartbeat(config_path: Path, site: Path, now: datetime) -> None:
+    """Tell site.heartbeat_url's monitor that a fresh page was published (run it after the deploy)."""
+    config = load_config(config_path)
+    told, warnings = dead_mans_switch.beat(config.site, site, now)
+    _warn(warnings)
+    if told:
+        click.echo("heartbeat sent")
 
 
 @main.group("history")

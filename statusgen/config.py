@@ -174,8 +174,12 @@ class SiteConfig(Model):
     max_index_components: int = Field(
         300, ge=1, description="Above this many components, the index lists groups and each group gets a page."
     )
-    collect_every: Duration = Field(
-        timedelta(minutes=15), description="How often collection is scheduled; three missed runs mark the page as stale."
+    collect_every: Duration = Field(timedelta(minutes=30), description="How often collection is scheduled.")
+    stale_after: Duration | None = Field(
+        None, description="Once the last collection is older than this, the page says it is out of date (default: 3 × collect_every + 30m)."
+    )
+    heartbeat_url: SecretStr | None = Field(
+        None, description="Requested by `statusgen heartbeat` after a successful publish (healthchecks.io, Cronitor…); from the environment."
     )
     timezone: str = Field("UTC", description="IANA name; days on the bars start at midnight here.")
     days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
@@ -200,9 +204,26 @@ class SiteConfig(Model):
             raise ValueError(f"unknown time zone {value!r}{hint}") from None
         return value
 
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _http(cls, value: SecretStr | None) -> SecretStr | None:
+        # Empty means off, so `${VAR:-}` lets one sources.yaml serve runs with and without it.
+        if value is None or not value.get_secret_value():
+            return None
+        # The value stays out of the message: it is a secret, and messages reach the logs.
+        if not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def stale_threshold(self) -> timedelta:
+        """How old the last collection may be before the page is out of date. Three missed runs,
+        plus half an hour because GitHub's scheduled runs often start that late."""
+        return self.stale_after if self.stale_after is not None else 3 * self.collect_every + timedelta(minutes=30)
 
 
 class HistoryConfig(Model):
@@ -310,6 +331,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     site = check.section("site", SiteConfig, SiteConfig())
     history = check.section("history", HistoryConfig, HistoryConfig())
     alerts = check.section("alerts", AlertsConfig, AlertsConfig())
+    check.literal_secrets(("site",), site)
     check.literal_secrets(("alerts",), alerts)
     raw_connections = check.section("connections", dict[str, dict[str, Any]], {})
     raw_sources = check.section("sources", list[dict[str, Any]], [])

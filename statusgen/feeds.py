@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from statusgen.incidents import Impact, Incident
@@ -63,7 +63,7 @@ def indicator(model: SiteModel) -> str:
 def statuspage(model: SiteModel, base_url: str) -> dict[str, dict[str, Any]]:
     """The files of api/v2/, by name."""
     page = {"id": "statusgen", "name": model.config.site.title, "url": base_url, "time_zone": model.config.site.timezone,
-            "updated_at": _iso(model.now)}
+            "updated_at": _iso(model.last_collected_at)}  # what the statuses are as of, not when they were rendered
     level = indicator(model)
     status = {"indicator": level, "description": INDICATOR_TEXT[level]}
     groups = {g.name: f"group-{index}" for index, g in enumerate(model.groups)}
@@ -71,7 +71,7 @@ def statuspage(model: SiteModel, base_url: str) -> dict[str, dict[str, Any]]:
     for position, component in enumerate(model.components, start=1):
         components.append({
             "id": component.id, "name": component.name, "status": STATUSPAGE[component.status],
-            "created_at": None, "updated_at": _iso(component.since or model.now), "position": position,
+            "created_at": None, "updated_at": _iso(component.since or model.last_collected_at), "position": position,
             "description": component.description or None, "showcase": True, "start_date": None,
             "group_id": groups[component.group], "page_id": "statusgen", "group": False, "only_show_if_degraded": False,
         })
@@ -170,6 +170,8 @@ def _serialise(root: ET.Element) -> str:
     return NOT_XML.sub("\ufffd", ET.tostring(root, encoding="unicode")) + "\n"
 
 
-def shields(label: str, status: Status) -> dict[str, Any]:
-    """shields.io's endpoint format: https://img.shields.io/endpoint?url=…/badges/ID.json"""
-    return {"schemaVersion": 1, "label": label, "message": status.value, "color": BADGE_COLOUR[status][1]}
+def shields(label: str, status: Status, cache: timedelta) -> dict[str, Any]:
+    """shields.io's endpoint format: https://img.shields.io/endpoint?url=…/badges/ID.json.
+    shields.io keeps the answer `cache` (the schedule): asking sooner could not see a change."""
+    return {"schemaVersion": 1, "label": label, "message": status.value, "color": BADGE_COLOUR[status][1],
+            "cacheSeconds": int(cache.total_seconds())}

@@ -7,6 +7,7 @@ failed render leaves the previous site as it was.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import functools
@@ -17,7 +18,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from importlib.resources import files
 from pathlib import Path
@@ -192,9 +193,21 @@ class SiteModel:
         return self.config.site.audience == "internal"
 
     @property
+    def stale_at(self) -> datetime | None:
+        """From when on the page is out of date. The page embeds it, so the render and the
+        script in the page judge by the same moment; None: nothing was ever collected."""
+        return self.last_collected_at + self.config.site.stale_threshold if self.last_collected_at else None
+
+    @property
     def stale(self) -> bool:
-        """True when three scheduled collections in a row did not happen: the page itself is old."""
-        return self.last_collected_at is None or self.now - self.last_collected_at > 3 * self.config.site.collect_every
+        """True when the schedule stopped: what the page says is no longer known to be true."""
+        return self.stale_at is None or self.now > self.stale_at
+
+    @property
+    def known_until(self) -> datetime:
+        """Where "failing for …" stops counting: now, or the last collection once the page is
+        out of date (what happened since is not known). The page's script applies the same rule."""
+        return self.last_collected_at if self.stale and self.last_collected_at else self.now
 
     @property
     def active_incidents(self) -> list[Incident]:
@@ -384,7 +397,8 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
         logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
         pages[logo] = data
     env = _environment(model, theme)
-    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "")
+    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
+                       age_script=age_script(), csp=content_security_policy(age_script()))
 
     def page(template: str, path: str, **context: Any) -> None:
         pages[path] = env.get_template(template).render(site=model, root="../" * path.count("/"), **context)
@@ -396,7 +410,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     for component in model.components:
         page("component.html", component.page, component=component)
         pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
-        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status))
+        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status, site.collect_every))
     for incident in model.incidents:
         page("incident.html", incident.page, incident=incident)
     for name, content in statuspage(model, site.url or "").items():
@@ -404,6 +418,21 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     pages["feed.xml"] = atom(model, site.url or "")
     pages["status.json"] = _json(status_json(model))
     return pages
+
+
+@functools.cache
+def age_script() -> str:
+    """The one script of every page: it judges the page's age when it is read."""
+    return files("statusgen").joinpath("site_templates/age.js").read_text(encoding="utf-8")
+
+
+def content_security_policy(script: str) -> str:
+    """Nothing but the page's own files and the one script whose hash it is, so text that
+    slips past escaping still cannot run, load or send anything. Hashed at every render, so
+    editing the script cannot leave the page with a policy that blocks it."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'self'; img-src 'self'; "
+            "base-uri 'none'; form-action 'none'")
 
 
 def _json(content: Any) -> str:
@@ -445,6 +474,8 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
     zone = model.config.site.zone
     env.filters["local"] = lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never"
     env.filters["ago"] = lambda t: _ago(model.now - t) if t else "never"
+    # To the second, in UTC: what the page's script reads back with Date.parse.
+    env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
     env.filters["duration"] = _duration
     env.filters["day_label"] = _day_label
     names = {c.id: c.name for c in model.components}

@@ -1,14 +1,18 @@
 """The demo site in headless Chromium (Debian's package, driven by Playwright): complete
-without JavaScript, reachable by keyboard, dark mode, phone width, and no axe-core
+without JavaScript, judging its own age under a fake clock, its Content-Security-Policy
+blocking any other script, reachable by keyboard, dark mode, phone width, and no axe-core
 violations on the index, a component page and an incident page, in light and dark."""
 
 import json
+import re
 import shutil
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 
 from statusgen.cli import main
+from statusgen.site import age_script
 from tests.servers import npm_package
 
 pytestmark = pytest.mark.browser
@@ -38,22 +42,48 @@ def browser():
         browser.close()
 
 
-def open_page(browser, site, path, **context):
+def open_page(browser, site, path, clock=None, **context):
+    """The page, with requests to other hosts recorded; `clock`: the time the browser believes it is."""
     page = browser.new_context(**context).new_page()
     outside = []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith("file://") else None)
+    if clock is not None:
+        page.clock.install(time=clock)
     page.goto((site / path).as_uri())
     page.outside_requests = outside
     return page
 
 
 def test_complete_without_javascript_and_without_other_hosts(browser, site):
-    assert "<script" not in (site / "index.html").read_text()
     page = open_page(browser, site, "index.html", java_script_enabled=False)
     assert page.locator("h1").first.inner_text() == "Some data is failing"
     assert page.locator(".component ol.bar li").count() == 90 * 7  # every bar spans site.days
     assert page.locator(".component ol.bar li .sr").first.inner_text().endswith("no data")
     assert page.outside_requests == []
+
+
+@pytest.mark.parametrize("path", ["index.html", "components/orders.html", "components/marketing_roi_report.html"])
+def test_without_javascript_every_updated_and_since_shows_its_absolute_time(browser, site, path):
+    page = open_page(browser, site, path, java_script_enabled=False)
+    shown = page.locator("main .meta, main .facts, footer").all_inner_texts()
+    updated = [m for text in shown for m in re.findall(r"(?:Updated|Last success|Last checked) [^·\n]*", text)]
+    since = [m for text in shown for m in re.findall(r"\w+ for \d+ (?:s|min|h|d), since [^·\n]*", text)]
+    assert updated and all(re.search(r"(never|(ago|just now) \((Nov \d+|2026-11-\d+) \d\d:\d\d)", u) for u in updated), updated
+    assert all(re.search(r"since Nov \d+ \d\d:\d\d", s) for s in since), since
+    if path == "components/marketing_roi_report.html":
+        assert since  # degraded in the demo: its "since" is shown
+
+
+def test_the_script_writes_what_the_render_wrote_at_the_same_moment(browser, site):
+    """The render and the script format relative times alike: at the render's own moment,
+    the script changes no word."""
+    for path in ["index.html", "components/orders.html", "components/marketing_roi_report.html"]:
+        read = "[...document.querySelectorAll('main, footer')].map(e => e.innerText).join('\\n')"
+        without = open_page(browser, site, path, java_script_enabled=False).evaluate(read)
+        page = browser.new_context().new_page()
+        page.clock.set_fixed_time(datetime.fromisoformat("2026-11-22T10:00:00+00:00"))
+        page.goto((site / path).as_uri())
+        assert page.evaluate(read) == without, path
 
 
 def test_a_keyboard_user_reaches_a_days_label(browser, site):
@@ -88,7 +118,8 @@ def test_axe_core_finds_no_violations(browser, site, scheme, path):
     if path == "incident":
         path = next(site.glob("incidents/*.html")).relative_to(site).as_posix()
     axe = npm_package("axe-core@4.14.1") / "axe.min.js"
-    page = open_page(browser, site, path, color_scheme=scheme)
+    # axe is injected as a script the page's policy would rightly refuse: the test tool is let through.
+    page = open_page(browser, site, path, color_scheme=scheme, bypass_csp=True)
     page.add_script_tag(path=str(axe))
     violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.nodes[0].target)")
     assert violations == []
@@ -154,11 +185,14 @@ def open_watched(browser, site, path):
 
 
 def what_ran(page):
-    """Dialogs that fired, event handlers and javascript:/data: links in the live document, script elements."""
+    """Dialogs that fired, event handlers and javascript:/data: links in the live document,
+    script elements other than the page's own."""
     unsafe = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
         .filter(a => a.name.startsWith('on') || (['href', 'src'].includes(a.name) && /^\\s*(javascript|data):/i.test(a.value)))
         .map(a => e.tagName + ' ' + a.name + '=' + a.value))""")
-    return [f"dialog: {d}" for d in page.dialogs] + unsafe + ["a script element"] * page.locator("script").count()
+    others = page.evaluate("own => [...document.getElementsByTagName('script')].filter(s => s.textContent !== own).length",
+                           age_script())
+    return [f"dialog: {d}" for d in page.dialogs] + unsafe + ["a script element"] * others
 
 
 def test_hostile_text_everywhere_runs_nothing_and_links_nowhere(browser, hostile_site):
@@ -182,3 +216,78 @@ def test_badges_opened_as_documents_run_nothing(browser, hostile_site):
         if what_ran(page):
             found.setdefault(path, []).extend(what_ran(page))
     assert found == {}
+
+
+RENDERED = datetime.fromisoformat("2026-11-30T04:00:00+00:00")  # T: collected and rendered
+
+
+@pytest.fixture(scope="module")
+def fresh_site(tmp_path_factory):
+    """Everything operational, collected and rendered at T; collect_every 30m, so stale after 2 h."""
+    import duckdb
+
+    from statusgen.config import load_config
+    from tests.conftest import collect_and_render
+
+    root = tmp_path_factory.mktemp("age")
+    with duckdb.connect(str(root / "wh.duckdb")) as db:
+        db.execute("CREATE TABLE orders (loaded_at TIMESTAMP)")
+        db.execute("INSERT INTO orders VALUES ('2026-11-30 03:50')")
+    (root / "sources.yaml").write_text(
+        "site: {title: Shop data, timezone: Europe/Amsterdam, collect_every: 30m}\n"
+        "connections:\n  wh: {type: sql, database: wh.duckdb}\n"
+        "sources:\n  - {id: orders_raw, connection: wh, query: SELECT max(loaded_at) FROM orders, freshness: {warn_after: 3h}}\n"
+        "components:\n  - {id: orders, name: Orders, group: Sales, depends_on: [orders_raw]}\n")
+    collect_and_render(load_config(root / "sources.yaml", {}), root, RENDERED)
+    return root / "site"
+
+
+def shown(page):
+    return page.locator("body").inner_text()
+
+
+def test_five_minutes_after_the_render_the_page_reads_as_current(browser, fresh_site):
+    page = open_page(browser, fresh_site, "index.html", clock=RENDERED + timedelta(minutes=5))
+    assert page.locator("h1").inner_text() == "All data is fresh"
+    assert "Last checked 5 min ago (2026-11-30 05:00 CET)" in shown(page)  # "just now" at render
+    assert "Updated 15 min ago (Nov 30 04:50)" in shown(page)
+    assert page.locator(".notice.stale").is_hidden()
+    assert page.locator(".banner").get_attribute("class") == "banner s-operational"
+
+
+@pytest.mark.parametrize("path", ["index.html", "components/orders.html"])
+def test_past_stale_after_the_page_says_it_is_out_of_date(browser, fresh_site, path):
+    page = open_page(browser, fresh_site, path, clock=RENDERED + timedelta(hours=2, minutes=1))
+    assert page.locator(".notice.stale").is_visible()
+    assert "This page may be out of date." in shown(page) and "Last checked 2 h ago" in shown(page)
+    assert "is fresh" not in shown(page)  # the banner's wording for current statuses
+    if path == "index.html":
+        assert page.locator("h1").inner_text() == "Statuses not known since Nov 30 05:00"
+        assert page.locator(".banner").get_attribute("class") == "banner s-unknown"
+
+
+def test_an_open_page_turns_stale_while_it_is_read(browser, fresh_site):
+    page = open_page(browser, fresh_site, "index.html", clock=RENDERED + timedelta(minutes=5))
+    assert page.locator(".notice.stale").is_hidden()
+    page.clock.run_for("02:00:00")  # the page's minute timer fires on the way
+    assert page.locator(".notice.stale").is_visible()
+    assert page.locator("h1").inner_text() == "Statuses not known since Nov 30 05:00"
+
+
+def test_the_policy_blocks_a_script_that_slipped_into_the_page(browser, fresh_site, tmp_path):
+    """As if escaping had failed: an inline script and an event handler written into the page
+    itself. The policy refuses both; the page's own script still runs."""
+    site = tmp_path / "site"
+    shutil.copytree(fresh_site, site)
+    index = site / "index.html"
+    index.write_text(index.read_text().replace(
+        "<main id=\"main\" class=\"wrap\">",
+        "<main id=\"main\" class=\"wrap\"><script>document.title = 'ran'</script><img src=x onerror=\"document.title = 'ran'\">"))
+    page = browser.new_context().new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.clock.install(time=RENDERED + timedelta(hours=3))
+    page.goto(index.as_uri())
+    assert page.title() == "Shop data"
+    assert len(refused) >= 2, refused  # the script and the handler
+    assert page.locator(".notice.stale").is_visible()  # the page's own script ran

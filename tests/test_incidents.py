@@ -129,17 +129,20 @@ def test_incidents_and_maintenance_reach_the_page_api_feed_and_status(site_with_
     feed = (site / "feed.xml").read_text()
     assert "<title>Orders table is missing rows</title>" in feed and 'href="https://status.shop.example/incidents/outage.html"' in feed
     assert json.loads((site / "badges/orders.json").read_text()) == {
-        "schemaVersion": 1, "label": "Orders", "message": "maintenance", "color": "blue"}
+        "schemaVersion": 1, "label": "Orders", "message": "maintenance", "color": "blue", "cacheSeconds": 900}  # collect_every
     assert 'aria-label="Orders: maintenance"' in (site / "badges/orders.svg").read_text()
 
 
-def test_a_page_not_checked_for_three_intervals_says_it_may_be_stale(site_with_incidents, tmp_path):
+def test_a_page_not_checked_for_three_intervals_and_half_an_hour_says_it_may_be_stale(site_with_incidents, tmp_path):
     history = History(tmp_path / "history")
     pipeline.collect(site_with_incidents, history, NOW)
-    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=50))
-    assert "This page may be out of date." in (tmp_path / "site/index.html").read_text()
-    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=40))
-    assert "This page may be out of date." not in (tmp_path / "site/index.html").read_text()
+    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=76))  # 3 × 15 min + 30 min
+    stale = (tmp_path / "site/index.html").read_text()
+    assert '<section class="notice stale" role="status" data-stale>' in stale
+    assert "<span data-fresh hidden>" in stale and "Statuses not known since" in stale
+    pipeline.render(site_with_incidents, history, tmp_path / "site", NOW + timedelta(minutes=74))
+    fresh = (tmp_path / "site/index.html").read_text()
+    assert '<section class="notice stale" role="status" data-stale hidden>' in fresh and "<span data-stale hidden>" in fresh
 
 
 def test_a_public_site_shows_the_business_view_only(write_config, tmp_path):

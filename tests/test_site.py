@@ -9,6 +9,7 @@ import pytest
 
 from statusgen.config import load_config
 from statusgen.errors import StatusgenError
+from statusgen.site import age_script
 from tests.conftest import collect_and_render, utc
 
 NOW = utc(2026, 11, 22, 12)
@@ -86,7 +87,9 @@ def test_everything_from_config_and_apis_is_escaped(site_config, tmp_path):
     build(site_config, tmp_path)
     for page in ("index.html", "components/orders.html", "components/broken.html"):
         html = (tmp_path / "site" / page).read_text()
-        assert "<script>" not in html and "<img src=x" not in html and "<b>" not in html and "<i>" not in html
+        # The page's own script, once, and no other (tests/test_page_age.py: the CSP allows only it).
+        assert html.count("<script") == 1 and f"<script>{age_script()}</script>" in html
+        assert "<img src=x" not in html and "<b>" not in html and "<i>" not in html
     index = (tmp_path / "site/index.html").read_text()
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in index
     assert 'href="javascript:' not in index
