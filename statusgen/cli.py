@@ -260,8 +260,20 @@ def demo(out: Path, workdir: Path, days: int, now: datetime) -> None:
     from statusgen.demo import run_demo
 
     click.echo(f"Simulating {days} days of pipelines in {workdir}/ …", err=True)
-    summary = run_demo(workdir, out, days, now)
+    on_terminal = _on_terminal()
+
+    def progress(day: int, of: int) -> None:
+        if on_terminal:  # a log or a pipe keeps no carriage returns
+            click.echo(f"\rsimulating: day {day} of {of}", err=True, nl=False)
+
+    summary = run_demo(workdir, out, days, now, progress)
+    if on_terminal:
+        click.echo(err=True)
     _report_site(summary)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 @main.command()

@@ -283,14 +283,14 @@ class History:
         snapshot = Snapshot(db, cache_dir=self.root / "cache", lock=self._lock(fcntl.LOCK_SH))
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(files, DATASETS[dataset])}")
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(db, files, DATASETS[dataset])}")
         db.execute(f"CREATE TEMP VIEW runs AS {_runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         digested = self._reachability_files(db, usable["observations"])
         undigested = [f for f in usable["observations"] if f not in digested]
         db.execute(
-            f"CREATE TEMP VIEW reachability AS {_select(list(digested.values()), REACHABILITY_COLUMNS)} "
-            f"UNION ALL SELECT source_id, collected_at, error IS NULL FROM ({_select(undigested, OBSERVATION_COLUMNS)})"
+            f"CREATE TEMP VIEW reachability AS {_select(db, list(digested.values()), REACHABILITY_COLUMNS)} "
+            f"UNION ALL SELECT source_id, collected_at, error IS NULL FROM ({_select(db, undigested, OBSERVATION_COLUMNS)})"
         )
         return snapshot
 
@@ -485,9 +485,19 @@ class History:
         return [(folder, day) for folder, day in found if day is not None]
 
 
-# Files are immutable once renamed into place, so their metadata can be remembered for as
-# long as the process lives (the demo and benchmarks open history hundreds of times).
+# Files are immutable once renamed into place, so their metadata and columns can be
+# remembered for as long as the process lives (the demo and benchmarks open history
+# hundreds of times).
 _metadata_cache: dict[tuple[Path, int, int], dict[str, str]] = {}
+_columns_cache: dict[tuple[Path, int, int], tuple] = {}
+
+
+def _file_key(path: Path) -> tuple[Path, int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None  # removed by a compaction since it was listed
+    return (path, stat.st_mtime_ns, stat.st_size)
 
 
 def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict[str, str]]:
@@ -495,11 +505,9 @@ def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict
     found: dict[Path, dict[str, str]] = {}
     keys = {}
     for path in files:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue  # removed by a compaction since it was listed
-        keys[path] = (path, stat.st_mtime_ns, stat.st_size)
+        if (key := _file_key(path)) is None:
+            continue
+        keys[path] = key
         if keys[path] in _metadata_cache:
             found[path] = _metadata_cache[keys[path]]
     unknown = [p for p in keys if p not in found]
@@ -523,6 +531,30 @@ def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict
         _metadata_cache[keys[path]] = kv
     found.update(fresh)
     return found
+
+
+def same_columns(db, files: list[Path]) -> bool:
+    """Whether every file has the same columns, of the same types, in the same order. Then a
+    scan of them binds from one file's schema: with union_by_name DuckDB reads every file's
+    at each mention of the scan, which was most of the cost of opening history."""
+    keys = [_file_key(path) for path in files]
+    if None in keys:
+        return False
+    unknown = [key for key in keys if key not in _columns_cache]
+    if unknown:
+        try:
+            rows = db.execute(
+                "SELECT file_name, name, type, type_length, num_children, converted_type, scale, precision, logical_type "
+                f"FROM parquet_schema({_listing([path for path, _, _ in unknown])})"
+            ).fetchall()
+        except duckdb.Error:
+            return False
+        columns: dict[str, list[tuple]] = {}
+        for file_name, *column in rows:
+            columns.setdefault(file_name, []).append(tuple(column))
+        for key in unknown:
+            _columns_cache[key] = tuple(columns.get(str(key[0]), ()))
+    return len({_columns_cache[key] for key in keys}) <= 1
 
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
@@ -588,15 +620,16 @@ def _listing(files: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
-def parquet_scan(files: Sequence[Path]) -> str:
-    return f"read_parquet({_listing(files)}, union_by_name = true)"
+def parquet_scan(files: Sequence[Path], by_name: bool = True) -> str:
+    return f"read_parquet({_listing(files)}{', union_by_name = true' if by_name else ''})"
 
 
-def _select(files: Sequence[Path], columns: dict[str, str]) -> str:
+def _select(db, files: list[Path], columns: dict[str, str]) -> str:
     """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
     if not files:
         return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
-    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {parquet_scan(files)}"
+    scan = parquet_scan(files, by_name=not same_columns(db, files))
+    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {scan}"
 
 
 def _identity(path: Path) -> str:

@@ -107,6 +107,7 @@ def run_demo(runner, days: int, workdir: Path, out: Path) -> dict[str, str]:
     now = json.loads(DEMO_DIGESTS.read_text())["now"]
     result = runner.invoke(main, ["demo", "--days", str(days), "--now", now, "--workdir", str(workdir), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "\r" not in result.output  # no progress line where stderr is not a terminal
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
@@ -135,6 +136,14 @@ def test_demo_is_deterministic_offline_and_unchanged(runner, tmp_path):
     if not locked():
         pytest.skip("the digests are those of the locked dependencies")
     assert first == json.loads(DEMO_DIGESTS.read_text())["days"]["3"]
+
+
+def test_demo_shows_its_progress_on_a_terminal(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("statusgen.cli._on_terminal", lambda: True)
+    args = ["demo", "--days", "1", "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "site")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "\rsimulating: day 1 of 1" in result.output
 
 
 @pytest.mark.integration
