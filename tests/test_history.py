@@ -40,6 +40,22 @@ def test_append_writes_one_file_per_dataset_partitioned_by_day(history):
     assert (VERSION_KEY.encode(), str(SCHEMA_VERSION).encode()) in kv
 
 
+def test_files_with_other_columns_are_read_by_name_beside_current_ones(history):
+    at = utc(2026, 11, 22, 6)
+    for n, rows in ((1, 12), (2, 3)):
+        history.append(f"c{n}", at + timedelta(hours=n), [Run("a", f"r{n}", RunState.SUCCESS, at, at, rows_loaded=rows)], [obs("a", at)])
+    folder = history.root / "runs/date=2026-11-22"
+    current = sorted(folder.glob("*.parquet"))
+    # As an older statusgen might have written it: no rows_loaded, and its columns in another order.
+    duckdb.sql(f"COPY (SELECT 'r0' AS run_id, * EXCLUDE (run_id, rows_loaded) FROM '{current[0]}') TO '{folder}/part-c0.parquet' "
+               f"(FORMAT parquet, KV_METADATA {{'{VERSION_KEY}': '{SCHEMA_VERSION}'}})")
+    with history_module.connect() as db:
+        assert history_module.same_columns(db, current)
+        assert not history_module.same_columns(db, sorted(folder.glob("*.parquet")))
+    rows = history.open().db.execute("SELECT run_id, source_id, rows_loaded FROM runs ORDER BY run_id").fetchall()
+    assert rows == [("r0", "a", None), ("r1", "a", 12), ("r2", "a", 3)]
+
+
 def test_reading_a_run_again_keeps_the_newest_sighting(history):
     started = utc(2026, 11, 22, 6)
     history.append("c1", utc(2026, 11, 22, 6, 5), [Run("a", "r1", RunState.RUNNING, started)], [obs("a", utc(2026, 11, 22, 6, 5))])
