@@ -5,7 +5,7 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import collection, history_scale, page_weight
+from bench import collection, demo, history_scale, page_weight
 
 
 def report() -> list[str]:
@@ -39,6 +39,15 @@ def report() -> list[str]:
                f"compaction merging yesterday's parts and writing 90 days of reachability: {first:.1f} s, "
                f"{files_before:,} files → {files_after:,}; the next one, with nothing to do: {steady:.2f} s",
                f"retention down to 30 days: {retention:.2f} s, {kept_before:,} files → {kept_after:,}"]
+    print("\n".join(section), flush=True)
+    lines += section
+    row = demo.run()
+    section = ["", f"demo: statusgen demo over {row['days']} days, best of 3 (target: under 10 s wall on 2 cores; floor: "
+                   "statusgen render of the history it leaves, a full render)",
+               f"{'':>5} {'wall s':>7} {'CPU s':>6}",
+               f"{'demo':>5} {row['wall_s']:>7.1f} {row['cpu_s']:>6.1f}",
+               f"{'floor':>5} {row['floor_wall_s']:>7.1f} {row['floor_cpu_s']:>6.1f}",
+               f"{'ratio':>5} {row['wall_s'] / row['floor_wall_s']:>7.1f} {row['cpu_s'] / row['floor_cpu_s']:>6.1f}"]
     print("\n".join(section), flush=True)
     lines += section
     return lines

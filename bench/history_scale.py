@@ -88,9 +88,15 @@ def config_for(sources: int) -> Config:
     return Config(Path("bench.yaml"), SiteConfig(), HistoryConfig(), {"wh": connection}, source_configs, components)
 
 
+def _forget_files() -> None:
+    """What a fresh process knows of the history files: nothing."""
+    history_module._metadata_cache.clear()
+    history_module._columns_cache.clear()
+
+
 def _render(root: Path, config: Config, now: datetime) -> float:
     """Seconds for model and pages, as a fresh process would spend them."""
-    history_module._metadata_cache.clear()
+    _forget_files()
     started = time.perf_counter()
     snapshot = History(root).open()
     render_pages(build_model(config, snapshot, now))
@@ -119,7 +125,7 @@ def _files(root: Path) -> int:
 
 def _profile(root: Path, config: Config, now: datetime, top: int = 8) -> list[tuple[str, float]]:
     """statusgen's functions by time spent in them and below, outermost first."""
-    history_module._metadata_cache.clear()
+    _forget_files()
     profiler = cProfile.Profile()
     profiler.enable()
     _render(root, config, now)
