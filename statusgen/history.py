@@ -552,8 +552,10 @@ def same_columns(db, files: list[Path]) -> bool:
         columns: dict[str, list[tuple]] = {}
         for file_name, *column in rows:
             columns.setdefault(file_name, []).append(tuple(column))
+        if any(str(path) not in columns for path, _, _ in unknown):
+            return False  # a file DuckDB named otherwise: unknown is not the same
         for key in unknown:
-            _columns_cache[key] = tuple(columns.get(str(key[0]), ()))
+            _columns_cache[key] = tuple(columns[str(key[0])])
     return len({_columns_cache[key] for key in keys}) <= 1
 
 
