@@ -31,6 +31,7 @@ def report() -> list[str]:
                f"incremental render after one more collection {row['incremental_s']:.1f} s, "
                f"ratio {row['incremental_s'] / row['floor_s']:.0f}× the same floor (target ≤ 3 s); "
                f"of a render, the daily rollups of 1,200 bars take {row['rollups_s']:.2f} s",
+               f"a collection's statuses from the timeline (what its lines and --fail-on say): {row['collect_statuses_s']:.2f} s",
                f"peak RSS {row['peak_rss_mb']:.0f} MB (target ≤ 1,024)",
                "where a render's time goes (cProfile, time in the function and below):",
                *[f"  {seconds:6.2f} s  {name}" for name, seconds in row["profile"]],

@@ -29,6 +29,7 @@ from statusgen import history as history_module
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.pipeline import statuses_now
 from statusgen.site import build_model, render_pages
 from statusgen.status import Freshness
 from statusgen.timeline import Window, build_component_segments, build_source_segments, daily
@@ -119,6 +120,16 @@ def _rollups(root: Path, config: Config, now: datetime) -> float:
     return took
 
 
+def _collect_statuses(root: Path, config: Config, now: datetime) -> float:
+    """Seconds for what a collection adds since the timeline decides its lines' statuses:
+    every source's timeline at the collection just written, from the render's cache."""
+    _forget_files()
+    promises = {s.id: s.freshness.promise() if s.freshness else Freshness() for s in config.sources}
+    started = time.perf_counter()
+    statuses_now(config, History(root), promises, now, keep_cache=False)
+    return time.perf_counter() - started
+
+
 def _files(root: Path) -> int:
     return sum(1 for _ in root.rglob("*.parquet"))
 
@@ -166,6 +177,7 @@ def run(sources: int = 1000, days: int = 90) -> dict:
               sources, NOW, later, False)
         incremental = _render(root, config, later)
         rollups = _rollups(root, config, later)
+        collect_statuses = _collect_statuses(root, config, later)
         profile = _profile(root, config, later)
 
         kept_before = _files(root)
@@ -183,6 +195,7 @@ def run(sources: int = 1000, days: int = 90) -> dict:
         "render_s": full,
         "incremental_s": incremental,
         "rollups_s": rollups,
+        "collect_statuses_s": collect_statuses,
         "ratio": full / floor,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "compaction": (first_compaction, files_before, files_after, next_compaction),

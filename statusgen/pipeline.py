@@ -77,13 +77,7 @@ def collect(
         for s in config.sources
     ]
     history.append(collection_id, now, [run for s in config.sources for run in collected[s.id].report.runs], observations)
-    # Each line says what the page will say: the timeline's status at this collection.
-    snapshot = history.open()
-    try:
-        build_source_segments(snapshot, promises, Window.ending(now, config.site.days, config.site.zone), now, keep_cache=shard is None)
-        current = status_since(snapshot, "segments", "source_id")
-    finally:
-        snapshot.close()
+    current = statuses_now(config, history, promises, now, keep_cache=shard is None)
     lines = [
         SourceLine(o.source_id, current.get(o.source_id, (Status.UNKNOWN, None))[0], now - o.last_success_at if o.last_success_at else None,
                    o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
@@ -91,6 +85,19 @@ def collect(
     ]
     requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
     return CollectSummary(collection_id, lines, requests, warnings)
+
+
+def statuses_now(
+    config: Config, history: History, promises: dict[str, Freshness], now: datetime, keep_cache: bool = True
+) -> dict[str, tuple[Status, datetime]]:
+    """Each source's status at `now`, the collection just written, and since when: what the
+    page will say, from the timeline (a shard's collection keeps no timeline cache)."""
+    snapshot = history.open()
+    try:
+        build_source_segments(snapshot, promises, Window.ending(now, config.site.days, config.site.zone), now, keep_cache=keep_cache)
+        return status_since(snapshot, "segments", "source_id")
+    finally:
+        snapshot.close()
 
 
 def observe(
