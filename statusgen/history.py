@@ -69,6 +69,7 @@ OBSERVATION_COLUMNS = {
     "last_success_at": "TIMESTAMP",
     "error": "VARCHAR",
     "message": "VARCHAR",
+    "paused": "BOOLEAN",  # the system said the source is switched off (since version 2)
     "latency_ms": "INTEGER",
     "warn_after_s": "BIGINT",
     "error_after_s": "BIGINT",
@@ -81,6 +82,9 @@ LOCK = ".statusgen-lock"
 CATALOG = "catalog"  # what discovery found: see statusgen/catalog.py
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 MADE_FROM_KEY = "statusgen.made_from"
+# Whether an observation lets the source's runs decide its status: not when the collection
+# failed, nor when the system said the source is paused (reached, and unknown by rule).
+RUNS_DECIDE_SQL = "error IS NULL AND NOT coalesce(paused, false)"
 
 
 def is_history(folder: Path) -> bool:
@@ -199,14 +203,26 @@ class Snapshot:
 
     def run_times(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
         """The start and end history holds for each (source id, run id) of `keys` it has seen."""
+        return {key: (row[1], row[2]) for key, row in self._as_seen(keys).items()}
+
+    def unchanged_runs(self, runs: Sequence[Run]) -> set[tuple[str, str]]:
+        """The (source id, run id) of each of `runs` whose newest sighting in history says the
+        same: writing it again would only grow history, since readers keep the newest row."""
+        held = self._as_seen([(r.source_id, r.run_id) for r in runs])
+        return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == _as_held(r)}
+
+    def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
         self.db.execute(
             "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
             [[s for s, _ in keys], [r for _, r in keys]],
         )
         # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
         sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
-        rows = self.db.execute(f"SELECT source_id, run_id, started_at, ended_at FROM ({_runs_as_seen(sightings)})").fetchall()
-        return {(source_id, run_id): (aware_utc(started), aware_utc(ended)) for source_id, run_id, started, ended in rows}
+        rows = self.db.execute(
+            f"SELECT source_id, run_id, state, started_at, ended_at, url, rows_loaded, message FROM ({_runs_as_seen(sightings)})"
+        ).fetchall()
+        return {(source_id, run_id): (state, aware_utc(started), aware_utc(ended), *rest)
+                for source_id, run_id, state, started, ended, *rest in rows}
 
     def latest_observations(self) -> dict[str, dict[str, Any]]:
         # An aggregate then a join: much cheaper than a window over every observation.
@@ -290,7 +306,7 @@ class History:
         undigested = [f for f in usable["observations"] if f not in digested]
         db.execute(
             f"CREATE TEMP VIEW reachability AS {_select(db, list(digested.values()), REACHABILITY_COLUMNS)} "
-            f"UNION ALL SELECT source_id, collected_at, error IS NULL FROM ({_select(db, undigested, OBSERVATION_COLUMNS)})"
+            f"UNION ALL SELECT source_id, collected_at, {RUNS_DECIDE_SQL} FROM ({_select(db, undigested, OBSERVATION_COLUMNS)})"
         )
         return snapshot
 
@@ -444,7 +460,7 @@ class History:
     def _write_reachability(self, db, observations: Path) -> None:
         """The day's collections where a source's reachability changed, and its first of the day:
         with days read in order, that is all the timeline's reachability needs."""
-        seen = f"SELECT source_id, collected_at, error IS NULL AS ok FROM {parquet_scan([observations])}"
+        seen = f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({_select(db, [observations], OBSERVATION_COLUMNS)})"
         db.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {reachability_changes(seen)} ORDER BY source_id, collected_at, ok")
         self._put(db, "changes", self._reachability_of(observations), {MADE_FROM_KEY: _identity(observations)})
 
@@ -537,9 +553,15 @@ def same_columns(db, files: list[Path]) -> bool:
     """Whether every file has the same columns, of the same types, in the same order. Then a
     scan of them binds from one file's schema: with union_by_name DuckDB reads every file's
     at each mention of the scan, which was most of the cost of opening history."""
+    schemas = _schemas(db, files)
+    return schemas is not None and len(set(schemas)) <= 1
+
+
+def _schemas(db, files: list[Path]) -> list[tuple[tuple, ...]] | None:
+    """Each file's columns (name first), remembered per immutable file; None when one cannot be read."""
     keys = [_file_key(path) for path in files]
     if None in keys:
-        return False
+        return None
     unknown = [key for key in keys if key not in _columns_cache]
     if unknown:
         try:
@@ -548,15 +570,15 @@ def same_columns(db, files: list[Path]) -> bool:
                 f"FROM parquet_schema({_listing([path for path, _, _ in unknown])})"
             ).fetchall()
         except duckdb.Error:
-            return False
+            return None
         columns: dict[str, list[tuple]] = {}
         for file_name, *column in rows:
             columns.setdefault(file_name, []).append(tuple(column))
         if any(str(path) not in columns for path, _, _ in unknown):
-            return False  # a file DuckDB named otherwise: unknown is not the same
+            return None  # a file DuckDB named otherwise: unknown is not the same
         for key in unknown:
             _columns_cache[key] = tuple(columns[str(key[0])])
-    return len({_columns_cache[key] for key in keys}) <= 1
+    return [_columns_cache[key] for key in keys]
 
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
@@ -630,8 +652,13 @@ def _select(db, files: list[Path], columns: dict[str, str]) -> str:
     """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
     if not files:
         return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
-    scan = parquet_scan(files, by_name=not same_columns(db, files))
-    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items()) + f" FROM {scan}"
+    schemas = _schemas(db, files)
+    # A column no file has (one added since they were written) reads as NULL: that is how
+    # files of an older version are read as this one.
+    present = None if schemas is None else {column[0] for schema in schemas for column in schema}
+    scan = parquet_scan(files, by_name=schemas is None or len(set(schemas)) > 1)
+    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" if present is None or c in present else f"NULL::{t} AS {c}"
+                                 for c, t in columns.items()) + f" FROM {scan}"
 
 
 def _identity(path: Path) -> str:
@@ -671,6 +698,11 @@ def _reason(exc: Exception) -> str:
 _OS_REASONS = [os.strerror(code) for code in sorted(errno.errorcode)]
 
 
+def _as_held(run: Run) -> tuple:
+    """What a run's row says besides when it was seen, as Snapshot._as_seen reads it back."""
+    return (run.state.value, run.started_at, run.ended_at, run.url, run.rows_loaded, run.message)
+
+
 def _run_row(run: Run, collected_at: datetime, collection_id: str) -> tuple:
     return (
         run.source_id,
@@ -695,6 +727,7 @@ def _observation_row(o: Observation) -> tuple:
         naive_utc(o.last_success_at),
         o.error,
         o.message,
+        o.paused,
         o.latency_ms,
         o.warn_after_s,
         o.error_after_s,

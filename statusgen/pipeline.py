@@ -12,7 +12,7 @@ from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
 from statusgen.ingest import bounded_reports
-from statusgen.records import Observation, SourceReport
+from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
 from statusgen.timeline import Window, build_source_segments, status_since
@@ -76,7 +76,7 @@ def collect(
         observe(s, collected[s.id].report, facts.get(s.id), promises[s.id], now, collection_id, collected[s.id].latency_ms)
         for s in config.sources
     ]
-    history.append(collection_id, now, [run for s in config.sources for run in collected[s.id].report.runs], observations)
+    history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
     current = statuses_now(config, history, promises, now, keep_cache=shard is None)
     lines = [
         SourceLine(o.source_id, current.get(o.source_id, (Status.UNKNOWN, None))[0], now - o.last_success_at if o.last_success_at else None,
@@ -98,6 +98,19 @@ def statuses_now(
         return status_since(snapshot, "segments", "source_id")
     finally:
         snapshot.close()
+
+
+def _not_held(history: History, runs: list[Run]) -> list[Run]:
+    """The runs history does not already hold as they are: an orchestrator lists a run again
+    at every collection that overlaps it, and storage should not grow with each."""
+    if not runs:
+        return runs
+    snapshot = history.open()
+    try:
+        held = snapshot.unchanged_runs(runs)
+    finally:
+        snapshot.close()
+    return [run for run in runs if (run.source_id, run.run_id) not in held]
 
 
 def observe(
@@ -122,6 +135,7 @@ def observe(
         last_success_at=last_success,
         error=report.error,
         message=report.message,
+        paused=report.paused,
         latency_ms=latency_ms,
         warn_after_s=_seconds(promise.warn_after),
         error_after_s=_seconds(promise.error_after),

@@ -36,7 +36,8 @@ class SourceReport:
     """What a collector saw of one source: its runs, and a note when something is off.
 
     `error` means the collector could not see the source at all (the status becomes
-    unknown). `freshness` lets a system that declares its own promise (dbt's
+    unknown). `paused` means it saw the source switched off in its system: unknown too, but
+    the collection worked, so the next one still reads only what is new. `freshness` lets a system that declares its own promise (dbt's
     `freshness:` blocks) supply it when sources.yaml gives none.
     """
 
@@ -45,6 +46,7 @@ class SourceReport:
     error: str | None = None
     message: str | None = None
     freshness: Freshness | None = None
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,5 +62,6 @@ class Observation:
     error: str | None
     message: str | None
     latency_ms: int
+    paused: bool = False  # the system said the source is switched off: unknown, though reached
     warn_after_s: int | None = None
     error_after_s: int | None = None

@@ -9,12 +9,15 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from statusgen import pipeline
 from statusgen.collectors.airflow import (
     AirflowCollector,
     AirflowConnection,
     AirflowSource,
 )
-from statusgen.status import RunState
+from statusgen.config import Config, HistoryConfig, SiteConfig
+from statusgen.history import History
+from statusgen.status import RunState, Status
 from tests.servers import Server, free_port, venv
 
 pytestmark = pytest.mark.integration
@@ -143,7 +146,7 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
     (task,) = reports["revenue_task"].runs
     assert (task.run_id, task.state) == (triggered["revenue_report"], RunState.FAILED)
     assert task.url.endswith("/tasks/build_revenue")
-    assert reports["legacy"].error == "DAG legacy_export is paused"
+    assert reports["legacy"].paused and reports["legacy"].message == "Paused in Airflow (DAG legacy_export)"
     assert collector.requests_made == 4  # token, paused DAGs, DAG runs, task instances
 
     # A later collection asks only for runs that ended since (less a 5-minute overlap,
@@ -153,3 +156,40 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
     later = now + timedelta(minutes=10)
     quiet = {r.source_id: r for r in AirflowCollector("local_airflow", connection).collect(sources, later, later)}
     assert quiet["orders"].runs == [] and quiet["orders"].message.startswith("no finished runs since")
+
+
+def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow, tmp_path):
+    """Paused is a state of the DAG, not a failure to collect: the connection keeps reading
+    only what ended since its last collection, and a run read again unchanged is not stored
+    again (GET /api/v2/dags?paused=true, https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html)."""
+    base, server = airflow
+    session = api(base)
+    wait(lambda: {"orders_load", "legacy_export"} <= {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
+         120, f"DAGs not parsed:\n{server.tail()}")
+    session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": True}, timeout=10).raise_for_status()
+    run_id = session.post(f"{base}/api/v2/dags/orders_load/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    wait(lambda: session.get(f"{base}/api/v2/dags/orders_load/dagRuns/{quote(run_id, safe='')}", timeout=10).json()["state"]
+         in ("success", "failed"), 240, f"run did not finish:\n{server.tail()}")
+
+    connection = AirflowConnection(type="airflow", url=base, username="admin", password=PASSWORD, timeout=timedelta(seconds=30))
+    sources = [AirflowSource(id="orders", connection="af", dag_id="orders_load"),
+               AirflowSource(id="legacy", connection="af", dag_id="legacy_export")]
+    config = Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={"af": connection}, sources=sources, components=[])
+    history = History(tmp_path / "history")
+    first = datetime.now(timezone.utc)
+    summaries = [pipeline.collect(config, history, first + timedelta(hours=i)) for i in range(3)]
+
+    lines = [{line.source_id: line for line in summary.lines} for summary in summaries]
+    assert lines[0]["orders"].runs >= 1
+    # The third collection asks only for runs that ended after the second one (less the overlap) ...
+    assert lines[2]["orders"].runs == 0
+    snapshot = history.open()
+    try:
+        stored = snapshot.db.execute("SELECT count(*), count(DISTINCT (source_id, run_id)) FROM raw_runs").fetchone()
+        seen = snapshot.db.execute("SELECT error, status FROM observations WHERE source_id = 'legacy'").fetchall()
+    finally:
+        snapshot.close()
+    # ... and none of them is written twice.
+    assert stored[0] == stored[1]
+    assert set(seen) == {(None, "unknown")}
+    assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Airflow")

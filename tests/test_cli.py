@@ -75,7 +75,8 @@ def test_compact_counts_the_files_retention_dropped_too(runner, warehouse_config
             runner.invoke(main, ["collect", "-c", str(warehouse_config), "--now", f"2026-11-{day}T0{hour}:00:00Z"])
     done = runner.invoke(main, ["compact", "-c", str(warehouse_config), "--now", "2028-01-01T00:00:00Z"])
     assert done.exit_code == 0, done.output
-    assert done.output.strip() == "compacted 3 days, dropped 3 days: 12 files → 0"
+    # 6 collections' observations, and one file of runs: later collections read the same loads again.
+    assert done.output.strip() == "compacted 3 days, dropped 3 days: 7 files → 0"
 
 
 def test_fail_on_exits_1_when_a_source_is_that_bad(runner, warehouse_config):

@@ -65,6 +65,22 @@ def test_reading_a_run_again_keeps_the_newest_sighting(history):
     assert rows == [("r1", "failed", "c3")]
 
 
+def test_a_run_held_as_it_is_is_known_as_unchanged(history):
+    started, ended = utc(2026, 11, 22, 6), utc(2026, 11, 22, 6, 30)
+    run = Run("a", "r1", RunState.SUCCESS, started, ended, "https://af/r1", 12)
+    history.append("c1", utc(2026, 11, 22, 7), [run, Run("a", "r2", RunState.RUNNING, started)], [obs("a", utc(2026, 11, 22, 7))])
+    snapshot = history.open()
+    try:
+        assert snapshot.unchanged_runs([
+            run,
+            Run("a", "r2", RunState.FAILED, started, ended),  # it has finished since
+            Run("a", "r1", RunState.SUCCESS, started, ended, "https://af/r1", 13),  # a count corrected
+            Run("b", "r1", RunState.SUCCESS, started, ended),  # another source's run of that id
+        ]) == {("a", "r1")}
+    finally:
+        snapshot.close()
+
+
 def test_run_links_written_with_credentials_are_read_without_them(history):
     # History written before collection stripped userinfo still holds it; the page reads it too.
     at = utc(2026, 11, 22, 6)
@@ -200,3 +216,19 @@ def test_recent_runs_of_one_moment_are_listed_by_run_id(history):
         history.append(f"c{n}", at, [Run("a", i, RunState.SUCCESS, at - timedelta(minutes=5), at) for i in reversed(chunk)], [])
     snapshot = history.open()
     assert [r["run_id"] for r in snapshot.recent_runs(15)["a"]] == ids[:15]
+
+
+def test_a_paused_source_was_collected_but_its_runs_do_not_decide_its_status(history):
+    paused = Observation("a", "c2", utc(2026, 11, 22, 7), RunState.SUCCESS, utc(2026, 11, 22, 5), None,
+                         "Paused in Airflow (DAG a)", 3, paused=True)
+    history.append("c1", utc(2026, 11, 22, 6), [], [obs("a", utc(2026, 11, 22, 6))])
+    history.append("c2", utc(2026, 11, 22, 7), [], [paused])
+    for compacted in (False, True):
+        if compacted:
+            history.compact(utc(2026, 11, 24))
+        snapshot = history.open()
+        try:
+            assert snapshot.source_facts()["a"].last_collected_at == utc(2026, 11, 22, 7)  # the next collection reads from here
+            assert snapshot.db.execute("SELECT ok FROM reachability ORDER BY collected_at").fetchall() == [(True,), (False,)]
+        finally:
+            snapshot.close()

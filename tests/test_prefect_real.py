@@ -7,12 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from statusgen import pipeline
 from statusgen.collectors.prefect import (
     PrefectCollector,
     PrefectConnection,
     PrefectSource,
 )
-from statusgen.status import RunState
+from statusgen.config import Config, HistoryConfig, SiteConfig
+from statusgen.history import History
+from statusgen.status import RunState, Status
 from tests.servers import Server, free_port, venv
 
 pytestmark = pytest.mark.integration
@@ -102,5 +105,28 @@ def test_flow_and_deployment_runs_match_what_prefect_reports(prefect, tmp_path):
     (late,) = reports["nightly"].runs
     assert (late.run_id, late.state) == (ids["late"], RunState.WARNING)
     assert late.message.startswith("late: expected to start at")
-    assert reports["legacy"].error == "deployment revenue_report/legacy is paused"
+    assert reports["legacy"].paused and reports["legacy"].message == "Paused in Prefect (deployment revenue_report/legacy)"
     assert reports["ghost"].error == "no flow named 'never_ran'"
+
+
+def test_a_paused_deployment_is_unknown_without_turning_off_incremental_reading(prefect, tmp_path):
+    """`paused: true` on a deployment (https://docs.prefect.io/v3/api-ref/rest-api/server/deployments/read-deployment)
+    is a state of the deployment, not a failed collection. Runs on after the test above."""
+    env_dir, env, api, server = prefect
+    connection = PrefectConnection(type="prefect", api_url=api, timeout=timedelta(seconds=30))
+    sources = [PrefectSource(id="orders", connection="p", flow="orders_load"),
+               PrefectSource(id="legacy", connection="p", deployment="revenue_report/legacy")]
+    config = Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={"p": connection}, sources=sources, components=[])
+    history = History(tmp_path / "history")
+    first = datetime.now(timezone.utc)
+    lines = [{line.source_id: line for line in pipeline.collect(config, history, first + timedelta(hours=i)).lines} for i in range(3)]
+
+    assert lines[0]["orders"].runs == 2  # the run that succeeded, and the deployment's run still Late
+    assert lines[2]["orders"].runs == 1  # what ended before the second collection is not read again
+    snapshot = history.open()
+    try:
+        stored = snapshot.db.execute("SELECT count(*), count(DISTINCT (source_id, run_id)) FROM raw_runs").fetchone()
+    finally:
+        snapshot.close()
+    assert stored[0] == stored[1]
+    assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Prefect")

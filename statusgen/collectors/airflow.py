@@ -154,7 +154,8 @@ class AirflowCollector(Collector):
         reports = []
         for source in sources:
             if source.dag_id in paused:
-                reports.append(SourceReport(source.id, error=f"DAG {source.dag_id} is paused"))
+                # Airflow records no time of pausing, so the message can name none.
+                reports.append(SourceReport(source.id, paused=True, message=f"Paused in Airflow (DAG {source.dag_id})"))
                 continue
             runs = task_runs.get((source.dag_id, source.task_id), []) if source.task_id else dag_runs.get(source.dag_id, [])
             runs = [replace(r, source_id=source.id) for r in runs]

@@ -106,7 +106,7 @@ class PrefectCollector(Collector):
                     reports.append(SourceReport(source.id, error=f"no deployment named {source.deployment!r}"))
                     continue
                 if deployment.get("paused"):
-                    reports.append(SourceReport(source.id, error=f"deployment {source.deployment} is paused"))
+                    reports.append(SourceReport(source.id, paused=True, message=f"Paused in Prefect (deployment {source.deployment})"))
                     continue
                 mine = [r for r in runs if r.get("deployment_id") == deployment["id"]]
             else:
