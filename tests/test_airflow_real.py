@@ -193,3 +193,36 @@ def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow
     assert stored[0] == stored[1]
     assert set(seen) == {(None, "unknown")}
     assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Airflow")
+
+
+def test_a_paused_dag_keeps_the_past_it_had(airflow, tmp_path):
+    """Pausing stops new runs; the runs Airflow has are still its history."""
+    base, server = airflow
+    session = api(base)
+    wait(lambda: "legacy_export" in {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
+         120, f"DAGs not parsed:\n{server.tail()}")
+    session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": False}, timeout=10).raise_for_status()
+    run_id = session.post(f"{base}/api/v2/dags/legacy_export/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    path = f"{base}/api/v2/dags/legacy_export/dagRuns/{quote(run_id, safe='')}"
+    run = wait(lambda: (r := session.get(path, timeout=60).json())["state"] in ("success", "failed") and r, 240,
+               f"run did not finish:\n{server.tail()}")
+    assert run["state"] == "success"
+    session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": True}, timeout=10).raise_for_status()
+
+    connection = AirflowConnection(type="airflow", url=base, username="admin", password=PASSWORD, timeout=timedelta(seconds=30))
+    sources = [AirflowSource(id="legacy", connection="af", dag_id="legacy_export")]
+    config = Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={"af": connection}, sources=sources, components=[])
+    history = History(tmp_path / "history")
+    (line,) = pipeline.collect(config, history, datetime.now(timezone.utc)).lines
+    assert (line.status, line.note) == (Status.UNKNOWN, "Paused in Airflow (DAG legacy_export)")
+    assert line.runs >= 1
+    snapshot = history.open()
+    try:
+        facts = snapshot.source_facts()["legacy"]
+        (observation,) = snapshot.latest_observations().values()
+    finally:
+        snapshot.close()
+    ended = datetime.fromisoformat(run["end_date"].replace("Z", "+00:00"))
+    assert (facts.latest_state, facts.last_success_at) == ("success", ended)
+    assert observation["last_success_at"] == ended
+

@@ -6,6 +6,7 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from statusgen import pipeline
 from statusgen.collectors.prefect import (
@@ -130,3 +131,30 @@ def test_a_paused_deployment_is_unknown_without_turning_off_incremental_reading(
         snapshot.close()
     assert stored[0] == stored[1]
     assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Prefect")
+
+
+def test_a_paused_deployment_keeps_the_past_it_had(prefect, tmp_path):
+    """A run finished through the API (POST /flow_runs/{id}/set_state, then
+    POST /deployments/{id}/pause_deployment: https://docs.prefect.io/v3/api-ref/rest-api/server/)
+    stays the deployment's past once it is paused."""
+    env_dir, env, api, server = prefect
+    flow = requests.post(f"{api}/flows/", json={"name": "orders_archive"}, timeout=10).json()
+    archive = requests.post(f"{api}/deployments/", json={"name": "archive", "flow_id": flow["id"]}, timeout=10).json()
+    run = requests.post(f"{api}/deployments/{archive['id']}/create_flow_run", json={}, timeout=10).json()
+    for kind in ("RUNNING", "COMPLETED"):
+        requests.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": True}, timeout=10).raise_for_status()
+    requests.post(f"{api}/deployments/{archive['id']}/pause_deployment", timeout=10).raise_for_status()
+    ended = datetime.fromisoformat(requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["end_time"])
+
+    connection = PrefectConnection(type="prefect", api_url=api, timeout=timedelta(seconds=30))
+    sources = [PrefectSource(id="archive", connection="p", deployment="orders_archive/archive")]
+    config = Config(file=None, site=SiteConfig(), history=HistoryConfig(), connections={"p": connection}, sources=sources, components=[])
+    history = History(tmp_path / "history")
+    (line,) = pipeline.collect(config, history, datetime.now(timezone.utc)).lines
+    assert (line.status, line.note, line.runs) == (Status.UNKNOWN, "Paused in Prefect (deployment orders_archive/archive)", 1)
+    snapshot = history.open()
+    try:
+        facts = snapshot.source_facts()["archive"]
+    finally:
+        snapshot.close()
+    assert (facts.latest_state, facts.last_success_at) == ("success", ended)

@@ -153,12 +153,12 @@ class AirflowCollector(Collector):
         task_runs = self._task_runs([s for s in sources if s.task_id], ended_after)
         reports = []
         for source in sources:
-            if source.dag_id in paused:
-                # Airflow records no time of pausing, so the message can name none.
-                reports.append(SourceReport(source.id, paused=True, message=f"Paused in Airflow (DAG {source.dag_id})"))
-                continue
             runs = task_runs.get((source.dag_id, source.task_id), []) if source.task_id else dag_runs.get(source.dag_id, [])
             runs = [replace(r, source_id=source.id) for r in runs]
+            if source.dag_id in paused:
+                # Its runs are still its past. Airflow records no time of pausing, so the message names none.
+                reports.append(SourceReport(source.id, runs=runs, paused=True, message=f"Paused in Airflow (DAG {source.dag_id})"))
+                continue
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
             reports.append(SourceReport(source.id, runs=runs, message=note))
         reports += [SourceReport(s.id, error="include/tags match no DAG in Airflow") for s in undiscovered]

@@ -105,13 +105,13 @@ class PrefectCollector(Collector):
                 if deployment is None:
                     reports.append(SourceReport(source.id, error=f"no deployment named {source.deployment!r}"))
                     continue
-                if deployment.get("paused"):
-                    reports.append(SourceReport(source.id, paused=True, message=f"Paused in Prefect (deployment {source.deployment})"))
-                    continue
                 mine = [r for r in runs if r.get("deployment_id") == deployment["id"]]
             else:
                 mine = [r for r in runs if r.get("flow_id") == flow_id]
             found = [replace(run, source_id=source.id) for run in map(self._run, mine) if run is not None]
+            if source.deployment and deployment.get("paused"):  # its runs are still its past
+                reports.append(SourceReport(source.id, runs=found, paused=True, message=f"Paused in Prefect (deployment {source.deployment})"))
+                continue
             reports.append(SourceReport(source.id, runs=found, message=None if found else "no finished runs in the window read"))
         return reports
 
