@@ -200,7 +200,7 @@ class SiteConfig(Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            hint = _did_you_mean(value, available_timezones()) or " (use an IANA name such as Europe/Paris)"
+            hint = did_you_mean(value, available_timezones()) or " (use an IANA name such as Europe/Paris)"
             raise ValueError(f"unknown time zone {value!r}{hint}") from None
         return value
 
@@ -326,7 +326,7 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     check = _Checker(doc, {"base_dir": path.parent}, registry())
     for key in doc.data:
         if key not in ConfigFile.model_fields:
-            check.fail((key,), f"unknown key {key!r}{_did_you_mean(key, ConfigFile.model_fields)}")
+            check.fail((key,), f"unknown key {key!r}{did_you_mean(key, ConfigFile.model_fields)}")
     # Each section is checked on its own, so one mistake does not hide the others.
     site = check.section("site", SiteConfig, SiteConfig())
     history = check.section("history", HistoryConfig, HistoryConfig())
@@ -383,7 +383,7 @@ class _Checker:
                 self.fail(("connections", name), f"connection name {name!r}: {problem}")
             kind = settings.get("type")
             if not isinstance(kind, str) or kind not in self.collectors:
-                self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{_did_you_mean(str(kind), self.collectors)}")
+                self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{did_you_mean(str(kind), self.collectors)}")
                 continue
             self.kinds[name] = kind
             connection = self.validate(self.collectors[kind].Connection, settings, ("connections", name))
@@ -416,9 +416,9 @@ class _Checker:
                 self.fail(where + ("connection",), "required")
                 for key in settings:
                     if key not in every_key:
-                        self.fail(where + (key,), f"unknown key {key!r}{_did_you_mean(key, every_key)}")
+                        self.fail(where + (key,), f"unknown key {key!r}{did_you_mean(key, every_key)}")
             elif name not in connections:
-                self.fail(where + ("connection",), f"no connection named {name!r}{_did_you_mean(str(name), connections)}")
+                self.fail(where + ("connection",), f"no connection named {name!r}{did_you_mean(str(name), connections)}")
             elif name in self.kinds:  # else its connection's type is wrong, and reported already
                 source = self.validate(self.collectors[self.kinds[name]].Source, settings, where)
                 found += [source] if source is not None else []
@@ -433,7 +433,7 @@ class _Checker:
             found.append(component)
             for position, dep in enumerate(component.depends_on):
                 if dep not in source_ids:
-                    self.fail(("components", index, "depends_on", position), f"no source with id {dep!r}{_did_you_mean(dep, source_ids)}")
+                    self.fail(("components", index, "depends_on", position), f"no source with id {dep!r}{did_you_mean(dep, source_ids)}")
         return found
 
     def duplicates(self, section: str, ids: list) -> None:
@@ -454,7 +454,7 @@ def _message(kind: Any, error: Mapping[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         key = error["loc"][-1]
         fields = _fields_at(_model_in(kind), error["loc"][:-1])
-        return f"unknown key {key!r}{_did_you_mean(str(key), fields)}"
+        return f"unknown key {key!r}{did_you_mean(str(key), fields)}"
     if error["type"] == "missing":
         return "required"
     return error["msg"].removeprefix("Value error, ")
@@ -483,7 +483,8 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _did_you_mean(word: str, choices) -> str:
+def did_you_mean(word: str, choices) -> str:
+    """The hint naming the choice closest to `word` (" (did you mean 'x'?)"), or "" when none is close."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

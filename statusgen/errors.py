@@ -52,3 +52,7 @@ class CollectorError(Exception):
 
     The message must be short, safe to publish, and free of credentials.
     """
+
+
+class NotFoundError(CollectorError):
+    """The API has nothing at that address (HTTP 404): a collector may say what is missing."""

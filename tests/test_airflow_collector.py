@@ -74,9 +74,10 @@ def test_airflow2_dag_runs_in_one_batch_call_with_basic_auth(httpserver):
 def test_later_collections_read_only_runs_that_ended_since_the_last(httpserver):
     httpserver.expect_request("/api/v1/dags").respond_with_json({"dags": [], "total_entries": 0})
     httpserver.expect_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
+    httpserver.expect_request("/api/v1/dags/orders_load/tasks").respond_with_json({"tasks": [{"task_id": "load"}], "total_entries": 1})
     (report,) = collector(httpserver, api_version=1, token="t0k3n").collect(sources(("orders_load", None)), utc(2026, 11, 22, 11), NOW)
     assert report.runs == [] and report.message == "no finished runs since 2026-11-22 10:55 UTC"
-    request = httpserver.log[-1][0]
+    request = httpserver.log[-2][0]  # the last asks whether the DAG exists
     assert json.loads(request.data)["end_date_gte"] == "2026-11-22T10:55:00Z"  # 5 minutes of overlap
     assert request.headers["Authorization"] == "Bearer t0k3n"
 
@@ -166,9 +167,10 @@ def test_503_is_retried_honouring_retry_after(httpserver):
     httpserver.expect_ordered_request("/api/v1/dags").respond_with_data("busy", status=503, headers={"Retry-After": "0"})
     httpserver.expect_ordered_request("/api/v1/dags").respond_with_json({"dags": [], "total_entries": 0})
     httpserver.expect_ordered_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
+    httpserver.expect_ordered_request("/api/v1/dags/d/tasks").respond_with_json({"tasks": [], "total_entries": 0})
     c = collector(httpserver, api_version=1, token="t")
     c.collect(sources(("d", None)), None, NOW)
-    assert c.requests_made == 3
+    assert c.requests_made == 4
 
 
 def test_retry_after_past_the_timeout_gives_up_at_once(httpserver):

@@ -226,3 +226,33 @@ def test_a_paused_dag_keeps_the_past_it_had(airflow, tmp_path):
     assert (facts.latest_state, facts.last_success_at) == ("success", ended)
     assert observation["last_success_at"] == ended
 
+
+def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(airflow):
+    """GET /api/v2/dags/{dag_id} and /dags/{dag_id}/tasks answer 404 for a DAG Airflow does not have."""
+    base, server = airflow
+    session = api(base)
+    wait(lambda: "orders_load" in {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
+         120, f"DAGs not parsed:\n{server.tail()}")
+    run_id = session.post(f"{base}/api/v2/dags/orders_load/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    wait(lambda: session.get(f"{base}/api/v2/dags/orders_load/dagRuns/{quote(run_id, safe='')}", timeout=60).json()["state"]
+         in ("success", "failed"), 240, f"run did not finish:\n{server.tail()}")
+
+    connection = AirflowConnection(type="airflow", url=base, username="admin", password=PASSWORD, timeout=timedelta(seconds=30))
+    healthy = [AirflowSource(id="orders", connection="af", dag_id="orders_load"),
+               AirflowSource(id="orders_task", connection="af", dag_id="orders_load", task_id="load_orders")]
+    wrong = [AirflowSource(id="typo", connection="af", dag_id="orders_laod"),
+             AirflowSource(id="task_typo", connection="af", dag_id="orders_load", task_id="load_order"),
+             AirflowSource(id="task_dag_typo", connection="af", dag_id="revenue_reprot", task_id="build_revenue")]
+    now = datetime.now(timezone.utc)
+    collector = AirflowCollector("af", connection)
+    reports = {r.source_id: r for r in collector.collect(healthy + wrong, None, now)}
+    assert reports["typo"].error == "no DAG named 'orders_laod' in Airflow (did you mean 'orders_load'?)"
+    assert reports["task_typo"].error == "no task named 'load_order' in DAG orders_load (did you mean 'load_orders'?)"
+    assert reports["task_dag_typo"].error == "no DAG named 'revenue_reprot' in Airflow (did you mean 'revenue_report'?)"
+    assert reports["orders"].runs and reports["orders_task"].runs
+
+    # Sources that returned runs need no look-up: token, paused DAGs, DAG runs, task instances.
+    again = AirflowCollector("af", connection)
+    again.collect(healthy, None, now)
+    assert again.requests_made == 4
+

@@ -91,5 +91,26 @@ def test_job_runs_and_asset_materializations_match_dagster(dagster):
     assert abs(materialized.ended_at - datetime.now(timezone.utc)) < timedelta(minutes=5)
     (failed,) = reports["revenue"].runs
     assert (failed.run_id, failed.state) == (failed_run, RunState.FAILED)
-    assert reports["ghost"].error == "no asset no/such/asset in Dagster"
-    assert collector.requests_made == 1  # every source in one query
+    assert reports["ghost"].error == "no asset named 'no/such/asset' in Dagster"
+    assert collector.requests_made == 2  # every source in one query, and what exists to name the missing one
+
+
+def test_a_job_or_asset_that_does_not_exist_is_named_not_taken_for_a_quiet_one(dagster):
+    """A misspelt job's `runsOrError` is an empty `Runs`, like a job that never ran; Dagster's
+    `repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } } } }` and
+    `assetNodes { assetKey { path } }` say what exists (https://docs.dagster.io/api/graphql)."""
+    env_dir, env, root, url = dagster
+    assert dagster_cli(env_dir, env, root, "job", "execute", "-j", "orders_job").returncode == 0
+    connection = DagsterConnection(type="dagster", url=url, timeout=timedelta(seconds=30))
+    healthy = [DagsterSource(id="job", connection="d", job="orders_job")]
+    wrong = [DagsterSource(id="typo", connection="d", job="orders_jbo"),
+             DagsterSource(id="asset_typo", connection="d", asset="raw/ordres")]
+    collector = DagsterCollector("d", connection)
+    reports = {r.source_id: r for r in collector.collect(healthy + wrong, None, datetime.now(timezone.utc))}
+    assert reports["typo"].error == "no job named 'orders_jbo' in Dagster (did you mean 'orders_job'?)"
+    assert reports["asset_typo"].error == "no asset named 'raw/ordres' in Dagster (did you mean 'raw/orders'?)"
+    assert reports["job"].runs
+
+    again = DagsterCollector("d", connection)
+    again.collect(healthy, None, datetime.now(timezone.utc))
+    assert again.requests_made == 1  # a job with runs needs no look-up

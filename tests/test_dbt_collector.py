@@ -56,10 +56,21 @@ def test_sources_become_load_events_with_dbt_freshness_criteria():
     assert found["ad_spend"].freshness == Freshness(timedelta(days=1), timedelta(days=3))
 
 
-def test_a_node_missing_from_the_latest_invocation_keeps_its_previous_status():
-    (report,) = collect(["model.shop.not_built_tonight"]).values()
+def test_a_node_missing_from_the_latest_invocation_keeps_its_previous_status(tmp_path):
+    target = tmp_path / "target"
+    shutil.copytree(DBT_TARGET, target)
+    run_results = json.loads((target / "run_results.json").read_text())
+    run_results["results"] = [r for r in run_results["results"] if r["unique_id"] != "model.shop.stg_orders"]
+    (target / "run_results.json").write_text(json.dumps(run_results))
+    (report,) = collect(["model.shop.stg_orders"], target).values()
     assert report.runs == [] and report.error is None
     assert report.message == "not part of the latest dbt invocation"
+
+
+def test_a_node_the_manifest_does_not_have_is_named_not_taken_for_one_not_built():
+    found = collect(["model.shop.fct_ordres", "source.shop.raw.oders"])
+    assert found["fct_ordres"].error == "no dbt node named 'model.shop.fct_ordres' in the manifest (did you mean 'model.shop.fct_orders'?)"
+    assert found["oders"].error == "no dbt node named 'source.shop.raw.oders' in the manifest (did you mean 'source.shop.raw.orders'?)"
 
 
 def test_exposures_become_components_over_everything_upstream():

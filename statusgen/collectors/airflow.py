@@ -22,8 +22,8 @@ from pydantic import Field, SecretStr, model_validator
 from statusgen.collectors import Collector, Discovery
 from statusgen.collectors.api import ApiClient
 from statusgen.collectors.timestamps import utc_time_or_none as _time
-from statusgen.config import ConnectionConfig, Duration, SourceConfig
-from statusgen.errors import CollectorError
+from statusgen.config import ConnectionConfig, Duration, SourceConfig, did_you_mean
+from statusgen.errors import CollectorError, NotFoundError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
 
@@ -161,8 +161,36 @@ class AirflowCollector(Collector):
                 continue
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
             reports.append(SourceReport(source.id, runs=runs, message=note))
+        missing = self._missing([s for s, r in zip(sources, reports) if not r.runs and not r.paused])
+        reports = [replace(r, error=missing[r.source_id], message=None) if r.source_id in missing else r for r in reports]
         reports += [SourceReport(s.id, error="include/tags match no DAG in Airflow") for s in undiscovered]
         return reports
+
+    def _missing(self, quiet: Sequence[AirflowSource]) -> dict[str, str]:
+        """Which of the sources that returned no runs name a DAG or task Airflow does not have.
+        Only those are looked up (one request per DAG), so DAGs with runs cost nothing more."""
+        found: dict[str, str] = {}
+        tasks: dict[str, list[str] | None] = {}
+        dags: list[str] = []  # every DAG id, read only to suggest one
+        for source in quiet:
+            if source.dag_id not in tasks:
+                tasks[source.dag_id] = self._task_ids(source.dag_id)
+            known = tasks[source.dag_id]
+            if known is None:
+                dags = dags or [str(d.get("dag_id")) for d in self._pages("/dags", "dags", {}, method="GET")]
+                found[source.id] = f"no DAG named {source.dag_id!r} in Airflow{did_you_mean(source.dag_id, dags)}"
+            elif source.task_id and source.task_id not in known:
+                found[source.id] = f"no task named {source.task_id!r} in DAG {source.dag_id}{did_you_mean(source.task_id, known)}"
+        return found
+
+    def _task_ids(self, dag_id: str) -> list[str] | None:
+        """The DAG's task ids; None when Airflow has no DAG of that id."""
+        try:
+            answer = self.client.get(f"{self.version.prefix}/dags/{quote(dag_id, safe='')}/tasks")
+        except NotFoundError:
+            return None
+        tasks = answer.get("tasks") if isinstance(answer, dict) else None
+        return [str(t.get("task_id")) for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else []
 
     def _client(self) -> ApiClient:
         c = self.connection

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import requests
 
-from statusgen.errors import CollectorError
+from statusgen.errors import CollectorError, NotFoundError
 from statusgen.history import read_text, write_text
 from statusgen.urls import public_url
 
@@ -142,7 +142,7 @@ class ApiClient:
             if response.status_code in (401, 403):
                 raise CollectorError(f"authentication failed for connection {self.name} (HTTP {response.status_code})")
             if response.status_code == 404:
-                raise CollectorError(f"not found: {where}")
+                raise NotFoundError(f"not found: {where}")
             if response.status_code >= 400:
                 raise CollectorError(f"{self.name}: HTTP {response.status_code} from {where}")
             body = bytearray()

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
-from statusgen.config import ConnectionConfig, Duration, SourceConfig
+from statusgen.config import ConnectionConfig, Duration, SourceConfig, did_you_mean
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -74,7 +74,28 @@ class DagsterCollector(Collector):
             reason = errors[0].get("message", "") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else "no data"
             raise CollectorError(f"{self.name}: GraphQL error: {str(reason)[:200]}")
         failed_for_assets = _failed_asset_runs(data.get("failed"))
-        return [self._report(source, data.get(f"s{i}"), failed_for_assets) for i, source in enumerate(sources)]
+        reports = [self._report(source, data.get(f"s{i}"), failed_for_assets) for i, source in enumerate(sources)]
+        return self._name_missing(client, sources, reports)
+
+    def _name_missing(self, client, sources: Sequence[DagsterSource], reports: list[SourceReport]) -> list[SourceReport]:
+        """A misspelt job reads as one that never ran: for jobs with no runs, and assets not
+        found, ask once what Dagster has, so sources with runs cost no request more."""
+        quiet = [s for s, r in zip(sources, reports) if s.job and not r.runs and not r.error]
+        lost = [s for s, r in zip(sources, reports) if s.asset and r.error == _no_asset(s)]
+        if not quiet and not lost:
+            return reports
+        fields = (["repositoriesOrError { __typename ... on RepositoryConnection { nodes { jobs { name } } } }"] if quiet else []) + (
+            ["assetNodes { assetKey { path } }"] if lost else [])
+        answer = client.post("/graphql", {"query": "{ " + " ".join(fields) + " }"})
+        data = (answer.get("data") if isinstance(answer, dict) else None) or {}
+        repositories = data.get("repositoriesOrError") or {}
+        missing: dict[str, str] = {}
+        if repositories.get("__typename") == "RepositoryConnection":  # else nothing is known to be missing
+            jobs = {str(j.get("name")) for repo in repositories.get("nodes") or [] for j in repo.get("jobs") or []}
+            missing |= {s.id: f"no job named {s.job!r} in Dagster{did_you_mean(s.job, jobs)}" for s in quiet if s.job not in jobs}
+        assets = ["/".join(map(str, (n.get("assetKey") or {}).get("path") or [])) for n in data.get("assetNodes") or []]
+        missing |= {s.id: _no_asset(s) + did_you_mean(s.asset, assets) for s in lost}
+        return [replace(r, error=missing[r.source_id], message=None) if r.source_id in missing else r for r in reports]
 
     def _report(self, source: DagsterSource, item: Any, failed_for_assets: dict[tuple, list[dict]]) -> SourceReport:
         kind = item.get("__typename") if isinstance(item, dict) else None
@@ -86,7 +107,7 @@ class DagsterCollector(Collector):
             runs = [self._run(r) for r in item.get("results") or []]
         else:
             if kind != "Asset" or not item.get("hasDefinitionOrRecord"):
-                return SourceReport(source.id, error=f"no asset {source.asset} in Dagster")
+                return SourceReport(source.id, error=_no_asset(source))
             key = tuple(source.asset.split("/"))
             runs = [self._materialization(m) for m in item.get("assetMaterializations") or []]
             runs += [self._run(r) for r in failed_for_assets.get(key, [])]
@@ -107,6 +128,10 @@ class DagsterCollector(Collector):
 
     def _link(self, run_id: str) -> str:
         return f"{self.connection.url.rstrip('/')}/runs/{run_id}"
+
+
+def _no_asset(source: DagsterSource) -> str:
+    return f"no asset named {source.asset!r} in Dagster"
 
 
 def _query(sources: Sequence[DagsterSource], after: float, limit: int) -> tuple[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from statusgen.collectors.timestamps import utc_time
+from statusgen.config import did_you_mean
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import Freshness, RunState, worse_state
@@ -51,11 +52,24 @@ _PERIOD = {"minute": 60, "hour": 3600, "day": 86400}
 def report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
     """The report of one dbt node; a problem with an artifact makes it unknown."""
     try:
-        if node.startswith("source."):
-            return source_report(source_id, node, artifacts, url)
-        return node_report(source_id, node, artifacts, url)
+        found = source_report(source_id, node, artifacts, url) if node.startswith("source.") else node_report(source_id, node, artifacts, url)
     except CollectorError as exc:
-        return SourceReport(source_id, error=str(exc))
+        found = SourceReport(source_id, error=str(exc))
+    # A misspelt node reads as one dbt did not run: only a node with no result is looked up.
+    missing = _missing(node, artifacts) if not found.runs else None
+    return SourceReport(source_id, error=missing) if missing else found
+
+
+def _missing(node: str, artifacts: Artifacts) -> str | None:
+    """Why `node` has no result when the manifest does not have it; None when it does, or has none."""
+    try:
+        manifest = artifacts.manifest()
+    except CollectorError:
+        return None
+    known = [*(manifest.get("nodes") or {}), *(manifest.get("sources") or {})]
+    if not known or node in known:
+        return None
+    return f"no dbt node named {node!r} in the manifest{did_you_mean(node, known)}"
 
 
 def source_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
