@@ -14,7 +14,8 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from types import UnionType
+from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -123,6 +124,20 @@ class Model(BaseModel):
 
     # Defaults are validated too, so a default path is resolved against sources.yaml's folder.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_from_text(cls, data: Any) -> Any:
+        """A `${VAR}` is always text, and pydantic converts text to a number or a boolean but
+        never to one of a Literal's non-text choices: convert those the same way here."""
+        if not isinstance(data, dict):
+            return data
+        converted = dict(data)
+        for key, value in data.items():
+            field = cls.model_fields.get(key) if isinstance(key, str) else None
+            if field is not None and isinstance(value, str):
+                converted[key] = _as_choice(value, _literal_choices(field.annotation))
+        return converted
 
 
 class FreshnessConfig(Model):
@@ -448,6 +463,28 @@ class _Checker:
         for position, first, second, file_name in names.clashes([(group, names.slug(group)) for group in groups]):
             index = next(i for i, c in enumerate(components) if c.group == groups[position])
             self.fail(("components", index, "group"), f"groups {first!r} and {second!r} would both be groups/{file_name}.html; rename one")
+
+
+def _literal_choices(annotation: Any) -> list[Any]:
+    """The choices of the Literals in `annotation`, itself or inside an Optional or a union."""
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    if get_origin(annotation) in (Union, UnionType):
+        return [choice for part in get_args(annotation) for choice in _literal_choices(part)]
+    return []
+
+
+def _as_choice(text: str, choices: list[Any]) -> Any:
+    """The non-text choice that `text` converts to as pydantic converts text to its type, else `text`."""
+    for choice in choices:
+        if isinstance(choice, str):
+            continue
+        try:
+            if TypeAdapter(type(choice)).validate_python(text) == choice:
+                return choice
+        except ValidationError:
+            continue
+    return text
 
 
 def _message(kind: Any, error: Mapping[str, Any]) -> str:

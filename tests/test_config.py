@@ -109,6 +109,24 @@ def test_environment_variables_and_defaults_are_substituted(write_config, tmp_pa
     assert config.history.path.resolve() == tmp_path / "hist" / "data"
 
 
+def test_a_fixed_choice_from_the_environment_converts_like_a_number(write_config):
+    path = write_config(
+        """
+        connections:
+          af2: {type: airflow, url: "https://af2", api_version: "${AF_API_VERSION:-1}"}
+          af3: {type: airflow, url: "https://af3", api_version: "2"}
+          af9: {type: airflow, url: "https://af9", api_version: "${AF9_API_VERSION}"}
+          wh: {type: sql, database: wh.duckdb, max_concurrency: "${WH_CONCURRENCY}"}
+        """
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"AF9_API_VERSION": "3", "WH_CONCURRENCY": "2"})
+    assert str(caught.value).splitlines() == ["1 problem in configuration:", "  sources.yaml:4:44: connections.af9.api_version: Input should be 1 or 2"]
+    config = load_config(path, {"AF9_API_VERSION": " 2", "WH_CONCURRENCY": "2"})
+    assert [config.connections[n].api_version for n in ("af2", "af3", "af9")] == [1, 2, 2]
+    assert config.connections["wh"].max_concurrency == 2
+
+
 def test_dollar_dollar_escapes_a_literal_reference(write_config):
     path = write_config(
         """
