@@ -16,6 +16,7 @@ from statusgen.collectors.airflow import (
     AirflowSource,
 )
 from statusgen.config import Config, HistoryConfig, SiteConfig
+from statusgen.errors import CollectorError
 from statusgen.history import History
 from statusgen.status import RunState, Status
 from tests.servers import Server, free_port, venv
@@ -256,3 +257,14 @@ def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(ai
     again.collect(healthy, None, now)
     assert again.requests_made == 4
 
+
+def test_airflow3_asked_for_api_v1_says_why_and_what_to_write(airflow):
+    """Airflow 3 answers /api/v1 with 404 and a reason in its JSON `detail`."""
+    base, server = airflow
+    connection = AirflowConnection(type="airflow", url=base, api_version=1, username="admin", password=PASSWORD,
+                                   timeout=timedelta(seconds=30))
+    with pytest.raises(CollectorError) as caught:
+        AirflowCollector("af", connection).collect([AirflowSource(id="orders", connection="af", dag_id="orders_load")], None,
+                                                   datetime.now(timezone.utc))
+    assert "/api/v1 has been removed in Airflow 3" in str(caught.value)
+    assert str(caught.value).endswith("(for Airflow 3, write api_version: 2)")

@@ -105,5 +105,6 @@ def test_pages_until_the_total(httpserver):
 
 def test_a_missing_workflow(httpserver):
     httpserver.expect_request(PATH).respond_with_json({"message": "Not Found"}, status=404)
-    with pytest.raises(CollectorError, match=r"not found: http://localhost:\d+/repos/acme/pipelines/actions/workflows/nightly.yml/runs$"):
+    with pytest.raises(CollectorError, match=r"not found: http://localhost:\d+/repos/acme/pipelines/actions/workflows/nightly.yml/runs: Not Found$"):
         collector(httpserver).collect(SOURCE, None, NOW)
+

@@ -61,11 +61,13 @@ class _Version:
     prefix: str
     run_page: str  # the run's page in the Airflow UI
     task_page: str
+    other: str  # what a list route answering 404 means: the server speaks the other version
 
 
 _VERSIONS = {
-    2: _Version("/api/v2", "/dags/{dag}/runs/{run}", "/dags/{dag}/runs/{run}/tasks/{task}"),
-    1: _Version("/api/v1", "/dags/{dag}/grid?dag_run_id={run}", "/dags/{dag}/grid?dag_run_id={run}&task_id={task}"),
+    2: _Version("/api/v2", "/dags/{dag}/runs/{run}", "/dags/{dag}/runs/{run}/tasks/{task}", " (for Airflow 2, write api_version: 1)"),
+    1: _Version("/api/v1", "/dags/{dag}/grid?dag_run_id={run}", "/dags/{dag}/grid?dag_run_id={run}&task_id={task}",
+                " (for Airflow 3, write api_version: 2)"),
 }
 
 
@@ -243,10 +245,13 @@ class AirflowCollector(Collector):
         """Every item of a paginated list; batch bodies page with page_offset, GETs with offset."""
         size, offset = self.connection.page_size, 0
         while True:
-            if method == "POST":
-                page = self.client.post(self.version.prefix + path, {**query, "page_offset": offset, "page_limit": size})
-            else:
-                page = self.client.get(self.version.prefix + path, {**query, "offset": offset, "limit": size})
+            try:
+                if method == "POST":
+                    page = self.client.post(self.version.prefix + path, {**query, "page_offset": offset, "page_limit": size})
+                else:
+                    page = self.client.get(self.version.prefix + path, {**query, "offset": offset, "limit": size})
+            except NotFoundError as exc:
+                raise NotFoundError(f"{exc}{self.version.other}") from None
             items = page.get(key) if isinstance(page, dict) else None
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise CollectorError(f"{self.name}: unexpected answer from {path}: no {key!r} list")

@@ -142,9 +142,9 @@ class ApiClient:
             if response.status_code in (401, 403):
                 raise CollectorError(f"authentication failed for connection {self.name} (HTTP {response.status_code})")
             if response.status_code == 404:
-                raise NotFoundError(f"not found: {where}")
+                raise NotFoundError(f"not found: {where}{_reason(response)}")
             if response.status_code >= 400:
-                raise CollectorError(f"{self.name}: HTTP {response.status_code} from {where}")
+                raise CollectorError(f"{self.name}: HTTP {response.status_code} from {where}{_reason(response)}")
             body = bytearray()
             try:
                 for chunk in response.iter_content(64 * 1024):
@@ -161,6 +161,20 @@ class ApiClient:
             except ValueError:
                 hint = " (a login page?)" if "html" in kind else ""
                 raise CollectorError(f"{self.name}: expected JSON from {where}, got {kind or 'no content type'}{hint}") from None
+
+
+def _reason(response: requests.Response) -> str:
+    """The reason an error answer gives in JSON (`detail`, `message` or `error`) as ": why", else "".
+    Only the first few KB are read: an error page can be large."""
+    try:
+        start = next(response.iter_content(4096), b"")
+        body = json.loads(start)
+    except (requests.RequestException, ValueError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    why = next((body[k] for k in ("detail", "message", "error") if isinstance(body.get(k), str) and body[k].strip()), "")
+    return f": {' '.join(why.split())[:300]}" if why else ""
 
 
 def _rate_limited(response: requests.Response) -> float | None:
