@@ -18,6 +18,7 @@ from tests.servers import Server, free_port, venv
 pytestmark = pytest.mark.integration
 
 DEFS = '''
+import os
 import dagster as dg
 
 @dg.asset(key_prefix=["raw"])
@@ -36,7 +37,15 @@ def load():
 def orders_job():
     load()
 
-defs = dg.Definitions(assets=[orders, revenue], jobs=[orders_job])
+@dg.asset
+def inventory():
+    if os.path.exists("inventory.fail"):
+        raise Exception("inventory feed is down")
+    return 1
+
+inventory_job = dg.define_asset_job("inventory_job", selection=["inventory"])
+
+defs = dg.Definitions(assets=[orders, revenue, inventory], jobs=[orders_job, inventory_job])
 '''
 
 
@@ -114,3 +123,23 @@ def test_a_job_or_asset_that_does_not_exist_is_named_not_taken_for_a_quiet_one(d
     again = DagsterCollector("d", connection)
     again.collect(healthy, None, datetime.now(timezone.utc))
     assert again.requests_made == 1  # a job with runs needs no look-up
+
+
+def test_a_failed_run_of_a_whole_asset_job_makes_its_asset_fail(dagster):
+    """A failed run of an asset job launched whole has an empty `assetSelection`; Dagster
+    still names it as the asset's latest run in `assetsLatestInfo { latestRun }`
+    (https://docs.dagster.io/api/graphql)."""
+    env_dir, env, root, url = dagster
+    assert dagster_cli(env_dir, env, root, "asset", "materialize", "--select", "inventory").returncode == 0
+    (root / "inventory.fail").write_text("")
+    try:
+        assert dagster_cli(env_dir, env, root, "job", "execute", "-j", "inventory_job").returncode != 0
+    finally:
+        (root / "inventory.fail").unlink()
+
+    collector = DagsterCollector("d", DagsterConnection(type="dagster", url=url, timeout=timedelta(seconds=30)))
+    (report,) = collector.collect([DagsterSource(id="inventory", connection="d", asset="inventory")], None, datetime.now(timezone.utc))
+    latest = max((r for r in report.runs if r.ended_at), key=lambda r: r.ended_at)
+    assert latest.state is RunState.FAILED
+    assert [r.state for r in report.runs].count(RunState.SUCCESS) == 1
+    assert collector.requests_made == 1

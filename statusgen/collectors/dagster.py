@@ -32,7 +32,8 @@ RUN_STATUS: dict[str, RunState] = {
     "NOT_STARTED": RunState.QUEUED,
     "MANAGED": RunState.RUNNING,
 }
-FINISHED = "[SUCCESS, FAILURE, CANCELED]"
+FINISHED_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+FINISHED = f"[{', '.join(FINISHED_STATUSES)}]"
 RUN_FIELDS = "runId status startTime endTime"
 
 
@@ -73,7 +74,7 @@ class DagsterCollector(Collector):
             errors = answer.get("errors") if isinstance(answer, dict) else None
             reason = errors[0].get("message", "") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else "no data"
             raise CollectorError(f"{self.name}: GraphQL error: {str(reason)[:200]}")
-        failed_for_assets = _failed_asset_runs(data.get("failed"))
+        failed_for_assets = _failed_asset_runs(data.get("failed"), data.get("latest"))
         reports = [self._report(source, data.get(f"s{i}"), failed_for_assets) for i, source in enumerate(sources)]
         return self._name_missing(client, sources, reports)
 
@@ -110,7 +111,8 @@ class DagsterCollector(Collector):
                 return SourceReport(source.id, error=_no_asset(source))
             key = tuple(source.asset.split("/"))
             runs = [self._materialization(m) for m in item.get("assetMaterializations") or []]
-            runs += [self._run(r) for r in failed_for_assets.get(key, [])]
+            materialized = {r.run_id for r in runs}
+            runs += [self._run(r) for r in failed_for_assets.get(key, []) if r["runId"] not in materialized]
             runs += _freshness_verdict(item)
         runs = [replace(r, source_id=source.id) for r in runs]
         return SourceReport(source.id, runs=runs, message=None if runs else "no finished runs in the window read")
@@ -159,21 +161,32 @@ def _query(sources: Sequence[DagsterSource], after: float, limit: int) -> tuple[
                 f"assetHealth {{ freshnessStatus }} freshnessStatusChangedTimestamp }} "
                 f"... on AssetNotFoundError {{ message }} }}"
             )
-    if any(s.asset for s in sources):
+    assets = [{"path": s.asset.split("/")} for s in sources if s.asset]
+    if assets:
         fields.append(
             f"failed: runsOrError(filter: {{statuses: [FAILURE], updatedAfter: $since}}, limit: {limit}) "
             f"{{ __typename ... on Runs {{ results {{ {RUN_FIELDS} assetSelection {{ path }} }} }} }}"
         )
+        # A whole asset job's run has an empty assetSelection: Dagster names it as the asset's latest run.
+        declared.append("$assets: [AssetKeyInput!]!")
+        variables["assets"] = assets
+        fields.append(f"latest: assetsLatestInfo(assetKeys: $assets) {{ assetKey {{ path }} latestRun {{ {RUN_FIELDS} }} }}")
     return f"query Status({', '.join(declared)}) {{ {' '.join(fields)} }}", variables
 
 
-def _failed_asset_runs(item: Any) -> dict[tuple, list[dict]]:
-    found: dict[tuple, list[dict]] = {}
-    if isinstance(item, dict) and item.get("__typename") == "Runs":
-        for run in item.get("results") or []:
+def _failed_asset_runs(failed: Any, latest: Any) -> dict[tuple, list[dict]]:
+    """Each asset key's runs that did not materialize it: failed runs that selected it, and
+    the run Dagster names as its latest, however it was launched; one entry per run id."""
+    found: dict[tuple, dict[str, dict]] = {}
+    if isinstance(failed, dict) and failed.get("__typename") == "Runs":
+        for run in failed.get("results") or []:
             for key in run.get("assetSelection") or []:
-                found.setdefault(tuple(key.get("path") or ()), []).append(run)
-    return found
+                found.setdefault(tuple(key.get("path") or ()), {})[run["runId"]] = run
+    for info in latest if isinstance(latest, list) else []:
+        run = info.get("latestRun") if isinstance(info, dict) else None
+        if isinstance(run, dict) and run.get("status") in FINISHED_STATUSES:
+            found.setdefault(tuple((info.get("assetKey") or {}).get("path") or ()), {})[run["runId"]] = run
+    return {key: list(runs.values()) for key, runs in found.items()}
 
 
 # Dagster's own freshness verdict, where the deployment computes asset health (Dagster+).
