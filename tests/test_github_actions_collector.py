@@ -68,7 +68,7 @@ def test_conclusions_map_onto_run_states(httpserver):
     assert report.runs[1].message == "attempt 2"
     assert report.runs[5].ended_at is None
     args = httpserver.log[0][0].args
-    assert (args["branch"], args["created"], args["per_page"]) == ("main", ">=2026-10-23T12:00:00Z", "100")
+    assert (args["branch"], args["per_page"], "created" in args) == ("main", "100", False)  # see the conditional-request test
 
 
 def test_unchanged_answers_come_back_as_304_from_the_cache(httpserver, tmp_path):
@@ -94,9 +94,9 @@ def test_an_exhausted_rate_limit_waits_for_reset_or_says_when(httpserver):
 def test_pages_until_the_total(httpserver):
     page1 = [workflow_run(i, "completed", "success", "2026-11-22T02:10:00Z") for i in range(100)]
     page2 = [workflow_run(100, "completed", "failure", "2026-11-22T03:10:00Z")]
-    httpserver.expect_request(PATH, query_string={"per_page": "100", "created": ">=2026-10-23T12:00:00Z", "branch": "main", "page": "1"}).respond_with_json(
+    httpserver.expect_request(PATH, query_string={"per_page": "100", "branch": "main", "page": "1"}).respond_with_json(
         {"total_count": 101, "workflow_runs": page1})
-    httpserver.expect_request(PATH, query_string={"per_page": "100", "created": ">=2026-10-23T12:00:00Z", "branch": "main", "page": "2"}).respond_with_json(
+    httpserver.expect_request(PATH, query_string={"per_page": "100", "branch": "main", "page": "2"}).respond_with_json(
         {"total_count": 101, "workflow_runs": page2})
     c = collector(httpserver)
     (report,) = c.collect(SOURCE, None, NOW)
@@ -108,3 +108,54 @@ def test_a_missing_workflow(httpserver):
     with pytest.raises(CollectorError, match=r"not found: http://localhost:\d+/repos/acme/pipelines/actions/workflows/nightly.yml/runs: Not Found$"):
         collector(httpserver).collect(SOURCE, None, NOW)
 
+
+def test_later_collections_ask_conditionally_whatever_their_window(httpserver, tmp_path):
+    """An ETag answers one URL: a window start in the query would change it every collection."""
+    body = {"total_count": 1, "workflow_runs": [workflow_run(1, "completed", "success", "2026-11-22T02:10:00Z")]}
+    httpserver.expect_ordered_request(PATH).respond_with_json(body, headers={"ETag": 'W/"abc"'})
+    httpserver.expect_ordered_request(PATH, headers={"If-None-Match": 'W/"abc"'}).respond_with_data("", status=304)
+    (first,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11), NOW)
+    (second,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11, 10), NOW + timedelta(minutes=10))
+    assert first.runs == second.runs
+    httpserver.check_assertions()
+
+
+def test_a_secondary_rate_limit_waits_as_asked_not_taken_for_bad_credentials(httpserver):
+    """GitHub's secondary rate limit: 403 or 429 with `retry-after`, quota left
+    (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit)."""
+    limited = {"retry-after": "3600", "x-ratelimit-remaining": "4990"}
+    httpserver.expect_request(PATH).respond_with_json({"message": "You have exceeded a secondary rate limit."}, status=403, headers=limited)
+    with pytest.raises(CollectorError, match=r"gh: rate limited until \d\d:\d\d:\d\d UTC; asked to retry after 3600s"):
+        collector(httpserver).collect(SOURCE, None, NOW)
+    httpserver.clear()
+    httpserver.expect_ordered_request(PATH).respond_with_json({"message": "secondary rate limit"}, status=429,
+                                                              headers={**limited, "retry-after": "0"})
+    httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 0, "workflow_runs": []})
+    c = collector(httpserver)
+    c.collect(SOURCE, None, NOW)
+    assert c.requests_made == 2
+
+
+def test_a_run_lasting_days_is_followed_until_it_ends(httpserver, tmp_path):
+    """GET /repos/{owner}/{repo}/actions/runs/{run_id}
+    (https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run)."""
+    long = workflow_run(7, "in_progress", None, "2026-11-22T02:10:00Z")
+    httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 1, "workflow_runs": [long]})
+    (first,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11), NOW)
+    assert [(r.run_id, r.state) for r in first.runs] == [("7", RunState.RUNNING)]
+    # Three days and many runs later it finishes, created long before the window read.
+    later = NOW + timedelta(days=3)
+    newer = [workflow_run(100 + i, "completed", "success", "2026-11-25T02:10:00Z") | {"created_at": "2026-11-25T02:00:05Z"}
+             for i in range(3)]
+    httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 3, "workflow_runs": newer})
+    httpserver.expect_ordered_request("/repos/acme/pipelines/actions/runs/7").respond_with_json(
+        workflow_run(7, "completed", "failure", "2026-11-25T01:00:00Z"))
+    c = collector(httpserver, tmp_path)
+    (second,) = c.collect(SOURCE, later - timedelta(minutes=10), later)
+    assert ("7", RunState.FAILED) in [(r.run_id, r.state) for r in second.runs]
+    httpserver.check_assertions()
+    # Once it has ended it is not asked for again.
+    httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 3, "workflow_runs": newer})
+    c = collector(httpserver, tmp_path)
+    c.collect(SOURCE, later, later + timedelta(minutes=10))
+    assert c.requests_made == 1

@@ -119,12 +119,12 @@ class ApiClient:
                 raise CollectorError(f"{self.name}: request to {where} failed: {type(exc).__name__}") from None
             else:
                 limited = _rate_limited(response)
-                if response.status_code not in RETRY_STATUSES and not limited:
+                if response.status_code not in RETRY_STATUSES and limited is None:
                     return self._json(response, where, deadline)
                 error = f"{self.name}: HTTP {response.status_code} from {where}"
-                if limited:
+                if limited is not None:
                     error = f"{self.name}: rate limited until {time.strftime('%H:%M:%S UTC', time.gmtime(time.time() + limited))}"
-                wait = limited or _retry_after(response.headers.get("Retry-After"))
+                wait = limited if limited is not None else _retry_after(response.headers.get("Retry-After"))
                 response.close()
                 if wait is not None and wait > deadline - time.monotonic():
                     raise CollectorError(f"{error}; asked to retry after {wait:g}s, past the timeout")
@@ -178,9 +178,12 @@ def _reason(response: requests.Response) -> str:
 
 
 def _rate_limited(response: requests.Response) -> float | None:
-    """Seconds until a spent rate limit resets (GitHub's x-ratelimit-* headers on 403/429)."""
-    if response.status_code not in (403, 429) or response.headers.get("x-ratelimit-remaining") != "0":
+    """Seconds to wait on a 403/429 that is a rate limit, not a refusal: until a spent quota
+    resets (x-ratelimit-*), or as Retry-After asks (GitHub's secondary limits leave quota)."""
+    if response.status_code not in (403, 429):
         return None
+    if response.headers.get("x-ratelimit-remaining") != "0":
+        return _retry_after(response.headers.get("Retry-After"))
     try:
         return max(1.0, float(response.headers["x-ratelimit-reset"]) - time.time())
     except (KeyError, ValueError):

@@ -1,15 +1,17 @@
 """github_actions: workflow runs from GitHub's REST API.
 
 `GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs`, asked conditionally
-(If-None-Match: an unchanged answer is a 304 that costs no rate limit), with runs created
-since the previous collection less `overlap`, since a run is listed by when it was created
-but matters when it completes.
+(If-None-Match: an unchanged answer is a 304 that costs no rate limit). The query carries no
+window, since an ETag answers one URL: runs come newest first, and paging stops at runs
+created before the previous collection less `overlap`. A run is listed by when it was
+created but matters when it completes, so a run seen unfinished is remembered and asked for
+by itself (`GET …/actions/runs/{id}`) once it falls off the pages read, until it ends.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import timedelta
 from typing import Any, ClassVar, Literal, Sequence
 from urllib.parse import quote
 
@@ -73,9 +75,7 @@ class GithubActionsCollector(Collector):
         cache = ResponseCache(self.cache_dir / f"{self.name}.json") if self.cache_dir else None
         client = self.api(c.api_url, headers=headers, cache=cache)
         created_after = (since - c.overlap) if since else (now - c.first_lookback)
-        params: dict[str, Any] = {"per_page": PER_PAGE, "created": f">={created_after.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"}
-        if source.branch:
-            params["branch"] = source.branch
+        params: dict[str, Any] = {"per_page": PER_PAGE, **({"branch": source.branch} if source.branch else {})}
         path = f"/repos/{c.repository}/actions/workflows/{quote(source.workflow, safe='')}/runs"
         runs: list[Run] = []
         try:
@@ -85,12 +85,29 @@ class GithubActionsCollector(Collector):
                 if not isinstance(items, list):
                     raise CollectorError(f"{self.name}: unexpected answer from {path}: no 'workflow_runs' list")
                 runs += [replace(run, source_id=source.id) for run in map(_run, items) if run is not None]
-                if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0):
+                created = [t for t in (_time(i.get("created_at")) for i in items if isinstance(i, dict)) if t]
+                if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0) or min(created, default=now) < created_after:
                     break
+            runs += self._unfinished(client, cache, source, runs)
         finally:
             if cache is not None:
                 cache.save()
         return [SourceReport(source.id, runs=runs, message=None if runs else "no runs in the window read")]
+
+    def _unfinished(self, client, cache: ResponseCache | None, source: GithubActionsSource, listed: list[Run]) -> list[Run]:
+        """Runs seen unfinished before and not on the pages read now, each asked for by itself;
+        the unfinished ones are remembered for the next collection. No request when none is left."""
+        if cache is None:
+            return []
+        key = f"unfinished {self.connection.repository} {source.id}"
+        ids = {r.run_id for r in listed}
+        remembered = [str(i) for i in (cache.entries.pop(key, None) or {}).get("ids", []) if str(i) not in ids]
+        answers = (client.get(f"/repos/{self.connection.repository}/actions/runs/{quote(i, safe='')}") for i in remembered)
+        found = [replace(run, source_id=source.id) for run in map(_run, answers) if run is not None]
+        still = [r.run_id for r in [*listed, *found] if r.ended_at is None]
+        if still:
+            cache.entries[key] = {"ids": still}
+        return found
 
 
 def _run(item: Any) -> Run | None:
