@@ -68,3 +68,14 @@ def test_connections_found_by_schema_in_a_group_with_cursor_paging(httpserver):
 def test_a_source_names_one_connection_one_way():
     with pytest.raises(ValueError, match="give connection_id, or group_id with schema"):
         FivetranSource(id="x", connection="fivetran", group_id="g")
+
+
+def test_a_manually_scheduled_connection_makes_no_promise_of_its_own(httpserver):
+    """`schedule_type: manual`: Fivetran syncs only when triggered (by an orchestrator, or
+    the API) and ignores `sync_frequency`; only sources.yaml can say when data is due."""
+    body = connection("speak_inexpensive", "salesforce", "2026-11-21T06:00:00.000000Z", None, frequency=360) | {"schedule_type": "manual"}
+    httpserver.expect_request("/v1/connections/speak_inexpensive").respond_with_json({"code": "Success", "data": body})
+    c = collector(httpserver)
+    (report,) = c.collect([FivetranSource(id="sf", connection="fivetran", connection_id="speak_inexpensive")], None, NOW)
+    assert report.freshness is None and [r.state for r in report.runs] == [RunState.SUCCESS]
+    assert c.requests_made == 1

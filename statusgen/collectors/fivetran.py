@@ -4,7 +4,8 @@ A source names a Fivetran connection by id, or by its destination schema within 
 (readable, and it survives re-creating the connection). Fivetran keeps the time of the
 last successful and of the last failed sync; each becomes a run. Unless sources.yaml sets
 a freshness promise, the connection's own sync frequency sets one: late after two missed
-syncs, failing after four.
+syncs, failing after four. A manually scheduled connection sets none: Fivetran ignores its
+frequency, and only whoever triggers it knows when data is due.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from statusgen.status import Freshness, RunState
 
 DASHBOARD = "https://fivetran.com/dashboard/connections/{id}/status"
 PAGE_LIMIT = 1000
+# Whether a `schedule_type` syncs every `sync_frequency` minutes: a manual connection syncs
+# only when triggered and ignores it. An unknown type keeps the frequency, as before.
+SCHEDULE_FOLLOWS_FREQUENCY: dict[str, bool] = {"auto": True, "manual": False}
 
 
 class FivetranConnection(ConnectionConfig):
@@ -119,6 +123,6 @@ def _report(source: FivetranSource, item: dict[str, Any]) -> SourceReport:
     runs.sort(key=lambda run: run.ended_at)
     if runs and runs[-1].state is RunState.FAILED and notes:
         runs[-1] = replace(runs[-1], message="; ".join(notes))
-    minutes = item.get("sync_frequency")
+    minutes = item.get("sync_frequency") if SCHEDULE_FOLLOWS_FREQUENCY.get(item.get("schedule_type"), True) else None
     promise = Freshness(timedelta(minutes=2 * minutes), timedelta(minutes=4 * minutes)) if isinstance(minutes, int) and minutes > 0 else None
     return SourceReport(source.id, runs=runs, message="; ".join(notes) or None, freshness=promise)
