@@ -1,6 +1,12 @@
-"""looker: datagroups from Looker's API 4.0, the caching policies that say when a model's
-data was last refreshed (`triggered_at`) and whether checking for new data failed
-(`trigger_error`)."""
+"""looker: datagroups from Looker's API 4.0, the caching policies of a model's Explores.
+
+Looker checks each datagroup's trigger on its own schedule: `trigger_check_at` is the last
+check and `trigger_error` that check's error alone, so each check is a run, failed or not,
+and a good check after a failed one is green again, as on Looker's Datagroups page.
+`triggered_at` is only when the trigger last fired (an `interval_trigger` fires on a clock),
+not a sign of new data, so it is a note. A datagroup with only `max_cache_age` has no
+trigger: Looker never checks it, and there is nothing to watch.
+"""
 
 from __future__ import annotations
 
@@ -47,15 +53,19 @@ class LookerCollector(Collector):
         return [_report(source, groups.get(source.datagroup)) for source in sources]
 
 
+# Whether the last trigger check left an error → that check's run state.
+CHECK_STATE: dict[bool, RunState] = {True: RunState.FAILED, False: RunState.SUCCESS}
+NO_TRIGGER = "Looker checks no trigger for this datagroup (max_cache_age only)"
+
+
 def _report(source: LookerSource, group: dict[str, Any] | None) -> SourceReport:
     if group is None:
         return SourceReport(source.id, error=f"no datagroup {source.datagroup} in Looker")
-    runs = []
     triggered = _time(group.get("triggered_at") or None)
-    if triggered is not None:
-        runs.append(Run(source.id, f"triggered@{triggered.isoformat()}", RunState.SUCCESS, ended_at=triggered))
+    note = f"last triggered {triggered:%Y-%m-%d %H:%M} UTC" if triggered else None
     checked = _time(group.get("trigger_check_at") or None)
-    if group.get("trigger_error") and checked is not None:
-        message = str(group["trigger_error"])[:300]
-        runs.append(Run(source.id, f"check@{checked.isoformat()}", RunState.FAILED, ended_at=checked, message=message))
-    return SourceReport(source.id, runs=runs, message=None if runs else "the datagroup has not triggered yet")
+    if checked is None:
+        return SourceReport(source.id, message=note or NO_TRIGGER)
+    error = str(group.get("trigger_error") or "")[:300] or None
+    check = Run(source.id, f"check@{checked.isoformat()}", CHECK_STATE[error is not None], ended_at=checked, message=error)
+    return SourceReport(source.id, runs=[check], message=note)
