@@ -19,7 +19,7 @@ from typing import Any
 from statusgen import formats
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import HistoryError
-from statusgen.history import CATALOG, write_text
+from statusgen.history import CATALOG, read_text, write_text
 
 FILE = "catalog.json"
 
@@ -46,6 +46,9 @@ class Entry:
 @dataclass(frozen=True)
 class Catalog:
     entries: dict[str, Entry] = field(default_factory=dict)
+    # Entries that could not be read back (a connection's type changed, a plugin's models
+    # did): left out, and rewritten by the next discovery that succeeds.
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
 
 def path(history_root: Path) -> Path:
@@ -56,26 +59,31 @@ def read(history_root: Path, config: Config) -> Catalog:
     """The saved catalog, its sources rebuilt with their collectors' models; empty if none."""
     file = path(history_root)
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        document = json.loads(read_text(file))
     except (FileNotFoundError, NotADirectoryError):  # nothing discovered yet; a bad history is named when written
         return Catalog()
     except (OSError, ValueError) as exc:
         raise HistoryError(f"cannot read {file}: {exc}; delete it and the next collection writes it again") from None
     formats.check("catalog", document.get("version") if isinstance(document, dict) else None, file)
     models = _source_models(config)
-    entries = {}
-    for name, raw in document["connections"].items():
+    entries, problems = {}, []
+    connections = document.get("connections")
+    for name, raw in connections.items() if isinstance(connections, dict) else []:
         if name not in models:
             continue  # a connection no longer in sources.yaml: nothing of it is shown
         source = models[name]
-        entries[name] = Entry(
-            discovered_at=datetime.fromisoformat(raw["discovered_at"]),
-            sources=[source.model_validate(s) for s in raw["sources"]],
-            components=[ComponentConfig.model_validate(c) for c in raw["components"]],
-            expanded={group: [source.model_validate(m) for m in members] for group, members in raw["expanded"].items()},
-            lineage=raw["lineage"],
-        )
-    return Catalog(entries)
+        try:
+            entries[name] = Entry(
+                discovered_at=datetime.fromisoformat(raw["discovered_at"]),
+                sources=[source.model_validate(s) for s in raw["sources"]],
+                components=[ComponentConfig.model_validate(c) for c in raw["components"]],
+                expanded={group: [source.model_validate(m) for m in members] for group, members in raw["expanded"].items()},
+                lineage=raw["lineage"],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # pydantic's ValidationError is a ValueError
+            problems.append(f"{file}: what connection {name!r} discovered no longer fits its settings "
+                            f"({type(exc).__name__}); the next discovery finds it again")
+    return Catalog(entries, tuple(problems))
 
 
 def write(history_root: Path, catalog: Catalog) -> None:

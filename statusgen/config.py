@@ -288,6 +288,13 @@ class SourceConfig(Model):
     def title(self) -> str:
         return self.name or self.id
 
+    def promise(self, declared: Freshness | None) -> Freshness:
+        """The promise this source is judged by: sources.yaml's wins; else the one its system
+        declared last (dbt's `freshness:`, Fivetran's sync frequency); else none."""
+        if self.freshness is not None:
+            return self.freshness.promise()
+        return declared or Freshness()
+
 
 class ComponentConfig(Model):
     id: FileId

@@ -40,7 +40,7 @@ import duckdb
 from statusgen import formats
 from statusgen.errors import HistoryError
 from statusgen.records import Observation, Run
-from statusgen.status import FINISHED_STATES, same_instant_rank_sql
+from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
 
 # The columns read are always this version's, which is how older files are upgraded on read
@@ -223,6 +223,16 @@ class Snapshot:
         ).fetchall()
         return {(source_id, run_id): (state, aware_utc(started), aware_utc(ended), *rest)
                 for source_id, run_id, state, started, ended, *rest in rows}
+
+    def declared_promises(self) -> dict[str, Freshness]:
+        """The promise each source's system declared last (collections that declared none, such
+        as failed ones, left out): a collection that fails must not erase it from history."""
+        rows = self.db.execute(
+            "SELECT source_id, arg_max([warn_after_s, error_after_s], collected_at) FROM observations "
+            "WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL GROUP BY source_id"
+        ).fetchall()
+        seconds = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
+        return {source_id: Freshness(seconds(warn), seconds(error)) for source_id, (warn, error) in rows}
 
     def latest_observations(self) -> dict[str, dict[str, Any]]:
         # An aggregate then a join: much cheaper than a window over every observation.

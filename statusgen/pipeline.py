@@ -51,10 +51,12 @@ def collect(
     snapshot = history.open(move_aside=True)
     try:
         facts = snapshot.source_facts()
+        declared = snapshot.declared_promises()
         warnings = list(snapshot.warnings)
     finally:
         snapshot.close()
     known = catalog.read(history.root, config)
+    warnings += list(known.problems)
     found = discovery.discover(config, known, now) if shard is None or shard[0] == 1 else discovery.Discovered(known)
     if found.catalog != known:
         catalog.write(history.root, found.catalog)
@@ -71,9 +73,10 @@ def collect(
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
         on_done(collected[source_id])
     collection_id = new_collection_id(now)
-    promises = {s.id: promise_of(s, collected[s.id].report.freshness) for s in config.sources}
+    # A collection that failed declares nothing: the promise its system declared before holds.
+    promises = {s.id: s.promise(collected[s.id].report.freshness or declared.get(s.id)) for s in config.sources}
     observations = [
-        observe(s, collected[s.id].report, facts.get(s.id), promises[s.id], now, collection_id, collected[s.id].latency_ms)
+        observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
         for s in config.sources
     ]
     history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
@@ -114,8 +117,7 @@ def _not_held(history: History, runs: list[Run]) -> list[Run]:
 
 
 def observe(
-    source: SourceConfig, report: SourceReport, known: SourceFacts | None, promise: Freshness, now: datetime, collection_id: str,
-    latency_ms: int,
+    source: SourceConfig, report: SourceReport, known: SourceFacts | None, now: datetime, collection_id: str, latency_ms: int,
 ) -> Observation:
     """What this collection saw of `source`, with what history knew: the facts the timeline
     turns into a status (it alone decides one)."""
@@ -137,16 +139,10 @@ def observe(
         message=report.message,
         paused=report.paused,
         latency_ms=latency_ms,
-        warn_after_s=_seconds(promise.warn_after),
-        error_after_s=_seconds(promise.error_after),
+        # What the system declared (a fact), not the promise in force: sources.yaml's may change.
+        warn_after_s=_seconds(report.freshness.warn_after) if report.freshness else None,
+        error_after_s=_seconds(report.freshness.error_after) if report.freshness else None,
     )
-
-
-def promise_of(source: SourceConfig, reported: Freshness | None) -> Freshness:
-    """sources.yaml's promise wins; else the one the system declares (dbt's freshness)."""
-    if source.freshness is not None:
-        return source.freshness.promise()
-    return reported or Freshness()
 
 
 def maintain(config: Config, history: History, now: datetime) -> tuple[Compaction, list] | None:
@@ -170,12 +166,13 @@ def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, li
 def model(config: Config, history: History, now: datetime) -> SiteModel:
     """What the page says, from history alone: the catalog says what discovery last found,
     so this asks no system and gives the same answer on a machine with no network."""
-    config = catalog.apply(config, catalog.read(history.root, config))
+    found = catalog.read(history.root, config)
     snapshot = history.open()
     try:
-        return build_model(config, snapshot, now)
+        model = build_model(catalog.apply(config, found), snapshot, now)
     finally:
         snapshot.close()
+    return replace(model, warnings=list(found.problems) + model.warnings)
 
 
 def render(config: Config, history: History, out: Path, now: datetime) -> SiteSummary:

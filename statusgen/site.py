@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping
 import jinja2
 
 from statusgen import formats, names
-from statusgen.config import ComponentConfig, Config, SourceConfig
+from statusgen.config import ComponentConfig, Config
 from statusgen.errors import StatusgenError
 from statusgen.feeds import atom, badge_svg, shields, statuspage
 from statusgen.history import Snapshot, aware_utc, naive_utc
@@ -250,7 +250,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     snapshot.keep_runs()
     latest = snapshot.latest_observations()
     last_collected = snapshot.last_collected_at()
-    promises = {s.id: _promise(s, latest.get(s.id)) for s in config.sources}
+    declared = snapshot.declared_promises()
+    promises = {s.id: s.promise(declared.get(s.id)) for s in config.sources}
     covered_until = min(last_collected, now) if last_collected else window.start
     build_source_segments(snapshot, promises, window, covered_until)
     incidents, incident_warnings = load_incidents(config.site.incidents_dir, {c.id for c in config.components}, config.site.zone)
@@ -363,14 +364,6 @@ def _component_view(component: ComponentConfig, sources, bars, now: tuple[Status
         bar=bar,
         sources=members,
     )
-
-
-def _promise(source: SourceConfig, seen: dict | None) -> Freshness:
-    """The promise recorded with the latest observation (it may come from dbt), else the config's."""
-    if seen and (seen.get("warn_after_s") is not None or seen.get("error_after_s") is not None):
-        as_delta = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
-        return Freshness(as_delta(seen["warn_after_s"]), as_delta(seen["error_after_s"]))
-    return source.freshness.promise() if source.freshness else Freshness()
 
 
 def write_site(model: SiteModel, out: Path) -> SiteSummary:

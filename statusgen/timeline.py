@@ -144,7 +144,8 @@ def build_source_segments(
                    last_value(state IGNORE NULLS) OVER w AS state,
                    max(success_at) OVER w AS last_success,
                    coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
-                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY {in_time}), $cover) AS stop
+                   coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY {in_time}), $cover) AS stop,
+                   lead(t) OVER (PARTITION BY source_id ORDER BY {in_time}) IS NULL AS last
             FROM events
             WINDOW w AS (PARTITION BY source_id ORDER BY {in_time} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         ),
@@ -153,7 +154,8 @@ def build_source_segments(
             SELECT o.*, {state_sev} AS state_sev,
                    last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2
             FROM ordered o JOIN promise USING (source_id)
-            WHERE (stop > start OR start = $cover) AND stop > $window_start
+            -- Of several events at the moment of the last collection, only the last holds on.
+            WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
         ),
         pieces AS (
             SELECT *, CASE WHEN seen_ok THEN state_sev ELSE {_UNKNOWN} END AS fresh,

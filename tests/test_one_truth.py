@@ -69,3 +69,26 @@ def test_a_source_unreachable_at_the_last_collection_is_unknown_from_then_on(con
     # The bar counts no time for that instant: the hour before it was operational.
     assert component.bar[-1].seconds.get(Status.UNKNOWN, 0) == 0
     assert [c.new for c in site.model.changes] == [Status.UNKNOWN]
+
+
+def test_events_at_the_moment_of_the_last_collection_give_one_status(config, tmp_path):
+    # Back after an outage with a run that ended as it was seen: both events sit at the last
+    # collection; the status is what holds after both, every time.
+    history = History(tmp_path / "history")
+    history.append("c1", utc(2026, 11, 22, 10), [], [observation(utc(2026, 11, 22, 10), error="HTTP 503")])
+    history.append("c2", utc(2026, 11, 22, 11), [Run("orders_raw", "b", RunState.FAILED, ended_at=utc(2026, 11, 22, 11))],
+                   [observation(utc(2026, 11, 22, 11))])
+    seen = {pipeline.render(config, history, tmp_path / f"site{n}", utc(2026, 11, 22, 11)).model.components[0].status for n in range(5)}
+    assert seen == {Status.FAILING}
+
+
+def test_a_failed_collection_does_not_erase_the_promise_the_system_declared(config, tmp_path):
+    # dbt declares its sources' freshness; a collection that fails declares nothing.
+    history = History(tmp_path / "history")
+    declared = Observation("orders_raw", "c1", utc(2026, 11, 22, 9), None, None, None, None, 5, warn_after_s=3600, error_after_s=7200)
+    history.append("c1", utc(2026, 11, 22, 9), [Run("orders_raw", "a", RunState.SUCCESS, ended_at=utc(2026, 11, 22, 8))], [declared])
+    history.append("c2", utc(2026, 11, 22, 11), [], [observation(utc(2026, 11, 22, 11), error="target folder missing")])
+    site = pipeline.render(config, history, tmp_path / "site", utc(2026, 11, 22, 11))
+    (component,) = site.model.components
+    assert component.sources[0].freshness.error_after.total_seconds() == 7200
+    assert component.bar[-1].seconds.get(Status.FAILING) == 3600  # 10:00 to 11:00, past error_after
