@@ -65,7 +65,7 @@ class Transition:
         lines = [f"{subject.name} ({subject.where}) is {self.new.value}, was {self.old.value}, since {since:%Y-%m-%d %H:%M} UTC."]
         troubled = [s for s in subject.parts if s.status is not Status.OPERATIONAL]
         lines += [f"- {s.title}: {s.status.value}" + (f" ({s.note})" if s.note else "") for s in troubled]
-        failing_run = next((s.failed_run_url for s in subject.parts if s.failed_run_url), None)
+        failing_run = next((s.failed_run_url for s in troubled if s.failed_run_url), None)
         if failing_run and self.new != Status.OPERATIONAL:
             lines.append(f"Failing run: {failing_run}")
         if site_url:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from statusgen.urls import public_text, public_url
 # Threads mostly wait on the network; 64 lets that many connections be asked at once.
 MAX_WORKERS = 64
 MAX_MESSAGE = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 @dataclass(frozen=True)
@@ -171,13 +173,15 @@ def scrubber(config: Config) -> Callable[[str | None], str | None]:
     # Longest first, so a secret that contains another is replaced whole.
     ordered = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
 
-    def scrub(text: str | None) -> str | None:
+    def scrub(text: str | None, limit: int | None = MAX_MESSAGE) -> str | None:
         if text is None:
             return None
-        text = public_text(text)  # an API's error may quote a URL with the credentials it was called with
+        # Control characters would reach terminals and CI logs (a line starting "::" is a
+        # workflow command to GitHub Actions): one line of plain text is all a message needs.
+        text = _CONTROL.sub(" ", public_text(text))  # an API's error may quote a URL with its credentials
         for secret in ordered:
             text = text.replace(secret, "***")
-        return text[:MAX_MESSAGE]
+        return text[:limit]
 
     return scrub
 
@@ -189,5 +193,5 @@ def _base64(text: str) -> set[str]:
 
 def _scrubbed(report: SourceReport, scrub: Callable[[str | None], str | None]) -> SourceReport:
     """The report as it may be kept, shown and sent: every stage after collection reads this one."""
-    runs = [replace(r, message=scrub(r.message), url=scrub(r.url and public_url(r.url))) for r in report.runs]
+    runs = [replace(r, message=scrub(r.message), url=scrub(r.url and public_url(r.url), limit=None)) for r in report.runs]
     return replace(report, runs=runs, error=scrub(report.error), message=scrub(report.message))

@@ -27,10 +27,14 @@ def report(model: SiteModel, environ: Mapping[str, str]) -> list[str]:
     """Append the job summary when running under Actions, and return the annotation lines to print."""
     if environ.get("GITHUB_ACTIONS") != "true":
         return []
+    lines = annotations(model)
     if environ.get("GITHUB_STEP_SUMMARY"):
-        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
-            summary.write(markdown(model))
-    return annotations(model)
+        try:
+            with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+                summary.write(markdown(model))
+        except OSError as exc:  # the page is built and published already; this is only a report
+            lines.append(f"::warning::{_data(f'no job summary: {exc.strerror}')}")
+    return lines
 
 
 def markdown(model: SiteModel) -> str:

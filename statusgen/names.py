@@ -23,7 +23,7 @@ _ID = re.compile(ID_PATTERN)
 
 def id_problem(value: str) -> str | None:
     """Why `value` cannot be an id that names files, or None when it can."""
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):  # match() would let a trailing newline through
         return "letters, digits, '_', '.' and '-' only, starting with a letter or digit"
     if len(value) > MAX_LENGTH:
         return f"at most {MAX_LENGTH} characters (it names files), found {len(value)}"

@@ -45,6 +45,7 @@ from statusgen.timeline import (
     status_since,
     uptime,
 )
+from statusgen.urls import public_text
 
 MARKER = ".statusgen-site"
 # A component page draws this many of its sources in full (about 8 KB each); past it, the
@@ -288,7 +289,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             latest_state=known.latest_state if known else None,
             last_success_at=known.last_success_at if known else None,
             freshness=promises[source.id],
-            note=seen.get("error") or seen.get("message") if seen else "not collected yet",
+            # Rows written before collection stripped URL credentials hold them still: not on the page.
+            note=public_text(seen.get("error") or seen.get("message") or "") or None if seen else "not collected yet",
             runs=recent.get(source.id, []),
             bar=bar,
             uptime_pct=uptime(bar, weights),

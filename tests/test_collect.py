@@ -133,3 +133,12 @@ def test_secrets_are_scrubbed_in_every_form_a_request_carries_them(write_config)
         assert scrub(f"you sent [{form}]") == "you sent [***]", form
     assert scrub("the-client alone is not a secret") == "the-client alone is not a secret"
 
+
+
+def test_a_message_is_one_line_of_plain_text(write_config):
+    # A line starting "::" in a CI log is a workflow command to GitHub Actions; escapes reach terminals.
+    from statusgen.collect import scrubber
+    from statusgen.config import load_config
+
+    scrub = scrubber(load_config(write_config("connections: {}\n"), {}))
+    assert scrub("failed\n::error title=x::planted\x1b[31m red\r") == "failed ::error title=x::planted [31m red "
