@@ -1,13 +1,10 @@
 """The airflow collector against a real Airflow 3 (`airflow standalone`, SQLite) on 127.0.0.1."""
 
-import json
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-import requests
 
 from statusgen import pipeline
 from statusgen.collectors.airflow import (
@@ -19,7 +16,9 @@ from statusgen.config import Config, HistoryConfig, SiteConfig
 from statusgen.errors import CollectorError
 from statusgen.history import History
 from statusgen.status import RunState, Status
-from tests.servers import Server, free_port, venv
+from tests.servers import AIRFLOW_PASSWORD as PASSWORD
+from tests.servers import airflow_api as api
+from tests.servers import airflow_standalone
 
 pytestmark = pytest.mark.integration
 
@@ -52,45 +51,18 @@ orders_load()
 revenue_report()
 legacy_export()
 '''
-PASSWORD = "statusgen-test-pw"
 
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
-    env_dir = venv("airflow")
     home = tmp_path_factory.mktemp("airflow")
     (home / "dags").mkdir()
     (home / "dags/pipelines.py").write_text(DAGS)
-    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": PASSWORD}))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}",
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": base,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-    }
-    server = Server([str(env_dir / "bin/airflow"), "standalone"], env, home / "standalone.log")
+    server, base = airflow_standalone(home)
     try:
-        server.wait_for(f"{base}/api/v2/monitor/health", 180)
         yield base, server
     finally:
         server.stop()
-
-
-def api(base):
-    token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": PASSWORD}, timeout=10).json()["access_token"]
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    return session
 
 
 def wait(check, seconds, what):
@@ -187,12 +159,12 @@ def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow
     snapshot = history.open()
     try:
         stored = snapshot.db.execute("SELECT count(*), count(DISTINCT (source_id, run_id)) FROM raw_runs").fetchone()
-        seen = snapshot.db.execute("SELECT error, status FROM observations WHERE source_id = 'legacy'").fetchall()
+        seen = snapshot.db.execute("SELECT error, paused FROM observations WHERE source_id = 'legacy'").fetchall()
     finally:
         snapshot.close()
     # ... and none of them is written twice.
     assert stored[0] == stored[1]
-    assert set(seen) == {(None, "unknown")}
+    assert set(seen) == {(None, True)}  # reached, and switched off: not an error
     assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Airflow")
 
 

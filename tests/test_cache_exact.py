@@ -24,7 +24,7 @@ from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.history import History
 from statusgen.records import Observation, Run
-from statusgen.status import RunState, Status
+from statusgen.status import RunState
 from tests.conftest import assert_same_site, utc
 
 CONFIG = """
@@ -152,7 +152,7 @@ class Scenario:
         if micro < 250:  # at the very instant of an earlier collection, which may have seen it otherwise
             at = max((c for c in self.collected if c <= at), default=at)
         error = self.rng.choice(["HTTP 503", None])
-        seen = Observation("flaky", f"past-{at:%d%H%M%S}", at, Status.UNKNOWN if error else Status.OPERATIONAL, None, None, error, None, 5)
+        seen = Observation("flaky", f"past-{at:%d%H%M%S}", at, None, None, error, None, 5)
         self.history.append(seen.collection_id, at, [], [seen])
         self.log.append(f"collection into the past at {at:%m-%d %H:%M} ({error or 'reachable'})")
 
