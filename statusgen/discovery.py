@@ -33,12 +33,13 @@ def discover(config: Config, previous: Catalog, now: datetime) -> Discovered:
     collectors = {name: registry()[c.type](name, c) for name, c in config.connections.items()}
     answers: dict[str, Discovery | str] = {}
     threads = {}
+    started = time.monotonic()
     for name, collector in collectors.items():
+        collector.give_up_at = started + config.connections[name].timeout.total_seconds()
         declared = [s for s in config.sources if s.connection == name]
         # Daemon threads: a system that never answers is abandoned, not waited for.
         threads[name] = threading.Thread(target=_ask, args=(collector, declared, answers), name=f"discover-{name}", daemon=True)
         threads[name].start()
-    started = time.monotonic()
     scrub = scrubber(config)  # a failure's text is shown and stored like any collector message
     entries, failures = dict(previous.entries), {}
     for name, thread in threads.items():

@@ -67,6 +67,7 @@ class Collector:
         self.connection = connection
         self._clients: list[ApiClient] = []
         self.cache_dir: Path | None = None  # where a collector may keep state between collections
+        self.give_up_at: float | None = None  # monotonic; past it, its clients start no request
 
     def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
         """One report per source. `since` is when these sources were last collected."""
@@ -74,7 +75,7 @@ class Collector:
 
     def api(self, base_url: str, **settings) -> ApiClient:
         """An HTTP client for this connection, bounded by its timeout, whose requests are counted."""
-        client = ApiClient(self.name, base_url, timeout=self.connection.timeout.total_seconds(), **settings)
+        client = ApiClient(self.name, base_url, timeout=self.connection.timeout.total_seconds(), give_up_at=self.give_up_at, **settings)
         self._clients.append(client)
         return client
 

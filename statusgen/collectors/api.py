@@ -63,8 +63,12 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         cache: ResponseCache | None = None,
+        give_up_at: float | None = None,
     ):
         self.name = connection_name
+        # A monotonic time after which no request starts: a caller that stopped waiting (a
+        # discovery past its timeout) leaves a thread that must not go on asking forever.
+        self.give_up_at = give_up_at
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -99,6 +103,8 @@ class ApiClient:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self.base_url}{path}"
         where = public_url(url, keep_query=False)  # a message names the place; its query may hold a token
+        if self.give_up_at is not None and time.monotonic() > self.give_up_at:
+            raise CollectorError(f"{self.name}: stopped, past the connection's timeout")
         deadline = time.monotonic() + self.timeout
         error = f"{self.name}: no answer within {self.timeout:g}s"
         for attempt in range(MAX_RETRIES + 1):
