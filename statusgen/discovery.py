@@ -17,6 +17,7 @@ from datetime import datetime
 from statusgen.catalog import Catalog, Entry
 from statusgen.collect import scrubber
 from statusgen.collectors import Collector, Discovery, registry
+from statusgen.collectors.api import GaveUp
 from statusgen.config import Config
 from statusgen.errors import CollectorError
 
@@ -78,6 +79,8 @@ def unreachable(config: Config, catalog: Catalog, failures: dict[str, str]) -> d
 def _ask(collector: Collector, declared: list, answers: dict[str, Discovery | str]) -> None:
     try:
         answers[collector.name] = collector.discover(declared)
+    except GaveUp:
+        pass  # discover() already reports the timeout, in the same words every time
     except CollectorError as exc:
         answers[collector.name] = str(exc) or "discovery failed"
     except Exception as exc:  # a bug in one collector must not take the run down

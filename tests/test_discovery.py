@@ -65,6 +65,14 @@ def cli(*args):
     return CliRunner().invoke(main, list(args), env={"AF_TOKEN": "t0k3n"}, catch_exceptions=False)
 
 
+def edit_catalog(change):
+    with open("history/catalog/catalog.json") as f:
+        document = json.load(f)
+    change(document)
+    with open("history/catalog/catalog.json", "w") as f:
+        json.dump(document, f)
+
+
 def status(site="site"):
     with open(f"{site}/status.json") as f:
         document = json.load(f)
@@ -199,11 +207,7 @@ def test_a_catalog_from_a_newer_statusgen_is_refused_with_its_version(write_conf
     FakeAirflow(httpserver)
     write_config(AIRFLOW.format(url=httpserver.url_for("/").rstrip("/"), extra=""))
     cli("collect", "--now", "2026-11-22T06:00:00Z")
-    with open("history/catalog/catalog.json") as f:
-        document = json.load(f)
-    document["version"] = 2
-    with open("history/catalog/catalog.json", "w") as f:
-        json.dump(document, f)
+    edit_catalog(lambda document: document.update(version=2))
     done = CliRunner().invoke(main, ["render", "--now", "2026-11-22T06:05:00Z"], env={"AF_TOKEN": "t"})
     assert done.exit_code == 1
     assert "history/catalog/catalog.json: expected catalog version 1, found 2" in done.output
@@ -213,11 +217,8 @@ def test_a_catalog_entry_that_no_longer_fits_its_connection_is_rediscovered(writ
     FakeAirflow(httpserver)
     write_config(AIRFLOW.format(url=httpserver.url_for("/").rstrip("/"), extra=""))
     cli("collect", "--now", "2026-11-22T06:00:00Z")
-    with open("history/catalog/catalog.json") as f:
-        document = json.load(f)
-    document["connections"]["af"]["expanded"]["sales"][0]["no_such_setting"] = 1  # as after a change of type or plugin
-    with open("history/catalog/catalog.json", "w") as f:
-        json.dump(document, f)
+    # As after a change of the connection's type, or of a plugin's models:
+    edit_catalog(lambda document: document["connections"]["af"]["expanded"]["sales"][0].update(no_such_setting=1))
     rendered = cli("render", "--now", "2026-11-22T06:05:00Z")
     assert rendered.exit_code == 0 and "what connection 'af' discovered no longer fits its settings" in rendered.output
     collected = cli("collect", "--now", "2026-11-22T06:10:00Z")

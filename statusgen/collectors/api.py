@@ -50,6 +50,10 @@ class ResponseCache:
         write_text(self.path, json.dumps(newest))
 
 
+class GaveUp(CollectorError):
+    """Raised for a request its caller stopped waiting for; the caller reports the timeout."""
+
+
 class ApiClient:
     """JSON over HTTP for one connection; `timeout` bounds each call, retries included."""
 
@@ -104,7 +108,7 @@ class ApiClient:
         url = f"{self.base_url}{path}"
         where = public_url(url, keep_query=False)  # a message names the place; its query may hold a token
         if self.give_up_at is not None and time.monotonic() > self.give_up_at:
-            raise CollectorError(f"{self.name}: stopped, past the connection's timeout")
+            raise GaveUp(f"{self.name}: stopped, past the connection's timeout")
         deadline = time.monotonic() + self.timeout
         error = f"{self.name}: no answer within {self.timeout:g}s"
         for attempt in range(MAX_RETRIES + 1):
