@@ -13,7 +13,6 @@ import click
 from statusgen import heartbeat as dead_mans_switch
 from statusgen import history_git, job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
-from statusgen.history import History
 from statusgen.history_remote import history_at
 from statusgen.hosting import hosting_warnings
 from statusgen.publish import publish as publish_site
@@ -69,19 +68,24 @@ def _parse_shard(ctx, param, value: str | None) -> tuple[int, int] | None:
     return int(index), int(count)
 
 
-def _collect(config: Config, history: History, now: datetime, shard: tuple[int, int] | None = None) -> list[pipeline.SourceLine]:
-    done = 0
-    show_progress = sys.stderr.isatty()
+class _Progress:
+    """"collecting: N sources" on a terminal, one line rewritten as sources finish."""
 
-    def progress(collected) -> None:
-        nonlocal done
-        done += 1
-        if show_progress:
-            click.echo(f"\rcollecting: {done} sources", nl=False, err=True)
+    def __init__(self) -> None:
+        self.done = 0
+        self.shown = sys.stderr.isatty()
 
-    summary = pipeline.collect(config, history, now, progress, shard)
-    if show_progress and done:
-        click.echo(err=True)
+    def __call__(self, collected) -> None:
+        self.done += 1
+        if self.shown:
+            click.echo(f"\rcollecting: {self.done} sources", nl=False, err=True)
+
+    def end(self) -> None:
+        if self.shown and self.done:
+            click.echo(err=True)
+
+
+def _print_collection(summary: pipeline.CollectSummary) -> None:
     _warn(summary.warnings)
     rows = [("SOURCE", "STATUS", "AGE", "TOOK", "RUNS", "NOTE")]
     for line in summary.lines:
@@ -96,7 +100,6 @@ def _collect(config: Config, history: History, now: datetime, shard: tuple[int, 
     requests = ", ".join(f"{name} {count}" for name, count in summary.requests.items() if count)
     click.echo(f"collection {summary.collection_id}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                + (f"; API requests: {requests}" if requests else ""))
-    return summary.lines
 
 
 def _exit_on(statuses: dict[str, Status], fail_on: str | None) -> None:
@@ -160,9 +163,12 @@ def schema() -> None:
 def collect(config_path: Path, history_path: str | None, now: datetime, fail_on: str | None, shard: tuple[int, int] | None) -> None:
     """Ask every source once and append what was seen to history."""
     config = load_config(config_path)
+    progress = _Progress()
     with _history(config, history_path, now, write=True) as history:
-        lines = _collect(config, history, now, shard)
-    _exit_on({line.source_id: line.status for line in lines}, fail_on)
+        summary = pipeline.collect(config, history, now, progress, shard)
+    progress.end()
+    _print_collection(summary)
+    _exit_on({line.source_id: line.status for line in summary.lines}, fail_on)
 
 
 @main.command()
@@ -186,18 +192,18 @@ def render(config_path: Path, history_path: str | None, out: Path, now: datetime
 def run(config_path: Path, history_path: str | None, out: Path, now: datetime, fail_on: str | None) -> None:
     """Collect, compact finished days, then render: what the scheduled job runs."""
     config = load_config(config_path)
+    progress = _Progress()
     with _history(config, history_path, now, write=True) as history:
-        lines = _collect(config, history, now)
-        pipeline.maintain(config, history, now)
-        site = pipeline.render(config, history, out, now)
-        _report_site(site)
-        transitions, warnings = pipeline.alert(config, history, site)
-    for line in job_summary.report(site.model, os.environ):
+        result = pipeline.run(config, history, now, out, progress)
+    progress.end()
+    _print_collection(result.collected)
+    _report_site(result.site)
+    for line in job_summary.report(result.site.model, os.environ):
         click.echo(line)
-    for transition in transitions:
+    for transition in result.transitions:
         click.echo(f"alerted: {transition.title()}")
-    _warn(warnings)
-    _exit_on({line.source_id: line.status for line in lines}, fail_on)
+    _warn(result.warnings)
+    _exit_on({line.source_id: line.status for line in result.collected.lines}, fail_on)
 
 
 @main.command()

@@ -179,5 +179,33 @@ def render(config: Config, history: History, out: Path, now: datetime) -> SiteSu
     return write_site(model(config, history, now), out)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    collected: CollectSummary
+    maintained: tuple[Compaction, list] | None
+    site: SiteSummary | None  # None when no site was asked for
+    transitions: list
+    warnings: list[str]
+
+
+def run(
+    config: Config,
+    history: History,
+    now: datetime,
+    out: Path | None,
+    on_done: Callable[[Collected], None] = lambda c: None,
+) -> RunResult:
+    """The scheduled job, the one sequence `statusgen run` and the demo share: collect,
+    compact finished days, then render to `out` and alert. Without `out` the run stops at
+    history (the demo renders only after its last simulated collection)."""
+    collected = collect(config, history, now, on_done)
+    maintained = maintain(config, history, now)
+    if out is None:
+        return RunResult(collected, maintained, None, [], [])
+    site = render(config, history, out, now)
+    transitions, warnings = alert(config, history, site)
+    return RunResult(collected, maintained, site, transitions, warnings)
+
+
 def _seconds(value: timedelta | None) -> int | None:
     return None if value is None else int(value.total_seconds())

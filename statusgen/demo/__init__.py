@@ -99,21 +99,26 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime, progress: Calla
 
     history = History(workdir / "history")
     config = load_config(config_path, environ)
-    moment = start + COLLECT_EVERY
-    last_day = None
     try:
-        while moment <= now:
+        for moment in collection_times(start, now):
             progress(min((moment - start).days + 1, days), days)
             warehouse.load_until(loads, moment)
             target.write_until(invocations, loads, moment)
-            pipeline.collect(config, history, moment)
-            if moment.date() != last_day:
-                pipeline.maintain(config, history, moment)
-                last_day = moment.date()
-            moment += COLLECT_EVERY if now - moment > timedelta(days=1) else COLLECT_EVERY_LAST_DAY
+            result = pipeline.run(config, history, moment, out if moment == now else None)
     finally:
         warehouse.close()
-    return pipeline.render(config, history, out, now)
+    assert result.site is not None  # the last collection is at `now`
+    return result.site
+
+
+def collection_times(start: datetime, now: datetime) -> list[datetime]:
+    """When the simulated job ran: twice a day, then hourly over the last day (the page's
+    "today" shows hours), the last one at `now`."""
+    moments, moment = [], start + COLLECT_EVERY
+    while moment <= now:
+        moments.append(moment)
+        moment += COLLECT_EVERY if now - moment > timedelta(days=1) else COLLECT_EVERY_LAST_DAY
+    return moments
 
 
 def write_incidents(folder: Path, now: datetime) -> None:
