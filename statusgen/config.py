@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from statusgen import names
+from statusgen.deadlines import Deadline, cron_problem, holidays_problem
 from statusgen.errors import ConfigError, Problem
 from statusgen.incidents import render_markdown
 from statusgen.status import Freshness
@@ -140,18 +141,71 @@ class Model(BaseModel):
         return converted
 
 
+# Names that load on some machines but mean that machine's own zone (localtime, posixrules)
+# or exist only in some builds of the zone files: the page would depend on the runner.
+_MACHINE_ZONES = {"localtime", "posixrules"}
+_MACHINE_ZONE_FOLDERS = ("posix/", "right/")
+
+
+def _known_zone(value: str) -> str:
+    if value in _MACHINE_ZONES or value.startswith(_MACHINE_ZONE_FOLDERS):
+        raise ValueError(f"{value!r} depends on the machine that runs statusgen; use an IANA name such as Europe/Paris")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = did_you_mean(value, available_timezones()) or " (use an IANA name such as Europe/Paris)"
+        raise ValueError(f"unknown time zone {value!r}{hint}") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def _schedule(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _calendar(value: str) -> str:
+    problem = holidays_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class FreshnessConfig(Model):
     warn_after: Duration | None = Field(None, description="Degraded once the last success is older than this.")
     error_after: Duration | None = Field(None, description="Failing once the last success is older than this.")
+    deadline: Annotated[str, AfterValidator(_schedule)] | None = Field(
+        None, description="A cron schedule ('0 6 * * 1-5', @daily): by each tick, new data must have landed."
+    )
+    since: Duration | None = Field(
+        None, description="Only a landing this long before a tick counts for it (default: a landing after the tick before)."
+    )
+    grace: Duration = Field(timedelta(0), description="Degraded (late) this long after a missed tick, failing after it.")
+    timezone: TimeZoneName | None = Field(None, description="The deadline's time zone (default: site.timezone).")
+    holidays: Annotated[str, AfterValidator(_calendar)] | None = Field(
+        None, description="No tick on this country's public holidays: a country (NL) or country-subdivision (DE-BY)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> FreshnessConfig:
         if self.warn_after and self.error_after and self.warn_after > self.error_after:
             raise ValueError("warn_after must not be longer than error_after")
+        if self.deadline is None:
+            given = [key for key in ("since", "timezone", "holidays") if getattr(self, key) is not None] + (["grace"] if self.grace else [])
+            if given:
+                raise ValueError(f"{', '.join(given)} only apply{'s' if len(given) == 1 else ''} to a deadline; add deadline: (a cron schedule)")
         return self
 
-    def promise(self) -> Freshness:
-        return Freshness(self.warn_after, self.error_after)
+    def promise(self, zone: ZoneInfo) -> Freshness:
+        """The promise in force; `zone` is the site's, for a deadline that names none."""
+        deadline = None
+        if self.deadline is not None:
+            deadline = Deadline(self.deadline, ZoneInfo(self.timezone) if self.timezone else zone, self.since, self.grace, self.holidays)
+        return Freshness(self.warn_after, self.error_after, deadline)
 
 
 class Link(Model):
@@ -164,12 +218,6 @@ class UptimeWeights(Model):
 
     failing: float = Field(1.0, ge=0, le=1)
     degraded: float = Field(0.0, ge=0, le=1)
-
-
-# Names that load on some machines but mean that machine's own zone (localtime, posixrules)
-# or exist only in some builds of the zone files: the page would depend on the runner.
-_MACHINE_ZONES = {"localtime", "posixrules"}
-_MACHINE_ZONE_FOLDERS = ("posix/", "right/")
 
 
 class SiteConfig(Model):
@@ -196,7 +244,7 @@ class SiteConfig(Model):
     heartbeat_url: SecretStr | None = Field(
         None, description="Requested by `statusgen heartbeat` after a successful publish (healthchecks.io, Cronitor…); from the environment."
     )
-    timezone: str = Field("UTC", description="IANA name; days on the bars start at midnight here.")
+    timezone: TimeZoneName = Field("UTC", description="IANA name; days on the bars start at midnight here.")
     days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
     links: list[Link] = []
     uptime_weights: UptimeWeights = UptimeWeights()
@@ -205,18 +253,6 @@ class SiteConfig(Model):
     @classmethod
     def _renders(cls, value: str) -> str:
         render_markdown(value)  # so text that cannot be rendered is named here, with its line
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value in _MACHINE_ZONES or value.startswith(_MACHINE_ZONE_FOLDERS):
-            raise ValueError(f"{value!r} depends on the machine that runs statusgen; use an IANA name such as Europe/Paris")
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, available_timezones()) or " (use an IANA name such as Europe/Paris)"
-            raise ValueError(f"unknown time zone {value!r}{hint}") from None
         return value
 
     @field_validator("heartbeat_url")
@@ -288,11 +324,12 @@ class SourceConfig(Model):
     def title(self) -> str:
         return self.name or self.id
 
-    def promise(self, declared: Freshness | None) -> Freshness:
+    def promise(self, declared: Freshness | None, zone: ZoneInfo) -> Freshness:
         """The promise this source is judged by: sources.yaml's wins; else the one its system
-        declared last (dbt's `freshness:`, Fivetran's sync frequency); else none."""
+        declared last (dbt's `freshness:`, Fivetran's sync frequency); else none. `zone` is
+        the site's, for a deadline that names none."""
         if self.freshness is not None:
-            return self.freshness.promise()
+            return self.freshness.promise(zone)
         return declared or Freshness()
 
 

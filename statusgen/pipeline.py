@@ -74,7 +74,7 @@ def collect(
         on_done(collected[source_id])
     collection_id = new_collection_id(now)
     # A collection that failed declares nothing: the promise its system declared before holds.
-    promises = {s.id: s.promise(collected[s.id].report.freshness or declared.get(s.id)) for s in config.sources}
+    promises = {s.id: s.promise(collected[s.id].report.freshness or declared.get(s.id), config.site.zone) for s in config.sources}
     observations = [
         observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
         for s in config.sources

@@ -252,7 +252,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     latest = snapshot.latest_observations()
     last_collected = snapshot.last_collected_at()
     declared = snapshot.declared_promises()
-    promises = {s.id: s.promise(declared.get(s.id)) for s in config.sources}
+    promises = {s.id: s.promise(declared.get(s.id), config.site.zone) for s in config.sources}
     covered_until = min(last_collected, now) if last_collected else window.start
     build_source_segments(snapshot, promises, window, covered_until)
     incidents, incident_warnings = load_incidents(config.site.incidents_dir, {c.id for c in config.components}, config.site.zone)

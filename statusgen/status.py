@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from statusgen.deadlines import Deadline
+
 
 class Status(StrEnum):
     """What a business user sees for a source or a component."""
@@ -79,10 +81,12 @@ def same_instant_rank_sql(column: str) -> str:
 
 @dataclass(frozen=True)
 class Freshness:
-    """How old the last success may get before a source is degraded, then failing."""
+    """A source's promise: how old the last success may get before it is degraded, then
+    failing; and the deadlines by which new data must land. With both, the worse wins."""
 
     warn_after: timedelta | None = None
     error_after: timedelta | None = None
+    deadline: Deadline | None = None
 
 
 def worst(statuses) -> Status:

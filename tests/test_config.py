@@ -39,7 +39,7 @@ def problems(path, environ=None) -> list[str]:
 def test_valid_config_loads_with_paths_relative_to_the_file(write_config, tmp_path):
     config = load_config(write_config(VALID), {})
     source = config.sources[0]
-    assert source.freshness.promise().warn_after == timedelta(hours=2)
+    assert source.freshness.promise(config.site.zone).warn_after == timedelta(hours=2)
     assert config.connections["warehouse"].database.resolve() == tmp_path / "wh.duckdb"
     assert config.history.path.resolve() == tmp_path / "history"
     assert [c.id for c in config.components] == ["orders"]

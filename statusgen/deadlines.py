@@ -1,0 +1,185 @@
+"""Deadlines: "ready by 06:00 on weekdays", as a cron schedule of ticks.
+
+At each tick new data must have landed since the tick's lower bound (the previous tick, or
+`since` before the tick). This module only knows the calendar: when the ticks fall, which
+are public holidays, and how to say the schedule in words. Whether a tick was met is the
+timeline's to decide (statusgen/timeline), from the runs in history.
+
+Ticks follow cronsim, which follows Debian's cron across clock changes: a tick inside the
+hour a spring change skips falls at the first minute after it (02:30 on a night that jumps
+from 02:00 to 03:00 becomes 03:00), and a tick inside the hour an autumn change repeats
+falls once, at its first occurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+from cronsim import CronSim, CronSimError
+
+# Airflow and crontab spell common schedules as presets; cronsim reads only the five fields.
+PRESETS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+_DAY_NAMES = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]
+_ORDINAL = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why `expression` is not a schedule statusgen can follow; None when it is."""
+    try:
+        CronSim(PRESETS.get(expression, expression), datetime(2000, 1, 1))
+    except CronSimError as exc:
+        return f"not a cron schedule ({exc}); use five fields such as '0 6 * * 1-5', or @daily"
+    return None
+
+
+def holidays_problem(code: str) -> str | None:
+    """Why `code` (a country, or country-subdivision such as DE-BY) names no holiday calendar."""
+    country, _, subdivision = code.partition("-")
+    supported = holiday_calendars.list_supported_countries()
+    if country not in supported:
+        return f"no public holidays known for country {country!r} (ISO 3166 codes such as NL, US, DE-BY)"
+    if subdivision and subdivision not in supported[country]:
+        return f"no subdivision {subdivision!r} of {country} (known: {', '.join(supported[country])})"
+    return None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A schedule of ticks, each a moment by which new data must have landed."""
+
+    cron: str
+    zone: ZoneInfo
+    since: timedelta | None = None  # only a landing this long before a tick counts for it
+    grace: timedelta = timedelta(0)  # late (degraded) for this long after a missed tick, then failing
+    holidays: str | None = None  # no tick on this calendar's public holidays
+
+    @cached_property
+    def _expression(self) -> str:
+        return PRESETS.get(self.cron, self.cron)
+
+    def ticks(self, start: datetime, end: datetime) -> list[datetime]:
+        """The ticks in (start, end], in UTC, without those on public holidays."""
+        found = []
+        for tick in CronSim(self._expression, start.astimezone(self.zone)):
+            if tick > end:
+                break
+            if tick > start and not self._holiday(tick.date()):
+                found.append(tick.astimezone(timezone.utc))
+        return found
+
+    def latest_tick(self, at: datetime) -> datetime | None:
+        """The last tick at or before `at` that is not on a holiday (within ten years)."""
+        for tick in CronSim(self._expression, at.astimezone(self.zone) + timedelta(minutes=1), reverse=True):
+            if tick > at:
+                continue
+            if at - tick > timedelta(days=3660):
+                return None
+            if not self._holiday(tick.date()):
+                return tick.astimezone(timezone.utc)
+        return None
+
+    def next_tick(self, at: datetime) -> datetime | None:
+        """The first tick after `at` that is not on a holiday (within ten years)."""
+        for tick in CronSim(self._expression, at.astimezone(self.zone)):
+            if tick - at > timedelta(days=3660):
+                return None
+            if tick > at and not self._holiday(tick.date()):
+                return tick.astimezone(timezone.utc)
+        return None
+
+    def lower_bound(self, tick: datetime) -> datetime | None:
+        """The moment after which a landing counts for `tick`: `since` before it, else the
+        tick before it (holidays included: what lands on a holiday counts for the next day)."""
+        if self.since is not None:
+            return tick - self.since
+        for earlier in CronSim(self._expression, tick.astimezone(self.zone), reverse=True):
+            if earlier < tick:
+                return earlier.astimezone(timezone.utc)
+        return None
+
+    def _holiday(self, day: date) -> bool:
+        return self._calendar is not None and day in self._calendar
+
+    @cached_property
+    def _calendar(self) -> holiday_calendars.HolidayBase | None:
+        """The holiday calendar; it fills in each year as a day of that year is asked about."""
+        if self.holidays is None:
+            return None
+        country, _, subdivision = self.holidays.partition("-")
+        return holiday_calendars.country_holidays(country, subdiv=subdivision or None)
+
+    def in_words(self) -> str:
+        """The promise as a business user reads it: "ready by 06:00 on weekdays, not on
+        public holidays in NL"."""
+        words = _schedule_in_words(self._expression) or f"ready by each tick of the schedule {self.cron!r}"
+        if self.holidays:
+            words += f", not on public holidays in {self.holidays}"
+        if self.grace:
+            words += f" (late for {_duration(self.grace)}, then failing)"
+        return words
+
+
+def _schedule_in_words(expression: str) -> str | None:
+    """Words for the schedules people write for data ("0 6 * * 1-5"); None for the rest,
+    which the page then quotes as written."""
+    minute, hour, day_of_month, month, day_of_week = expression.split()
+    if not (minute.isdigit() and month == "*"):
+        return None
+    if hour == "*":
+        times = f"at {int(minute):02d} minutes past every hour"
+    elif all(part.isdigit() for part in hour.split(",")):
+        times = "by " + _and([f"{int(h):02d}:{int(minute):02d}" for h in hour.split(",")])
+    else:
+        return None
+    if day_of_month == "*":
+        days = _days_of_week(day_of_week)
+    elif day_of_month.isdigit() and day_of_week == "*":
+        number = int(day_of_month)
+        days = f"on the {number}{_ORDINAL.get(number, 'th')} of each month"
+    else:
+        return None
+    return f"ready {times} {days}" if days else None
+
+
+def _days_of_week(field: str) -> str | None:
+    if field == "*":
+        return "every day"
+    numbers = set()
+    for part in field.split(","):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            return None
+        numbers.update(n % 7 for n in range(int(first), int(last or first) + 1))
+    if numbers == {1, 2, 3, 4, 5}:
+        return "on weekdays"
+    if numbers == {0, 6}:
+        return "on weekends"
+    if len(numbers) == 7:
+        return "every day"
+    return "on " + _and([_DAY_NAMES[n] for n in sorted(numbers, key=lambda n: (n + 6) % 7)])
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _duration(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
