@@ -25,10 +25,10 @@ from pathlib import Path
 
 import duckdb
 
-from statusgen import history as history_module
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.history import store as history_module
 from statusgen.pipeline import statuses_now
 from statusgen.site import build_model, render_pages
 from statusgen.status import Freshness

@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 
 from statusgen import heartbeat as dead_mans_switch
-from statusgen import history_git, job_summary, pipeline
+from statusgen import job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
-from statusgen.history_remote import history_at
+from statusgen.history import git as history_git
+from statusgen.history import history_at
 from statusgen.hosting import hosting_warnings
 from statusgen.publish import publish as publish_site
 from statusgen.site import SiteSummary, status_json

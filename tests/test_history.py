@@ -8,9 +8,9 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from statusgen import history as history_module
 from statusgen.errors import HistoryError
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.history import store as history_module
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
 from tests.conftest import utc

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from statusgen import history_git
 from statusgen.errors import HistoryError
+from statusgen.history import git as history_git
 
 
 @pytest.fixture

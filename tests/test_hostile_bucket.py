@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from statusgen.cli import main
 from statusgen.errors import HistoryError
-from statusgen.history_remote import pull
+from statusgen.history.s3 import pull
 from statusgen.s3 import Bucket
 from tests.servers import aws_client, s3_server  # noqa: F401 (the aws and s3 fixtures)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from statusgen.errors import HistoryError
-from statusgen.history import History
+from statusgen.history.store import History
 from statusgen.s3 import Bucket, UnsafeKey, md5
 
 _DAY = re.compile(r"(^|/)date=(\d{4}-\d{2}-\d{2})/")
