@@ -23,7 +23,7 @@ from statusgen import formats
 from statusgen.collectors.api import ApiClient, github_headers
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError, HistoryError
-from statusgen.history import read_text, write_text
+from statusgen.files import read_text, write_text
 from statusgen.site import SiteModel, SourceView
 from statusgen.status import Status
 

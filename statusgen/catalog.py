@@ -19,7 +19,8 @@ from typing import Any
 from statusgen import formats
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import HistoryError
-from statusgen.history import CATALOG, read_text, write_text
+from statusgen.files import read_text, write_text
+from statusgen.history import CATALOG
 
 FILE = "catalog.json"
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import requests
 
 from statusgen.errors import CollectorError, NotFoundError
-from statusgen.history import read_text, write_text
+from statusgen.files import read_text, write_text
 from statusgen.urls import public_url
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

@@ -2,6 +2,7 @@
 or a git branch between runs). See statusgen/history/store.py for the datasets and how
 they are written and read."""
 
+from statusgen.files import read_text, write_text
 from statusgen.history.s3 import history_at
 from statusgen.history.store import (
     CATALOG,
@@ -20,9 +21,7 @@ from statusgen.history.store import (
     new_collection_id,
     parquet_scan,
     reachability_changes,
-    read_text,
     write_parquet,
-    write_text,
 )
 
 __all__ = [

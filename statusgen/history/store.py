@@ -23,7 +23,6 @@ and is used only while that file is the day's only one; otherwise the day is rea
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import os
@@ -33,12 +32,12 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Iterable, Iterator, Sequence
 
 import duckdb
 
 from statusgen import formats
-from statusgen.errors import HistoryError
+from statusgen.files import reason, write_atomically
 from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
@@ -548,7 +547,7 @@ def file_metadata(db, files: list[Path], warnings: list[str]) -> dict[Path, dict
             try:
                 rows += _kv_rows(db, [path])
             except duckdb.Error as exc:
-                warnings.append(f"ignored {path}: unreadable Parquet ({_reason(exc)})")
+                warnings.append(f"ignored {path}: unreadable Parquet ({reason(exc)})")
                 keys.pop(path)
     fresh: dict[Path, dict[str, str]] = {p: {} for p in unknown if p in keys}
     for file_name, key, value in rows:
@@ -613,41 +612,7 @@ def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> 
         quoted = str(temporary).replace("'", "''")
         db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
 
-    _write_atomically(target, copy)
-
-
-def write_text(target: Path, text: str) -> None:
-    """Write `text` to `target` so that readers see the whole file or none of it."""
-
-    def write(temporary: Path) -> None:
-        # "x" creates a new file or fails, even when a link waits under that name: a planted
-        # link is never written through. The rename then replaces a link at `target` itself.
-        with open(temporary, "x", encoding="utf-8") as handle:
-            handle.write(text)
-
-    _write_atomically(target, write)
-
-
-def read_text(path: Path) -> str:
-    """The text of a file in history; OSError (ELOOP) if it is a link, as statusgen writes
-    none there and following one would read whatever it points to."""
-    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as handle:
-        return handle.read()
-
-
-def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
-    """Under a hidden temporary name, flushed, then renamed: a crash leaves the old file whole."""
-    temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write(temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        _fsync_dir(target.parent)
-    except (OSError, duckdb.Error) as exc:
-        _remove(temporary)
-        raise HistoryError(f"cannot write history file {target}: {_reason(exc)}") from None
+    write_atomically(target, copy, failures=(duckdb.Error,))
 
 
 def _listing(files: Sequence[Path]) -> str:
@@ -680,32 +645,6 @@ def _folder_day(folder: Path) -> date | None:
         return date.fromisoformat(folder.name.removeprefix("date="))
     except ValueError:
         return None
-
-
-def _remove(path: Path) -> None:
-    """Best-effort cleanup of a temporary file: its folder may not even exist."""
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _reason(exc: Exception) -> str:
-    """The operating system's words ("No space left on device") where there are some: DuckDB
-    buries them at the end of a long message that repeats the file's path."""
-    if getattr(exc, "strerror", None):
-        return exc.strerror
-    text = str(exc)
-    return next((reason for reason in _OS_REASONS if reason in text), text.splitlines()[0][:200])
-
-
-_OS_REASONS = [os.strerror(code) for code in sorted(errno.errorcode)]
 
 
 def _as_held(run: Run) -> tuple:
