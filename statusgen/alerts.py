@@ -24,6 +24,7 @@ from statusgen.collectors.api import ApiClient, github_headers
 from statusgen.config import AlertsConfig
 from statusgen.errors import CollectorError, HistoryError
 from statusgen.files import read_text, write_text
+from statusgen.history import Layout
 from statusgen.site import SiteModel, SourceView
 from statusgen.status import Status
 
@@ -78,7 +79,7 @@ Send = Callable[[list[str], str, str], int]  # urls, title, body → how many fa
 
 def notify(config: AlertsConfig, model: SiteModel, history_root: Path, send: Send | None = None) -> tuple[list[Transition], list[str]]:
     """Announce each component (and source, if asked) whose status changed since it was last announced."""
-    state_path = history_root / "alerts" / "state.json"
+    state_path = Layout(history_root).alert_state
     warnings: list[str] = []
     with _locked(state_path.parent):
         try:

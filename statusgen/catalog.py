@@ -20,9 +20,7 @@ from statusgen import formats
 from statusgen.config import ComponentConfig, Config, SourceConfig
 from statusgen.errors import HistoryError
 from statusgen.files import read_text, write_text
-from statusgen.history import CATALOG
-
-FILE = "catalog.json"
+from statusgen.history import Layout
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class Catalog:
 
 
 def path(history_root: Path) -> Path:
-    return history_root / CATALOG / FILE
+    return Layout(history_root).catalog
 
 
 def read(history_root: Path, config: Config) -> Catalog:

@@ -67,7 +67,7 @@ def collect(
     unsure = discovery.unreachable(config, found.catalog, found.failures)
     collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
                              {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
-                             on_done, cache_dir=history.root / "cache")
+                             on_done, cache_dir=history.layout.cache)
     collected = bounded_reports(collection.reports, now, history)
     for source_id, reason in unsure.items():
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)

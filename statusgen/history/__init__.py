@@ -3,11 +3,10 @@ or a git branch between runs). See statusgen/history/store.py for the datasets a
 they are written and read."""
 
 from statusgen.files import read_text, write_text
+from statusgen.history.layout import CATALOG, LOCK, Layout
 from statusgen.history.s3 import history_at
 from statusgen.history.store import (
-    CATALOG,
     COMPACTED_KEY,
-    LOCK,
     SCHEMA_VERSION,
     VERSION_KEY,
     Compaction,
@@ -32,6 +31,7 @@ __all__ = [
     "VERSION_KEY",
     "Compaction",
     "History",
+    "Layout",
     "Snapshot",
     "SourceFacts",
     "aware_utc",

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from statusgen.errors import HistoryError
-from statusgen.history.store import LOCK
+from statusgen.history.layout import LOCK
 from statusgen.urls import public_text
 
 AUTHOR = ["-c", "user.name=statusgen", "-c", "user.email=statusgen@users.noreply.github.com"]

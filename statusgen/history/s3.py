@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from statusgen.errors import HistoryError
+from statusgen.history.layout import DAY_PREFIX
 from statusgen.history.store import History
 from statusgen.s3 import Bucket, UnsafeKey, md5
 
-_DAY = re.compile(r"(^|/)date=(\d{4}-\d{2}-\d{2})/")
+_DAY = re.compile(rf"(^|/){re.escape(DAY_PREFIX)}(\d{{4}}-\d{{2}}-\d{{2}})/")
 
 
 def _day(key: str) -> date | None:

@@ -1,7 +1,5 @@
-"""The Parquet history: two append-only datasets, partitioned by day, read with DuckDB.
-
-    runs/date=2026-11-22/part-<collection id>.parquet          one row per run seen
-    observations/date=2026-11-22/part-<collection id>.parquet  one row per source seen
+"""The Parquet history: two append-only datasets, runs and observations, partitioned by
+day (statusgen/history/layout.py), read with DuckDB.
 
 Every file is written under a hidden temporary name, flushed to disk and renamed, so a
 reader sees a whole file or none. Each carries `statusgen.schema_version` in its Parquet
@@ -11,11 +9,8 @@ merges a finished day into one file and names the parts it replaced in that file
 metadata, so a crash between writing it and deleting them double-counts nothing.
 
 Compaction also writes, beside each finished day, what the timeline needs of its
-observations: only the collections where a source's reachability changed.
-
-    reachability/date=2026-11-22/part-<…>--compacted.parquet   (source_id, collected_at, ok)
-
-A day's file is a few hundred rows where its observations are hundreds of thousands, so the
+observations: only the collections where a source's reachability changed
+(source_id, collected_at, ok). A day's file is a few hundred rows where its observations are hundreds of thousands, so the
 timeline reads 90 days of them in a blink. It names the observations file it was made from
 and is used only while that file is the day's only one; otherwise the day is read raw.
 """
@@ -38,6 +33,7 @@ import duckdb
 
 from statusgen import formats
 from statusgen.files import reason, write_atomically
+from statusgen.history.layout import DAY_PREFIX, PARTS, REACHABILITY, TEMPORARIES, Layout
 from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
@@ -74,11 +70,6 @@ OBSERVATION_COLUMNS = {
     "error_after_s": "BIGINT",
 }
 DATASETS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}
-REACHABILITY = "reachability"
-# Readers hold it shared for as long as their snapshot is open; compaction and retention,
-# which delete files, hold it exclusively and skip their turn while anyone reads.
-LOCK = ".statusgen-lock"
-CATALOG = "catalog"  # what discovery found: see statusgen/catalog.py
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 MADE_FROM_KEY = "statusgen.made_from"
 # Whether an observation lets the source's runs decide its status: not when the collection
@@ -88,8 +79,7 @@ RUNS_DECIDE_SQL = "error IS NULL AND NOT coalesce(paused, false)"
 
 def is_history(folder: Path) -> bool:
     """Whether `folder` holds a statusgen history: a dataset folder with day partitions."""
-    datasets = [folder / name for name in DATASETS]
-    return any(d.is_dir() and not d.is_symlink() and any(d.glob("date=*")) for d in datasets)
+    return Layout(folder).is_history()
 
 
 def new_collection_id(at: datetime) -> str:
@@ -273,6 +263,7 @@ class Compaction:
 class History:
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.layout = Layout(self.root)
 
     # -- writing --------------------------------------------------------------------
 
@@ -286,14 +277,14 @@ class History:
         with connect() as db:
             for dataset, rows in (("runs", run_rows), ("observations", observation_rows)):
                 if rows:
-                    self._write(db, dataset, day, f"part-{collection_id}.parquet", rows)
+                    self._write(db, dataset, self.layout.part(dataset, day, collection_id), rows)
 
-    def _write(self, db, dataset: str, day: date, name: str, rows: list[tuple]) -> None:
+    def _write(self, db, dataset: str, target: Path, rows: list[tuple]) -> None:
         columns = DATASETS[dataset]
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
         placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
         db.execute(f"INSERT INTO pending SELECT {placeholders}", [list(v) for v in zip(*rows)])
-        self._put(db, "pending", self.root / dataset / f"date={day.isoformat()}" / name)
+        self._put(db, "pending", target)
 
     def _put(self, db, relation: str, target: Path, metadata: dict[str, str] | None = None) -> None:
         write_parquet(db, relation, target, {VERSION_KEY: str(SCHEMA_VERSION), **(metadata or {})})
@@ -305,7 +296,7 @@ class History:
         With `move_aside` (writers do it), foreign and unreadable files go to quarantine/,
         so they are reported once and never mistaken for history again."""
         db = connect()
-        snapshot = Snapshot(db, cache_dir=self.root / "cache", lock=self._lock(fcntl.LOCK_SH))
+        snapshot = Snapshot(db, cache_dir=self.layout.cache, lock=self._lock(fcntl.LOCK_SH))
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {_select(db, files, DATASETS[dataset])}")
@@ -327,7 +318,7 @@ class History:
         candidates = {
             files[0]: made
             for folder, files in by_day.items()
-            if len(files) == 1 and (made := self._reachability_of(files[0])).exists()
+            if len(files) == 1 and (made := self.layout.reachability_of(files[0])).exists()
         }
         # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
         metadata = file_metadata(db, list(candidates.values()), [])
@@ -339,7 +330,7 @@ class History:
         }
 
     def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool) -> list[Path]:
-        folder = self.root / dataset
+        folder = self.layout.dataset(dataset)
         if not folder.exists():
             return []
         candidates: list[Path] = []
@@ -347,7 +338,7 @@ class History:
         for path in sorted(folder.rglob("*")):
             if path.is_dir() or path.name.startswith("."):
                 continue
-            if path.parent.parent != folder or not path.parent.name.startswith("date=") or not path.name.startswith("part-") or path.suffix != ".parquet":
+            if not self.layout.is_part(dataset, path):
                 warnings.append(f"ignored {path}: not a statusgen history file")
                 unusable.append(path)
                 continue
@@ -374,7 +365,7 @@ class History:
                 usable.append(path)
         if move_aside:
             for path in unusable:
-                aside = self.root / "quarantine" / path.relative_to(self.root)
+                aside = self.layout.quarantine / path.relative_to(self.root)
                 aside.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, aside)
                 warnings.append(f"moved {path} aside to {aside}")
@@ -400,7 +391,7 @@ class History:
             return None
         try:
             # Never through a link: whoever planted one would choose which file gets created.
-            handle = os.fdopen(os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644), "r+")
+            handle = os.fdopen(os.open(self.layout.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644), "r+")
         except OSError:
             return None
         try:
@@ -411,7 +402,7 @@ class History:
         return handle
 
     def file_count(self) -> int:
-        return sum(1 for dataset in DATASETS for _ in (self.root / dataset).glob("date=*/part-*.parquet"))
+        return sum(1 for dataset in DATASETS for _ in self.layout.dataset(dataset).glob(f"{DAY_PREFIX}*/{PARTS}"))
 
     def compact(self, now: datetime) -> Compaction:
         """Merge each finished day (before today, UTC) into one file per dataset, and give
@@ -420,18 +411,18 @@ class History:
         days, before, after = set(), 0, 0
         with connect() as db:
             for dataset in DATASETS:
-                for folder, day in self._days(dataset):
+                for folder, day in self.layout.days(dataset):
                     if day >= today or folder.is_symlink():
                         continue
-                    parts = sorted(folder.glob("part-*.parquet"))
+                    parts = sorted(folder.glob(PARTS))
                     if len(parts) > 1 and self._compact_day(db, dataset, parts):
                         days.add(day)
-                    kept = sorted(folder.glob("part-*.parquet"))
+                    kept = sorted(folder.glob(PARTS))
                     before += len(parts)
                     after += len(kept)
                     if dataset == "observations" and len(kept) == 1:
                         self._refresh_reachability(db, kept[0])
-        for folder in [*self.root.glob("*/date=*"), self.root / "cache", self.root / CATALOG]:
+        for folder in self.layout.written_folders():
             if not folder.is_symlink():
                 self._remove_stale_temporaries(folder, now)
         return Compaction(sorted(days), before, after)
@@ -450,10 +441,10 @@ class History:
         return len(live) > 1
 
     def _refresh_reachability(self, db, observations: Path) -> None:
-        made = self._reachability_of(observations)
+        made = self.layout.reachability_of(observations)
         if observations not in self._reachability_files(db, [observations]):
             self._write_reachability(db, observations)
-        for stale in made.parent.glob("part-*.parquet"):
+        for stale in made.parent.glob(PARTS):
             if stale != made:
                 stale.unlink()
 
@@ -461,9 +452,8 @@ class History:
         columns = ", ".join(DATASETS[dataset])
         rows = f"({_runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
         db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
-        name = f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
-        target = parts[0].parent / name
-        self._put(db, "merging", target, {COMPACTED_KEY: json.dumps([p.name for p in parts if p.name != name])})
+        target = Layout.compacted(parts)
+        self._put(db, "merging", target, {COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])})
         return target
 
     def _write_reachability(self, db, observations: Path) -> None:
@@ -471,16 +461,13 @@ class History:
         with days read in order, that is all the timeline's reachability needs."""
         seen = f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({_select(db, [observations], OBSERVATION_COLUMNS)})"
         db.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {reachability_changes(seen)} ORDER BY source_id, collected_at, ok")
-        self._put(db, "changes", self._reachability_of(observations), {MADE_FROM_KEY: _identity(observations)})
-
-    def _reachability_of(self, observations: Path) -> Path:
-        return self.root / REACHABILITY / observations.parent.name / observations.name
+        self._put(db, "changes", self.layout.reachability_of(observations), {MADE_FROM_KEY: _identity(observations)})
 
     @staticmethod
     def _remove_stale_temporaries(folder: Path, now: datetime) -> None:
         # Left by a crashed writer; a day old is far past any writer still running.
         limit = now.timestamp() - 86400
-        for path in folder.glob(".*.tmp"):
+        for path in folder.glob(TEMPORARIES):
             with contextlib.suppress(FileNotFoundError):  # renamed into place meanwhile
                 if path.stat().st_mtime < limit:
                     path.unlink()
@@ -490,7 +477,7 @@ class History:
         oldest = naive_utc(now).date() - timedelta(days=retention_days)
         dropped = set()
         for dataset in [*DATASETS, REACHABILITY]:
-            for folder, day in self._days(dataset):
+            for folder, day in self.layout.days(dataset):
                 if day >= oldest:
                     continue
                 if folder.is_symlink():
@@ -502,12 +489,6 @@ class History:
                 dropped.add(day)
         return sorted(dropped)
 
-    def _days(self, dataset: str) -> list[tuple[Path, date]]:
-        """The date= entries of `dataset`, oldest first, with their day. Some may be links:
-        statusgen writes none, and callers never follow one (compacting or deleting through
-        it would change whatever it points to)."""
-        found = [(folder, _folder_day(folder)) for folder in sorted((self.root / dataset).glob("date=*"))]
-        return [(folder, day) for folder, day in found if day is not None]
 
 
 # Files are immutable once renamed into place, so their metadata and columns can be
@@ -638,13 +619,6 @@ def _select(db, files: list[Path], columns: dict[str, str]) -> str:
 
 def _identity(path: Path) -> str:
     return f"{path.name} {path.stat().st_size}"
-
-
-def _folder_day(folder: Path) -> date | None:
-    try:
-        return date.fromisoformat(folder.name.removeprefix("date="))
-    except ValueError:
-        return None
 
 
 def _as_held(run: Run) -> tuple:

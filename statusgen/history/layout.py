@@ -1,0 +1,100 @@
+"""Every folder and file under a history root, named once: whoever reads or writes history,
+alerts, the catalog or a cache asks a Layout where it goes.
+
+    runs/date=2026-11-22/part-<collection id>.parquet           one row per run seen
+    observations/date=2026-11-22/part-<collection id>.parquet   one row per source seen
+    reachability/date=2026-11-22/part-<…>--compacted.parquet    beside each compacted day
+    catalog/catalog.json                                        what discovery found
+    alerts/state.json                                           what alerts announced
+    cache/                                                      derived data (statusgen.formats.DERIVED)
+    quarantine/                                                 files that are not history, moved aside
+    .statusgen-lock                                             held by readers and by compaction
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+DATASETS = ("runs", "observations")
+REACHABILITY = "reachability"
+# Readers hold it shared for as long as their snapshot is open; compaction and retention,
+# which delete files, hold it exclusively and skip their turn while anyone reads.
+LOCK = ".statusgen-lock"
+CATALOG = "catalog"  # what discovery found: see statusgen/history/catalog.py
+DAY_PREFIX = "date="
+PARTS = "part-*.parquet"
+TEMPORARIES = ".*.tmp"  # statusgen.files writes under such a name, then renames
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def reachability(self) -> Path:
+        return self.root / REACHABILITY
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / CATALOG / "catalog.json"
+
+    @property
+    def alert_state(self) -> Path:
+        return self.root / "alerts" / "state.json"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / LOCK
+
+    def dataset(self, name: str) -> Path:
+        return self.root / name
+
+    def part(self, dataset: str, day: date, collection_id: str) -> Path:
+        """Where one collection's rows of `dataset` for `day` go."""
+        return self.dataset(dataset) / f"{DAY_PREFIX}{day.isoformat()}" / f"part-{collection_id}.parquet"
+
+    @staticmethod
+    def compacted(parts: list[Path]) -> Path:
+        """The file that merges a day's `parts`: named after the first, so it sorts with them."""
+        return parts[0].parent / f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
+
+    def reachability_of(self, observations: Path) -> Path:
+        """The reachability file made from a day's observations file."""
+        return self.reachability / observations.parent.name / observations.name
+
+    def is_part(self, dataset: str, path: Path) -> bool:
+        """Whether `path` is named as a file of `dataset` is: a part in a day's folder."""
+        return (path.parent.parent == self.dataset(dataset) and path.parent.name.startswith(DAY_PREFIX)
+                and path.name.startswith("part-") and path.suffix == ".parquet")
+
+    def days(self, dataset: str) -> list[tuple[Path, date]]:
+        """The date= entries of `dataset`, oldest first, with their day. Some may be links:
+        statusgen writes none, and callers never follow one (compacting or deleting through
+        it would change whatever it points to)."""
+        found = [(folder, _folder_day(folder)) for folder in sorted(self.dataset(dataset).glob(f"{DAY_PREFIX}*"))]
+        return [(folder, day) for folder, day in found if day is not None]
+
+    def written_folders(self) -> list[Path]:
+        """The folders compaction sweeps for temporaries a crashed writer left."""
+        return [*self.root.glob(f"*/{DAY_PREFIX}*"), self.cache, self.catalog.parent]
+
+    def is_history(self) -> bool:
+        """Whether the root holds a statusgen history: a dataset folder with day partitions."""
+        return any(d.is_dir() and not d.is_symlink() and any(d.glob(f"{DAY_PREFIX}*")) for d in map(self.dataset, DATASETS))
+
+
+def _folder_day(folder: Path) -> date | None:
+    try:
+        return date.fromisoformat(folder.name.removeprefix(DAY_PREFIX))
+    except ValueError:
+        return None
