@@ -28,7 +28,6 @@ import duckdb
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
-from statusgen.history import store as history_module
 from statusgen.pipeline import statuses_now
 from statusgen.site import build_model, render_pages
 from statusgen.status import Freshness
@@ -89,15 +88,8 @@ def config_for(sources: int) -> Config:
     return Config(Path("bench.yaml"), SiteConfig(), HistoryConfig(), {"wh": connection}, source_configs, components)
 
 
-def _forget_files() -> None:
-    """What a fresh process knows of the history files: nothing."""
-    history_module._metadata_cache.clear()
-    history_module._columns_cache.clear()
-
-
 def _render(root: Path, config: Config, now: datetime) -> float:
     """Seconds for model and pages, as a fresh process would spend them."""
-    _forget_files()
     started = time.perf_counter()
     snapshot = History(root).open()
     render_pages(build_model(config, snapshot, now))
@@ -123,7 +115,6 @@ def _rollups(root: Path, config: Config, now: datetime) -> float:
 def _collect_statuses(root: Path, config: Config, now: datetime) -> float:
     """Seconds for what a collection adds since the timeline decides its lines' statuses:
     every source's timeline at the collection just written, from the render's cache."""
-    _forget_files()
     promises = {s.id: s.freshness.promise() if s.freshness else Freshness() for s in config.sources}
     started = time.perf_counter()
     statuses_now(config, History(root), promises, now, keep_cache=False)
@@ -136,7 +127,6 @@ def _files(root: Path) -> int:
 
 def _profile(root: Path, config: Config, now: datetime, top: int = 8) -> list[tuple[str, float]]:
     """statusgen's functions by time spent in them and below, outermost first."""
-    _forget_files()
     profiler = cProfile.Profile()
     profiler.enable()
     _render(root, config, now)

@@ -4,13 +4,14 @@ import errno
 import json
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from statusgen.errors import HistoryError
 from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
-from statusgen.history import store as history_module
+from statusgen.history.parquet import same_columns
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
 from tests.conftest import utc
@@ -49,9 +50,9 @@ def test_files_with_other_columns_are_read_by_name_beside_current_ones(history):
     # As an older statusgen might have written it: no rows_loaded, and its columns in another order.
     duckdb.sql(f"COPY (SELECT 'r0' AS run_id, * EXCLUDE (run_id, rows_loaded) FROM '{current[0]}') TO '{folder}/part-c0.parquet' "
                f"(FORMAT parquet, KV_METADATA {{'{VERSION_KEY}': '{SCHEMA_VERSION}'}})")
-    with history_module.connect() as db:
-        assert history_module.same_columns(db, current)
-        assert not history_module.same_columns(db, sorted(folder.glob("*.parquet")))
+    with history.database.connect() as db:
+        assert same_columns(db, current)
+        assert not same_columns(db, sorted(folder.glob("*.parquet")))
     rows = history.open().db.execute("SELECT run_id, source_id, rows_loaded FROM runs ORDER BY run_id").fetchall()
     assert rows == [("r0", "a", None), ("r1", "a", 12), ("r2", "a", 3)]
 
@@ -96,7 +97,7 @@ def test_a_write_that_fails_leaves_no_file_behind(history, monkeypatch):
     def full_disk(fd):  # the file is written, but flushing it to disk fails
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(history_module.os, "fsync", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(HistoryError, match="No space left on device"):
         history.append("c2", at, [], [obs("a", at + timedelta(hours=1))])
     assert [p.name for p in history.root.rglob("*") if p.is_file()] == ["part-c1.parquet"]
@@ -152,7 +153,7 @@ def test_compaction_merges_finished_days_and_keeps_every_row(history):
 
 def test_a_crash_between_compacting_and_deleting_counts_nothing_twice(history, monkeypatch):
     _fill_two_days(history)
-    monkeypatch.setattr(history_module.Path, "unlink", lambda self, missing_ok=False: None)
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: None)
     history.compact(utc(2026, 11, 22, 1))  # parts "survive", as after a crash
     monkeypatch.undo()
     folder = history.root / "observations/date=2026-11-21"

@@ -1,27 +1,23 @@
 """The history: what collections saw, kept as Parquet under one folder (or an S3 prefix,
-or a git branch between runs). See statusgen/history/store.py for the datasets and how
-they are written and read."""
+or a git branch between runs).
+
+    layout.py      every folder and file under the history root
+    schema.py      the files' columns and versions, and the SQL rules their readers share
+    parquet.py     the DuckDB database, whole-or-nothing Parquet writes, what is known of each file
+    store.py       History: appending a collection, opening a snapshot, the lock
+    queries.py     Snapshot: history as read at one moment, and the questions asked of it
+    compaction.py  merging finished days, reachability files, retention
+    git.py, s3.py  history kept on a git branch, or under an S3 prefix
+"""
 
 from statusgen.files import read_text, write_text
+from statusgen.history.compaction import Compaction
 from statusgen.history.layout import CATALOG, LOCK, Layout
+from statusgen.history.parquet import file_metadata, parquet_scan, write_parquet
+from statusgen.history.queries import Snapshot, SourceFacts
 from statusgen.history.s3 import history_at
-from statusgen.history.store import (
-    COMPACTED_KEY,
-    SCHEMA_VERSION,
-    VERSION_KEY,
-    Compaction,
-    History,
-    Snapshot,
-    SourceFacts,
-    aware_utc,
-    file_metadata,
-    is_history,
-    naive_utc,
-    new_collection_id,
-    parquet_scan,
-    reachability_changes,
-    write_parquet,
-)
+from statusgen.history.schema import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, aware_utc, naive_utc, reachability_changes
+from statusgen.history.store import History, is_history, new_collection_id
 
 __all__ = [
     "CATALOG",

@@ -1,0 +1,165 @@
+"""History's Parquet files through DuckDB: the database they are read in, whole-or-nothing
+writes, and what is known of each file (its key-value metadata and its columns).
+
+Files are immutable once renamed into place, so what is learnt of one is kept in a
+FileFacts for as long as its owner lives: a History keeps one, as the demo and the
+benchmarks open the same history hundreds of times.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import duckdb
+
+from statusgen.files import reason, write_atomically
+
+_FileKey = tuple[Path, int, int]
+
+
+class Database:
+    """An in-memory DuckDB database, opened on first use, handing out sessions: opening a
+    database costs ~10 ms, a cursor microseconds, and each cursor still has its own temp tables."""
+
+    def __init__(self) -> None:
+        self._database: duckdb.DuckDBPyConnection | None = None
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        if self._database is None:
+            # Bounded, so years of history fit a small CI runner: DuckDB spills what does not fit
+            # to disk. STATUSGEN_MEMORY_LIMIT raises or lowers the bound.
+            self._database = duckdb.connect(config={
+                "memory_limit": os.environ.get("STATUSGEN_MEMORY_LIMIT", "768MB"),
+                "temp_directory": str(Path(tempfile.gettempdir()) / "statusgen-duckdb"),
+                "preserve_insertion_order": False,
+            })
+        session = self._database.cursor()
+        session.execute("SET TimeZone = 'UTC'")
+        return session
+
+
+@dataclass
+class FileFacts:
+    """The metadata and columns of files already read, by (path, mtime, size)."""
+
+    metadata: dict[_FileKey, dict[str, str]] = field(default_factory=dict)
+    columns: dict[_FileKey, tuple] = field(default_factory=dict)
+
+
+def _file_key(path: Path) -> _FileKey | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None  # removed by a compaction since it was listed
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
+def file_metadata(db, files: list[Path], warnings: list[str], known: FileFacts | None = None) -> dict[Path, dict[str, str]]:
+    """Each readable file's key-value metadata; unreadable files are named in `warnings`."""
+    cache = (known or FileFacts()).metadata
+    found: dict[Path, dict[str, str]] = {}
+    keys = {}
+    for path in files:
+        if (key := _file_key(path)) is None:
+            continue
+        keys[path] = key
+        if keys[path] in cache:
+            found[path] = cache[keys[path]]
+    unknown = [p for p in keys if p not in found]
+    if not unknown:
+        return found
+    try:
+        rows = _kv_rows(db, unknown)
+    except duckdb.Error:
+        # One bad file fails the whole scan: look at them one by one to name it.
+        rows = []
+        for path in unknown:
+            try:
+                rows += _kv_rows(db, [path])
+            except duckdb.Error as exc:
+                warnings.append(f"ignored {path}: unreadable Parquet ({reason(exc)})")
+                keys.pop(path)
+    fresh: dict[Path, dict[str, str]] = {p: {} for p in unknown if p in keys}
+    for file_name, key, value in rows:
+        fresh[Path(file_name)][key.decode()] = value.decode()
+    for path, kv in fresh.items():
+        cache[keys[path]] = kv
+    found.update(fresh)
+    return found
+
+
+def same_columns(db, files: list[Path], known: FileFacts | None = None) -> bool:
+    """Whether every file has the same columns, of the same types, in the same order. Then a
+    scan of them binds from one file's schema: with union_by_name DuckDB reads every file's
+    at each mention of the scan, which was most of the cost of opening history."""
+    schemas = _schemas(db, files, known or FileFacts())
+    return schemas is not None and len(set(schemas)) <= 1
+
+
+def _schemas(db, files: list[Path], known: FileFacts) -> list[tuple[tuple, ...]] | None:
+    """Each file's columns (name first), remembered per immutable file; None when one cannot be read."""
+    keys = [_file_key(path) for path in files]
+    if None in keys:
+        return None
+    unknown = [key for key in keys if key not in known.columns]
+    if unknown:
+        try:
+            rows = db.execute(
+                "SELECT file_name, name, type, type_length, num_children, converted_type, scale, precision, logical_type "
+                f"FROM parquet_schema({_listing([path for path, _, _ in unknown])})"
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        columns: dict[str, list[tuple]] = {}
+        for file_name, *column in rows:
+            columns.setdefault(file_name, []).append(tuple(column))
+        if any(str(path) not in columns for path, _, _ in unknown):
+            return None  # a file DuckDB named otherwise: unknown is not the same
+        for key in unknown:
+            known.columns[key] = tuple(columns[str(key[0])])
+    return [known.columns[key] for key in keys]
+
+
+def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
+    return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({_listing(files)})").fetchall()
+
+
+def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> None:
+    """Write `relation` to `target` so that readers see the whole file or none of it."""
+    kv = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in metadata.items())
+
+    def copy(temporary: Path) -> None:
+        quoted = str(temporary).replace("'", "''")
+        db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})")
+
+    write_atomically(target, copy, failures=(duckdb.Error,))
+
+
+def _listing(files: Sequence[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def parquet_scan(files: Sequence[Path], by_name: bool = True) -> str:
+    return f"read_parquet({_listing(files)}{', union_by_name = true' if by_name else ''})"
+
+
+def select(db, files: list[Path], columns: dict[str, str], known: FileFacts) -> str:
+    """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
+    if not files:
+        return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
+    schemas = _schemas(db, files, known)
+    # A column no file has (one added since they were written) reads as NULL: that is how
+    # files of an older version are read as this one.
+    present = None if schemas is None else {column[0] for schema in schemas for column in schema}
+    scan = parquet_scan(files, by_name=schemas is None or len(set(schemas)) > 1)
+    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" if present is None or c in present else f"NULL::{t} AS {c}"
+                                 for c, t in columns.items()) + f" FROM {scan}"
+
+
+def identity(path: Path) -> str:
+    """What a derived file records of the file it was made from: a rewritten one differs."""
+    return f"{path.name} {path.stat().st_size}"

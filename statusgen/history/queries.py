@@ -1,0 +1,141 @@
+"""History as read at one moment (a Snapshot) and the questions every stage asks of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Iterable, Sequence
+
+import duckdb
+
+from statusgen.history.schema import as_held, aware_utc, runs_as_seen
+from statusgen.records import Run
+from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
+from statusgen.urls import public_url
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What history knows of a source: the inputs of the status rule, and when it was last seen."""
+
+    latest_state: str | None
+    latest_ended_at: datetime | None
+    last_success_at: datetime | None
+    last_collected_at: datetime | None
+
+
+@dataclass
+class Snapshot:
+    """History as read at one moment: a DuckDB connection with `runs`, `observations` and
+    `reachability` views."""
+
+    db: duckdb.DuckDBPyConnection
+    warnings: list[str] = field(default_factory=list)
+    cache_dir: Path | None = None  # where derived data may be kept between commands
+    runs_kept: bool = False
+    lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
+
+    def close(self) -> None:
+        self.db.close()
+        if self.lock is not None:
+            self.lock.close()
+
+    def keep_runs(self) -> None:
+        """Deduplicate the runs once, for a reader that reads them several times (a render):
+        deduplicating is the dearest step of reading them."""
+        if not self.runs_kept:
+            self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS {runs_as_seen('raw_runs')}")
+            self.runs_kept = True
+
+    def source_facts(self) -> dict[str, SourceFacts]:
+        finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
+        rows = self.db.execute(
+            f"""
+            WITH r AS (
+              SELECT source_id,
+                     arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
+                     max(ended_at) AS latest_ended_at,
+                     max(ended_at) FILTER (WHERE state = 'success') AS last_success_at
+              FROM runs WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id),
+            o AS (SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL) AS seen FROM observations GROUP BY source_id)
+            SELECT source_id, r.latest_state, r.latest_ended_at, r.last_success_at, o.seen
+            FROM r FULL JOIN o USING (source_id)
+            """
+        ).fetchall()
+        return {
+            sid: SourceFacts(state, aware_utc(ended), aware_utc(success), aware_utc(seen))
+            for sid, state, ended, success, seen in rows
+        }
+
+    def run_times(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
+        """The start and end history holds for each (source id, run id) of `keys` it has seen."""
+        return {key: (row[1], row[2]) for key, row in self._as_seen(keys).items()}
+
+    def unchanged_runs(self, runs: Sequence[Run]) -> set[tuple[str, str]]:
+        """The (source id, run id) of each of `runs` whose newest sighting in history says the
+        same: writing it again would only grow history, since readers keep the newest row."""
+        held = self._as_seen([(r.source_id, r.run_id) for r in runs])
+        return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == as_held(r)}
+
+    def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+        self.db.execute(
+            "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
+            [[s for s, _ in keys], [r for _, r in keys]],
+        )
+        # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
+        sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
+        rows = self.db.execute(
+            f"SELECT source_id, run_id, state, started_at, ended_at, url, rows_loaded, message FROM ({runs_as_seen(sightings)})"
+        ).fetchall()
+        return {(source_id, run_id): (state, aware_utc(started), aware_utc(ended), *rest)
+                for source_id, run_id, state, started, ended, *rest in rows}
+
+    def declared_promises(self) -> dict[str, Freshness]:
+        """The promise each source's system declared last (collections that declared none, such
+        as failed ones, left out): a collection that fails must not erase it from history."""
+        rows = self.db.execute(
+            "SELECT source_id, arg_max([warn_after_s, error_after_s], collected_at) FROM observations "
+            "WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL GROUP BY source_id"
+        ).fetchall()
+        seconds = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
+        return {source_id: Freshness(seconds(warn), seconds(error)) for source_id, (warn, error) in rows}
+
+    def latest_observations(self) -> dict[str, dict[str, Any]]:
+        # An aggregate then a join: much cheaper than a window over every observation.
+        cursor = self.db.execute(
+            "WITH last AS (SELECT source_id, max(collected_at) AS at FROM observations GROUP BY source_id) "
+            "SELECT o.* FROM observations o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
+            "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
+        )
+        return {row["source_id"]: _aware(row) for row in rows_as_dicts(cursor)}
+
+    def recent_runs(self, limit: int) -> dict[str, list[dict[str, Any]]]:
+        """Each source's latest `limit` runs, newest first, in one pass over history. Runs of one
+        moment go by run id, so which of them are listed, and in what order, never varies."""
+        cursor = self.db.execute(
+            "SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id "
+            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC, run_id) <= $1 "
+            "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC, run_id",
+            [limit],
+        )
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows_as_dicts(cursor):
+            # Run links lose their credentials as they are collected; rows written before that
+            # lose them here, or the page would keep publishing them until they age out.
+            row["url"] = row["url"] and public_url(row["url"])
+            found.setdefault(row["source_id"], []).append(_aware(row))
+        return found
+
+    def last_collected_at(self) -> datetime | None:
+        return aware_utc(self.db.execute("SELECT max(collected_at) FROM observations").fetchone()[0])
+
+
+def _aware(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: aware_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def rows_as_dicts(cursor: Any) -> Iterable[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    for row in cursor.fetchall():
+        yield dict(zip(names, row))
