@@ -11,6 +11,7 @@ from statusgen import alerts, catalog, discovery
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
+from statusgen.history import catalog as catalog_file
 from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
@@ -55,11 +56,11 @@ def collect(
         warnings = list(snapshot.warnings)
     finally:
         snapshot.close()
-    known = catalog.read(history.root, config)
+    known = catalog_file.read(history.layout, config)
     warnings += list(known.problems)
     found = discovery.discover(config, known, now) if shard is None or shard[0] == 1 else discovery.Discovered(known)
     if found.catalog != known:
-        catalog.write(history.root, found.catalog)
+        catalog_file.write(history.layout, found.catalog)
     warnings += [f"connection {name!r}: could not discover: {reason}; kept what it found before" for name, reason in found.failures.items()]
     config = catalog.apply(config, found.catalog)
     if shard is not None:
@@ -166,7 +167,7 @@ def alert(config: Config, history: History, site: SiteSummary) -> tuple[list, li
 def model(config: Config, history: History, now: datetime) -> SiteModel:
     """What the page says, from history alone: the catalog says what discovery last found,
     so this asks no system and gives the same answer on a machine with no network."""
-    found = catalog.read(history.root, config)
+    found = catalog_file.read(history.layout, config)
     snapshot = history.open()
     try:
         model = build_model(catalog.apply(config, found), snapshot, now)

@@ -7,6 +7,7 @@ or a git branch between runs).
     store.py       History: appending a collection, opening a snapshot, the lock
     queries.py     Snapshot: history as read at one moment, and the questions asked of it
     compaction.py  merging finished days, reachability files, retention
+    catalog.py     the file of what discovery found (its data is statusgen.catalog)
     git.py, s3.py  history kept on a git branch, or under an S3 prefix
 """
 
