@@ -9,7 +9,7 @@ from typing import IO, Any, Iterable, Sequence
 
 import duckdb
 
-from statusgen.history.schema import as_held, aware_utc, runs_as_seen
+from statusgen.history.schema import aware_utc, record, runs_as_seen
 from statusgen.records import Run
 from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
@@ -70,26 +70,23 @@ class Snapshot:
 
     def run_times(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
         """The start and end history holds for each (source id, run id) of `keys` it has seen."""
-        return {key: (row[1], row[2]) for key, row in self._as_seen(keys).items()}
+        return {key: (run.started_at, run.ended_at) for key, run in self._as_seen(keys).items()}
 
     def unchanged_runs(self, runs: Sequence[Run]) -> set[tuple[str, str]]:
         """The (source id, run id) of each of `runs` whose newest sighting in history says the
         same: writing it again would only grow history, since readers keep the newest row."""
         held = self._as_seen([(r.source_id, r.run_id) for r in runs])
-        return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == as_held(r)}
+        return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == r}
 
-    def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple]:
+    def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Run]:
         self.db.execute(
             "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
             [[s for s, _ in keys], [r for _, r in keys]],
         )
         # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
         sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
-        rows = self.db.execute(
-            f"SELECT source_id, run_id, state, started_at, ended_at, url, rows_loaded, message FROM ({runs_as_seen(sightings)})"
-        ).fetchall()
-        return {(source_id, run_id): (state, aware_utc(started), aware_utc(ended), *rest)
-                for source_id, run_id, state, started, ended, *rest in rows}
+        runs = [record(Run, row) for row in rows_as_dicts(self.db.execute(f"SELECT * FROM ({runs_as_seen(sightings)})"))]
+        return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:
         """The promise each source's system declared last (collections that declared none, such

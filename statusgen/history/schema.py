@@ -7,41 +7,46 @@ The columns read are always this version's, which is how older files are upgrade
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Sequence, TypeVar, get_args, get_type_hints
 
 from statusgen import formats
 from statusgen.records import Observation, Run
+from statusgen.status import RunState
+
+R = TypeVar("R")
 
 SCHEMA_VERSION = formats.HISTORY.version
 VERSION_KEY = "statusgen.schema_version"
 COMPACTED_KEY = "statusgen.compacted_from"
 MADE_FROM_KEY = "statusgen.made_from"
 
-RUN_COLUMNS = {
-    "source_id": "VARCHAR",
-    "run_id": "VARCHAR",
-    "state": "VARCHAR",
-    "started_at": "TIMESTAMP",
-    "ended_at": "TIMESTAMP",
-    "url": "VARCHAR",
-    "rows_loaded": "BIGINT",
-    "message": "VARCHAR",
-    "collected_at": "TIMESTAMP",
-    "collection_id": "VARCHAR",
-}
-OBSERVATION_COLUMNS = {
-    "source_id": "VARCHAR",
-    "collection_id": "VARCHAR",
-    "collected_at": "TIMESTAMP",
-    "latest_state": "VARCHAR",
-    "last_success_at": "TIMESTAMP",
-    "error": "VARCHAR",
-    "message": "VARCHAR",
-    "paused": "BOOLEAN",  # the system said the source is switched off (since version 2)
-    "latency_ms": "INTEGER",
-    "warn_after_s": "BIGINT",
-    "error_after_s": "BIGINT",
-}
+# A record's field is a column of the same name; its Python type gives the column's type.
+_TYPES = {str: "VARCHAR", int: "BIGINT", bool: "BOOLEAN", datetime: "TIMESTAMP", RunState: "VARCHAR"}
+# Milliseconds of one collection fit 32 bits, and files have always stored them so.
+_NARROWER = {"latency_ms": "INTEGER"}
+# What a run's row adds to the run: which collection saw it, and when.
+SIGHTING = {"collected_at": "TIMESTAMP", "collection_id": "VARCHAR"}
+
+
+def _field_types(record: type) -> dict[str, type]:
+    """Each field of the dataclass `record` with its type, None taken out of an optional one."""
+    hints = get_type_hints(record)
+    found = {}
+    for f in fields(record):
+        kinds = [t for t in get_args(hints[f.name]) or (hints[f.name],) if t is not type(None)]
+        found[f.name] = kinds[0]
+    return found
+
+
+def _columns(record: type) -> dict[str, str]:
+    return {name: _NARROWER.get(name, _TYPES[kind]) for name, kind in _field_types(record).items()}
+
+
+RUN_COLUMNS = {**_columns(Run), **SIGHTING}
+OBSERVATION_COLUMNS = _columns(Observation)  # `paused` since version 2
 COLUMNS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}  # of each dataset in layout.DATASETS
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 # Whether an observation lets the source's runs decide its status: not when the collection
@@ -98,37 +103,26 @@ def reachability_changes(seen: str) -> str:
         WHERE was_ok IS DISTINCT FROM ok"""
 
 
-def as_held(run: Run) -> tuple:
-    """What a run's row says besides when it was seen, as Snapshot._as_seen reads it back."""
-    return (run.state.value, run.started_at, run.ended_at, run.url, run.rows_loaded, run.message)
+def column_values(records: Sequence[Any], columns: dict[str, str], **same: Any) -> list[list[Any]]:
+    """The values of each of `columns` for `records`, each read from the field of its name (or
+    given in `same`, the one value of every row), as history stores them."""
+    return [[same[c] if c in same else _stored(getattr(r, c)) for r in records] for c in columns]
 
 
-def run_row(run: Run, collected_at: datetime, collection_id: str) -> tuple:
-    return (
-        run.source_id,
-        run.run_id,
-        run.state.value,
-        naive_utc(run.started_at),
-        naive_utc(run.ended_at),
-        run.url,
-        run.rows_loaded,
-        run.message,
-        collected_at,
-        collection_id,
-    )
+def record(kind: type[R], row: dict[str, Any]) -> R:
+    """The `kind` record a row of history holds, each field from the column of its name."""
+    return kind(**{name: _loaded(kind_of, row[name]) for name, kind_of in _field_types(kind).items()})
 
 
-def observation_row(o: Observation) -> tuple:
-    return (
-        o.source_id,
-        o.collection_id,
-        naive_utc(o.collected_at),
-        o.latest_state.value if o.latest_state else None,
-        naive_utc(o.last_success_at),
-        o.error,
-        o.message,
-        o.paused,
-        o.latency_ms,
-        o.warn_after_s,
-        o.error_after_s,
-    )
+def _stored(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return naive_utc(value) if isinstance(value, datetime) else value
+
+
+def _loaded(kind: type, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind is datetime:
+        return aware_utc(value)
+    return kind(value) if issubclass(kind, Enum) else value

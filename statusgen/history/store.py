@@ -29,13 +29,13 @@ from statusgen.history.schema import (
     COMPACTED_KEY,
     OBSERVATION_COLUMNS,
     REACHABILITY_COLUMNS,
+    RUN_COLUMNS,
     RUNS_DECIDE_SQL,
     SCHEMA_VERSION,
     VERSION_KEY,
+    column_values,
     naive_utc,
-    observation_row,
     readable,
-    run_row,
     runs_as_seen,
     stamped,
 )
@@ -68,19 +68,20 @@ class History:
         """Write one collection. Runs land first: they are facts that a later collection
         would read again anyway, while an observation without its runs would be a lie."""
         day = naive_utc(collected_at).date()
-        stamp = naive_utc(collected_at)
-        run_rows = [run_row(run, stamp, collection_id) for run in runs]
-        observation_rows = [observation_row(o) for o in observations]
+        values = {
+            "runs": column_values(runs, RUN_COLUMNS, collected_at=naive_utc(collected_at), collection_id=collection_id),
+            "observations": column_values(observations, OBSERVATION_COLUMNS),
+        }
         with self.database.connect() as db:
-            for dataset, rows in (("runs", run_rows), ("observations", observation_rows)):
-                if rows:
-                    self._write(db, dataset, self.layout.part(dataset, day, collection_id), rows)
+            for dataset, records in (("runs", runs), ("observations", observations)):
+                if records:
+                    self._write(db, dataset, self.layout.part(dataset, day, collection_id), values[dataset])
 
-    def _write(self, db, dataset: str, target: Path, rows: list[tuple]) -> None:
+    def _write(self, db, dataset: str, target: Path, values: list[list]) -> None:
         columns = COLUMNS[dataset]
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
         placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
-        db.execute(f"INSERT INTO pending SELECT {placeholders}", [list(v) for v in zip(*rows)])
+        db.execute(f"INSERT INTO pending SELECT {placeholders}", values)
         write_parquet(db, "pending", target, stamped())
 
     # -- reading --------------------------------------------------------------------
