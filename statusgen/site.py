@@ -32,7 +32,8 @@ from statusgen.errors import StatusgenError
 from statusgen.feeds import atom, badge_svg, shields, statuspage
 from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.incidents import Incident, load_incidents, render_markdown
-from statusgen.status import SEVERITY, Freshness, Status, worst
+from statusgen.records import Run
+from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
 from statusgen.swap import ASIDE, swap_in
 from statusgen.timeline import (
     Day,
@@ -82,14 +83,14 @@ class SourceView:
     last_success_at: datetime | None
     freshness: Freshness
     note: str | None
-    runs: list[dict[str, Any]]
+    runs: list[Run]
     bar: list[Day]
     uptime_pct: float | None
 
     @property
     def failed_run_url(self) -> str | None:
         """The link of its latest failed run, where the orchestrator gave one."""
-        return next((r.get("url") for r in self.runs if r.get("state") == "failed" and r.get("url")), None)
+        return next((r.url for r in self.runs if r.state == RunState.FAILED and r.url), None)
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
 
     sources = {}
     for source in config.sources:
-        seen = latest.get(source.id, {})
+        seen = latest.get(source.id)
         counts = failures.get(source.id, {})
         bar = [replace(d, failed_runs=n) if (n := counts.get(d.day)) else d for d in source_bars.get(source.id) or empty_bar(window)]
         status, since = source_now.get(source.id, (Status.UNKNOWN, None))
@@ -290,7 +291,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             last_success_at=known.last_success_at if known else None,
             freshness=promises[source.id],
             # Rows written before collection stripped URL credentials hold them still: not on the page.
-            note=public_text(seen.get("error") or seen.get("message") or "") or None if seen else "not collected yet",
+            note=public_text(seen.error or seen.message or "") or None if seen else "not collected yet",
             runs=recent.get(source.id, []),
             bar=bar,
             uptime_pct=uptime(bar, weights),

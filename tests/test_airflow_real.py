@@ -197,7 +197,7 @@ def test_a_paused_dag_keeps_the_past_it_had(airflow, tmp_path):
         snapshot.close()
     ended = datetime.fromisoformat(run["end_date"].replace("Z", "+00:00"))
     assert (facts.latest_state, facts.last_success_at) == ("success", ended)
-    assert observation["last_success_at"] == ended
+    assert observation.last_success_at == ended
 
 
 def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(airflow):

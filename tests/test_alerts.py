@@ -15,8 +15,9 @@ from statusgen.config import (
     HistoryConfig,
     SiteConfig,
 )
+from statusgen.records import Run
 from statusgen.site import ComponentView, GroupView, SiteModel, SourceView
-from statusgen.status import Freshness, Status
+from statusgen.status import Freshness, RunState, Status
 from tests.conftest import utc
 
 NOW = utc(2026, 11, 22, 12)
@@ -29,7 +30,7 @@ def model(**statuses):
     for cid, status in statuses.items():
         source = SourceView(f"{cid}_src", f"{cid} loader", "wh", "sql", status, None, None, None, Freshness(),
                             "query failed" if status == Status.FAILING else None,
-                            [{"state": "failed", "url": "https://airflow.example.com/dags/x/runs/1"}] if status == Status.FAILING else [], [], None)
+                            [Run(f"{cid}_src", "1", RunState.FAILED, url="https://airflow.example.com/dags/x/runs/1")] if status == Status.FAILING else [], [], None)
         components.append(ComponentView(cid, cid.title(), "Sales", "", "", None, status, utc(2026, 11, 22, 11, 30), None, [], [source]))
     return SiteModel(config, NOW, NOW, [GroupView("Sales", components)], [s for c in components for s in c.sources], {})
 

@@ -3,6 +3,7 @@
 import errno
 import json
 import os
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def test_append_writes_one_file_per_dataset_partitioned_by_day(history):
     assert facts.latest_state == "success" and facts.last_success_at == at and facts.last_collected_at == at
     kv = duckdb.sql(f"SELECT key, value FROM parquet_kv_metadata('{history.root}/runs/date=2026-11-22/part-c1.parquet')").fetchall()
     assert (VERSION_KEY.encode(), str(SCHEMA_VERSION).encode()) in kv
+
+
+def test_runs_and_observations_are_read_back_as_the_records_written(history):
+    at = utc(2026, 11, 22, 6)
+    run = Run("a", "r1", RunState.FAILED, at - timedelta(minutes=5), at, "https://ci.example.com/r1", 12, "exit code 1")
+    seen = Observation("a", "c1", at, RunState.FAILED, at - timedelta(days=1), None, "late", 40, paused=True,
+                       warn_after_s=3600, error_after_s=7200)
+    history.append("c1", at, [run], [seen])
+    snapshot = history.open()
+    assert snapshot.recent_runs(5) == {"a": [run]}
+    assert snapshot.latest_observations() == {"a": seen}
+    assert snapshot.unchanged_runs([run, replace(run, message="exit code 2")]) == {("a", "r1")}
 
 
 def test_files_with_other_columns_are_read_by_name_beside_current_ones(history):
@@ -87,7 +100,7 @@ def test_run_links_written_with_credentials_are_read_without_them(history):
     at = utc(2026, 11, 22, 6)
     history.append("c1", at, [Run("a", "r1", RunState.FAILED, ended_at=at, url="http://user:pw@dagster:3000/runs/r1")], [obs("a", at)])
     (run,) = history.open().recent_runs(5)["a"]
-    assert run["url"] == "http://dagster:3000/runs/r1"
+    assert run.url == "http://dagster:3000/runs/r1"
 
 
 def test_a_write_that_fails_leaves_no_file_behind(history, monkeypatch):
@@ -216,7 +229,7 @@ def test_recent_runs_of_one_moment_are_listed_by_run_id(history):
     for n, chunk in enumerate([ids[20:], ids[:10], ids[10:20]]):
         history.append(f"c{n}", at, [Run("a", i, RunState.SUCCESS, at - timedelta(minutes=5), at) for i in reversed(chunk)], [])
     snapshot = history.open()
-    assert [r["run_id"] for r in snapshot.recent_runs(15)["a"]] == ids[:15]
+    assert [r.run_id for r in snapshot.recent_runs(15)["a"]] == ids[:15]
 
 
 def test_a_paused_source_was_collected_but_its_runs_do_not_decide_its_status(history):

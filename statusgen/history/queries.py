@@ -10,7 +10,7 @@ from typing import IO, Any, Iterable, Sequence
 import duckdb
 
 from statusgen.history.schema import aware_utc, record, runs_as_seen
-from statusgen.records import Run
+from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
 
@@ -98,16 +98,16 @@ class Snapshot:
         seconds = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
         return {source_id: Freshness(seconds(warn), seconds(error)) for source_id, (warn, error) in rows}
 
-    def latest_observations(self) -> dict[str, dict[str, Any]]:
+    def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.
         cursor = self.db.execute(
             "WITH last AS (SELECT source_id, max(collected_at) AS at FROM observations GROUP BY source_id) "
             "SELECT o.* FROM observations o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
             "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
         )
-        return {row["source_id"]: _aware(row) for row in rows_as_dicts(cursor)}
+        return {row["source_id"]: record(Observation, row) for row in rows_as_dicts(cursor)}
 
-    def recent_runs(self, limit: int) -> dict[str, list[dict[str, Any]]]:
+    def recent_runs(self, limit: int) -> dict[str, list[Run]]:
         """Each source's latest `limit` runs, newest first, in one pass over history. Runs of one
         moment go by run id, so which of them are listed, and in what order, never varies."""
         cursor = self.db.execute(
@@ -116,20 +116,16 @@ class Snapshot:
             "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC, run_id",
             [limit],
         )
-        found: dict[str, list[dict[str, Any]]] = {}
+        found: dict[str, list[Run]] = {}
         for row in rows_as_dicts(cursor):
             # Run links lose their credentials as they are collected; rows written before that
             # lose them here, or the page would keep publishing them until they age out.
             row["url"] = row["url"] and public_url(row["url"])
-            found.setdefault(row["source_id"], []).append(_aware(row))
+            found.setdefault(row["source_id"], []).append(record(Run, row))
         return found
 
     def last_collected_at(self) -> datetime | None:
         return aware_utc(self.db.execute("SELECT max(collected_at) FROM observations").fetchone()[0])
-
-
-def _aware(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: aware_utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def rows_as_dicts(cursor: Any) -> Iterable[dict[str, Any]]:
