@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Iterable, Sequence
 
 import duckdb
 
-from statusgen.history.schema import aware_utc, record, runs_as_seen
+from statusgen.history.schema import aware_utc, records, runs_as_seen
 from statusgen.records import Observation, Run
 from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
 from statusgen.urls import public_url
@@ -85,7 +85,7 @@ class Snapshot:
         )
         # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
         sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
-        runs = [record(Run, row) for row in rows_as_dicts(self.db.execute(f"SELECT * FROM ({runs_as_seen(sightings)})"))]
+        runs = records(Run, rows_as_dicts(self.db.execute(f"SELECT * FROM ({runs_as_seen(sightings)})")))
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:
@@ -105,7 +105,7 @@ class Snapshot:
             "SELECT o.* FROM observations o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
             "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
         )
-        return {row["source_id"]: record(Observation, row) for row in rows_as_dicts(cursor)}
+        return {o.source_id: o for o in records(Observation, rows_as_dicts(cursor))}
 
     def recent_runs(self, limit: int) -> dict[str, list[Run]]:
         """Each source's latest `limit` runs, newest first, in one pass over history. Runs of one
@@ -117,11 +117,10 @@ class Snapshot:
             [limit],
         )
         found: dict[str, list[Run]] = {}
-        for row in rows_as_dicts(cursor):
+        for run in records(Run, rows_as_dicts(cursor)):
             # Run links lose their credentials as they are collected; rows written before that
             # lose them here, or the page would keep publishing them until they age out.
-            row["url"] = row["url"] and public_url(row["url"])
-            found.setdefault(row["source_id"], []).append(record(Run, row))
+            found.setdefault(run.source_id, []).append(replace(run, url=run.url and public_url(run.url)))
         return found
 
     def last_collected_at(self) -> datetime | None:

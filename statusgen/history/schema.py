@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Sequence, TypeVar, get_args, get_type_hints
+from typing import Any, Iterable, Iterator, Sequence, TypeVar, get_args, get_type_hints
 
 from statusgen import formats
 from statusgen.records import Observation, Run
@@ -109,9 +109,11 @@ def column_values(records: Sequence[Any], columns: dict[str, str], **same: Any) 
     return [[same[c] if c in same else _stored(getattr(r, c)) for r in records] for c in columns]
 
 
-def record(kind: type[R], row: dict[str, Any]) -> R:
-    """The `kind` record a row of history holds, each field from the column of its name."""
-    return kind(**{name: _loaded(kind_of, row[name]) for name, kind_of in _field_types(kind).items()})
+def records(kind: type[R], rows: Iterable[dict[str, Any]]) -> Iterator[R]:
+    """The `kind` records that rows of history hold, each field from the column of its name."""
+    types = _field_types(kind)
+    for row in rows:
+        yield kind(**{name: _loaded(type_, row[name]) for name, type_ in types.items()})
 
 
 def _stored(value: Any) -> Any:
