@@ -101,7 +101,7 @@ def test_missing_and_broken_artifacts_make_only_their_sources_unknown(tmp_path):
     (target / "run_results.json").write_text('{"metadata": {}, "results": [')
     found = collect(["model.shop.fct_orders", "source.shop.raw.orders"], target)
     assert found["fct_orders"].error.startswith("run_results.json is not valid JSON")
-    assert found["orders"].error == "sources.json not found in the dbt target folder"
+    assert found["orders"].error == f"sources.json not found in the dbt target folder {target}"
 
 
 def test_a_file_that_is_not_a_dbt_artifact(tmp_path):

@@ -185,7 +185,7 @@ def test_dbt_exposures_survive_a_target_dir_that_went_missing(write_config, tmp_
     assert {"revenue_dashboard", "marketing_roi_report"} <= set(before)
     shutil.rmtree(target)  # a typo in target_dir does the same
     done = cli("run", "--now", "2026-11-22T12:15:00Z")
-    assert "connection 'shop': could not discover:" in done.output
+    assert "connection 'shop': could not discover: manifest.json not found in the dbt target folder target;" in done.output
     after, sources = status()
     assert after["revenue_dashboard"]["sources"] == before["revenue_dashboard"]["sources"]
     member = before["revenue_dashboard"]["sources"][-1]

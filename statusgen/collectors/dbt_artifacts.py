@@ -126,7 +126,7 @@ def folder_reader(folder: Path, limit_bytes: int) -> Callable[[str], Any]:
                 raise CollectorError(f"{name} is larger than {limit_bytes // 1024 // 1024} MB")
             return json.loads(path.read_bytes())
         except FileNotFoundError:
-            raise CollectorError(f"{name} not found in the dbt target folder") from None
+            raise CollectorError(f"{name} not found in the dbt target folder {folder}") from None
         except OSError as exc:
             raise CollectorError(f"cannot read {name}: {exc.strerror}") from None
         except ValueError as exc:
