@@ -3,9 +3,12 @@
 import json
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from statusgen.cli import main
 from statusgen.collectors.dbt import DbtCollector, DbtConnection, DbtSource
 from statusgen.status import Freshness, RunState
 from tests.conftest import DBT_TARGET
@@ -54,6 +57,17 @@ def test_sources_become_load_events_with_dbt_freshness_criteria():
     assert load.ended_at.isoformat() == results["source.shop.raw.orders"]["max_loaded_at"]
     assert orders.freshness == Freshness(timedelta(hours=24), timedelta(hours=48))
     assert found["ad_spend"].freshness == Freshness(timedelta(days=1), timedelta(days=3))
+    assert orders.message is None  # dbt said pass
+
+
+def test_a_source_dbt_judged_late_says_why():
+    # The load event is a success; without dbt's verdict the page showed "latest run:
+    # success" beside "failing" and no reason.
+    found = collect(["source.shop.raw.ad_spend", "source.shop.raw.customers"])
+    assert found["ad_spend"].message == (
+        "dbt source freshness: error, last loaded 2026-11-17 05:50 UTC (checked 2026-11-22 05:50 UTC); warn after 1 day, error after 3 days")
+    assert found["customers"].message == (
+        "dbt source freshness: warn, last loaded 2026-11-20 23:50 UTC (checked 2026-11-22 05:50 UTC); warn after 24 hours, error after 48 hours")
 
 
 def test_a_node_missing_from_the_latest_invocation_keeps_its_previous_status(tmp_path):
@@ -136,3 +150,27 @@ def test_nodes_dbt_did_not_rebuild_are_not_new_runs(tmp_path, status):
     (tmp_path / "t/run_results.json").write_text(json.dumps(results))
     (report,) = collect(["model.shop.fct_orders"], tmp_path / "t").values()
     assert report.runs == [] and report.error is None
+
+
+def page(write_config, target=DBT_TARGET):
+    """`statusgen run` on the fixture project with its exposures as components: status.json's
+    components and sources by id."""
+    write_config(f"""
+        connections:
+          shop: {{type: dbt, target_dir: "{target}", exposures_as_components: true}}
+        sources:
+          - {{id: ad_spend_raw, name: Ad spend, connection: shop, node: source.shop.raw.ad_spend}}
+        components:
+          - {{id: ads, name: Ads, depends_on: [ad_spend_raw]}}
+        """)
+    done = CliRunner().invoke(main, ["run", "--now", "2026-11-22T06:00:00Z"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    document = json.loads(Path("site/status.json").read_text())
+    return {c["id"]: c for c in document["components"]}, {s["id"]: s for s in document["sources"]}
+
+
+def test_the_page_gives_dbts_freshness_verdict_as_the_reason(write_config):
+    _, sources = page(write_config)
+    assert sources["ad_spend_raw"]["status"] == "failing"
+    assert sources["ad_spend_raw"]["last_run_state"] == "success"
+    assert sources["ad_spend_raw"]["message"].startswith("dbt source freshness: error, last loaded 2026-11-17 05:50 UTC")

@@ -83,7 +83,30 @@ def source_report(source_id: str, node: str, artifacts: Artifacts, url: str | No
     if loaded_at is None:
         return SourceReport(source_id, message="dbt found no loaded rows", freshness=freshness)
     load = Run(source_id, f"loaded@{loaded_at.isoformat()}", RunState.SUCCESS, ended_at=loaded_at, url=url)
-    return SourceReport(source_id, runs=[load], freshness=freshness)
+    # The load itself succeeded; dbt's verdict on its age is the reason a page shows it late.
+    verdict = _verdict(result, loaded_at) if result.get("status") in ("warn", "error") else None
+    return SourceReport(source_id, runs=[load], freshness=freshness, message=verdict)
+
+
+def _verdict(result: dict, loaded_at: datetime) -> str:
+    checked = _timestamp(result.get("snapshotted_at"))
+    criteria = result.get("criteria") or {}
+    rules = [f"{word} after {_period(criteria.get(key))}" for word, key in (("warn", "warn_after"), ("error", "error_after")) if _period(criteria.get(key))]
+    return "".join([
+        f"dbt source freshness: {result['status']}, last loaded {_minute(loaded_at)}",
+        f" (checked {_minute(checked)})" if checked else "",
+        f"; {', '.join(rules)}" if rules else "",
+    ])
+
+
+def _period(rule: Any) -> str | None:
+    """A dbt freshness rule in dbt's own words, `2 days`; None when it sets none."""
+    count, period = _rule(rule)
+    return f"{count} {period}{'' if count == 1 else 's'}" if count else None
+
+
+def _minute(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 def node_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
@@ -219,12 +242,18 @@ def ancestors(parent_map: dict[str, list[str]], node: str) -> set[str]:
 
 def _criteria(criteria: dict) -> Freshness | None:
     def seconds(rule: Any) -> timedelta | None:
-        if not isinstance(rule, dict) or not rule.get("count") or rule.get("period") not in _PERIOD:
-            return None
-        return timedelta(seconds=int(rule["count"]) * _PERIOD[rule["period"]])
+        count, period = _rule(rule)
+        return timedelta(seconds=count * _PERIOD[period]) if count else None
 
     promise = Freshness(seconds(criteria.get("warn_after")), seconds(criteria.get("error_after")))
     return promise if promise.warn_after or promise.error_after else None
+
+
+def _rule(rule: Any) -> tuple[int, str]:
+    """A dbt freshness rule ({count, period}) as (count, period); (0, "") when it sets none."""
+    if not isinstance(rule, dict) or not rule.get("count") or rule.get("period") not in _PERIOD:
+        return 0, ""
+    return int(rule["count"]), rule["period"]
 
 
 def _timing(result: dict, fallback: datetime) -> tuple[datetime | None, datetime]:
