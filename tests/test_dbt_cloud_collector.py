@@ -51,8 +51,9 @@ def test_job_runs_and_nodes_from_the_latest_finished_runs_artifacts(httpserver):
     failed = reports["job"].runs[1]
     assert failed.ended_at == utc(2026, 11, 22, 3, 10) and failed.message == "Database Error in model ad_spend_daily"
     assert failed.url == "https://cloud.getdbt.com/deploy/43/projects/12/runs/902/"
-    (dim,) = reports["dim"].runs
-    assert dim.state is RunState.FAILED and dim.message == "test not_null_dim_customers_email failed"
+    built, tested = reports["dim"].runs
+    assert built.state is RunState.SUCCESS
+    assert tested.state is RunState.FAILED and tested.message == "test not_null_dim_customers_email failed"
     assert reports["orders"].runs[0].state is RunState.SUCCESS and reports["orders"].freshness is not None
     assert collector.requests_made == 4  # the runs, then each artifact once
 

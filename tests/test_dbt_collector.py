@@ -34,8 +34,8 @@ def test_models_take_their_own_result_and_their_tests():
     states = {sid: [r.state for r in report.runs] for sid, report in found.items()}
     assert states == {
         "fct_orders": [RunState.SUCCESS],
-        "dim_customers": [RunState.FAILED],  # its not_null test failed
-        "revenue_daily": [RunState.WARNING],  # a warn-severity test
+        "dim_customers": [RunState.SUCCESS, RunState.FAILED],  # built, then its not_null test failed
+        "revenue_daily": [RunState.SUCCESS, RunState.WARNING],  # built, then a warn-severity test
         "ad_spend_daily": [RunState.FAILED],
         "marketing_roi": [RunState.SKIPPED],  # upstream failed
     }
@@ -44,7 +44,11 @@ def test_models_take_their_own_result_and_their_tests():
     assert fct.run_id == run_results["metadata"]["invocation_id"]
     assert fct.url == "https://docs.example.com/#!/model/model.shop.fct_orders"
     assert timedelta(0) <= fct.duration < timedelta(minutes=1)
-    assert found["dim_customers"].runs[0].message == "test not_null_dim_customers_email failed"
+    built, tested = found["dim_customers"].runs
+    assert (built.run_id, built.message) == (fct.run_id, None)
+    assert (tested.run_id, tested.message) == (f"{fct.run_id}/tests", "test not_null_dim_customers_email failed")
+    assert built.ended_at < tested.ended_at  # the failed test is the latest word, the build its last success
+    assert found["dim_customers"].message == "test not_null_dim_customers_email failed"
     assert found["ad_spend_daily"].runs[0].message == 'Binder Error: Referenced column "spend_eur" not found in FROM clause!'
 
 
@@ -174,3 +178,15 @@ def test_the_page_gives_dbts_freshness_verdict_as_the_reason(write_config):
     assert sources["ad_spend_raw"]["status"] == "failing"
     assert sources["ad_spend_raw"]["last_run_state"] == "success"
     assert sources["ad_spend_raw"]["message"].startswith("dbt source freshness: error, last loaded 2026-11-17 05:50 UTC")
+
+
+def test_a_model_whose_test_failed_last_succeeded_when_it_built(write_config):
+    components, sources = page(write_config)
+    run_results = json.loads((DBT_TARGET / "run_results.json").read_text())
+    (built,) = [r for r in run_results["results"] if r["unique_id"] == "model.shop.dim_customers"]
+    (execute,) = [t for t in built["timing"] if t["name"] == "execute"]
+    dim = sources["model.shop.dim_customers"]
+    assert dim["status"] == "failing" and dim["message"] == "test not_null_dim_customers_email failed"
+    assert dim["last_success_at"] == execute["completed_at"]
+    dashboard = components["revenue_dashboard"]  # an exposure over it
+    assert dashboard["status"] == "failing" and dashboard["last_success_at"] is not None

@@ -117,26 +117,42 @@ def node_report(source_id: str, node: str, artifacts: Artifacts, url: str | None
     state = NODE_STATE.get(result.get("status"))
     if state is None:
         return SourceReport(source_id, message=f"dbt reported {result.get('status')!r}; nothing was rebuilt")
-    problems = [_first_line(result.get("message"))] if state is not RunState.SUCCESS else []
-    for test_id in artifacts.tests_of(node):
-        test = results.get(test_id)
-        test_state = TEST_STATE.get(test.get("status")) if test else None
-        if test_state is not None:
-            state = worse_state(state, test_state)
-            problems.append(f"test {artifacts.node_name(test_id)} {test['status']}ed")
+    invocation = artifacts.invocation_id("run_results.json")
     started, ended = _timing(result, artifacts.generated_at("run_results.json"))
     rows = (result.get("adapter_response") or {}).get("rows_affected")
-    run = Run(
+    build = Run(
         source_id,
-        artifacts.invocation_id("run_results.json"),
+        invocation,
         state,
         started_at=started,
         ended_at=ended,
         url=url,
         rows_loaded=rows if isinstance(rows, int) and rows >= 0 else None,
-        message="; ".join(p for p in problems if p) or None,
+        message=_first_line(result.get("message")) if state is not RunState.SUCCESS else None,
     )
-    return SourceReport(source_id, runs=[run], message=run.message)
+    runs = [build, *_tests_run(source_id, node, artifacts, url)]
+    return SourceReport(source_id, runs=runs, message="; ".join(r.message for r in runs if r.message) or None)
+
+
+def _tests_run(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> list[Run]:
+    """The tests of `node` that warned or failed, as one run of their own: they make the node
+    degraded or failing, while its last success stays the build that succeeded."""
+    results = artifacts.results("run_results.json")
+    state, problems, times = None, [], []
+    for test_id in artifacts.tests_of(node):
+        test = results.get(test_id)
+        test_state = TEST_STATE.get(test.get("status")) if test else None
+        if test_state is None:
+            continue
+        state = test_state if state is None else worse_state(state, test_state)
+        problems.append(f"test {artifacts.node_name(test_id)} {test['status']}ed")
+        times.append(_timing(test, artifacts.generated_at("run_results.json")))
+    if state is None:
+        return []
+    started = min((start for start, _ in times if start), default=None)
+    ended = max(end for _, end in times)
+    run_id = f"{artifacts.invocation_id('run_results.json')}/tests"
+    return [Run(source_id, run_id, state, started_at=started, ended_at=ended, url=url, message="; ".join(problems))]
 
 
 def folder_reader(folder: Path, limit_bytes: int) -> Callable[[str], Any]:
