@@ -107,7 +107,8 @@ def test_exposures_become_components_over_everything_upstream():
         "source.shop.raw.customers",
         "source.shop.raw.orders",
     ])
-    assert {s.id for s in found.sources} >= {"model.shop.stg_orders", "source.shop.raw.orders"}
+    names = {s.id: s.title for s in found.sources}
+    assert names["model.shop.stg_orders"] == "stg_orders" and names["source.shop.raw.orders"] == "raw.orders"
     assert "revenue" not in {s.id for s in found.sources}
     assert collector().discover(declared).components == []  # off unless asked for
 
@@ -190,3 +191,10 @@ def test_a_model_whose_test_failed_last_succeeded_when_it_built(write_config):
     assert dim["last_success_at"] == execute["completed_at"]
     dashboard = components["revenue_dashboard"]  # an exposure over it
     assert dashboard["status"] == "failing" and dashboard["last_success_at"] is not None
+
+
+def test_nodes_found_through_exposures_are_named_as_dbt_names_them(write_config):
+    _, sources = page(write_config)
+    assert sources["model.shop.marketing_roi"]["name"] == "marketing_roi"
+    assert sources["source.shop.raw.orders"]["name"] == "raw.orders"
+    assert sources["ad_spend_raw"]["name"] == "Ad spend"  # declared: its own name

@@ -75,7 +75,7 @@ class DbtCollector(Collector):
             ids = []
             for node in sorted(n for n in upstream if n.split(".", 1)[0] in {"source", "model", "snapshot", "seed"}):
                 if node not in by_node:
-                    by_node[node] = DbtSource(id=node, connection=self.name, node=node)
+                    by_node[node] = DbtSource(id=node, connection=self.name, node=node, name=_display_name(manifest, node))
                     sources.append(by_node[node])
                 ids.append(by_node[node].id)
             if not ids:
@@ -93,3 +93,12 @@ class DbtCollector(Collector):
                 )
             )
         return Discovery(sources, components, lineage=lineage)
+
+
+def _display_name(manifest: dict, node: str) -> str:
+    """What dbt calls `node`: a model's name (`marketing_roi`), a source's `raw.orders`, so a
+    discovered node reads like a declared one rather than as its unique_id."""
+    source = (manifest.get("sources") or {}).get(node) or {}
+    if source.get("source_name") and source.get("name"):
+        return f"{source['source_name']}.{source['name']}"
+    return ((manifest.get("nodes") or {}).get(node) or {}).get("name") or node
