@@ -5,6 +5,7 @@ endpoint), serving as artifacts the ones a real dbt run wrote (tests/fixtures/db
 import json
 from datetime import timedelta
 
+from statusgen.collectors.dbt_artifacts import Artifacts, report
 from statusgen.collectors.dbt_cloud import (
     DbtCloudCollector,
     DbtCloudConnection,
@@ -65,3 +66,28 @@ def test_an_artifact_the_run_did_not_save_makes_only_its_nodes_unknown(httpserve
     (report,) = DbtCloudCollector("cloud", connection).collect(
         [DbtCloudSource(id="o", connection="cloud", job_id=316, node="source.shop.raw.orders")], None, NOW)
     assert report.error.startswith("sources.json of dbt Cloud run 905: not found")
+
+
+def fixture(name):
+    return json.loads((DBT_TARGET / name).read_text())
+
+
+def invocation(invocation_id, keep, status=None):
+    """The fixture's run_results as another invocation wrote them: the results `keep` accepts,
+    with `status` if given (`dbt docs generate` compiles: every node reads success)."""
+    artifact = fixture("run_results.json")
+    artifact["metadata"]["invocation_id"] = invocation_id
+    artifact["results"] = [{**r, **({"status": status} if status else {})} for r in artifact["results"] if keep(r["unique_id"])]
+    return artifact
+
+
+def everything(unique_id):
+    return True
+
+
+def test_a_later_step_that_reused_a_node_does_not_hide_the_step_that_built_it():
+    rebuilt = invocation("inv-again", lambda n: n == "model.shop.fct_orders", "reused")
+    files = {"first": invocation("inv-build", everything), "again": rebuilt, "manifest.json": fixture("manifest.json")}
+    artifacts = Artifacts(files.__getitem__, run_results=["first", "again"])
+    (built,) = report("fct", "model.shop.fct_orders", artifacts, None).runs
+    assert (built.run_id, built.state) == ("inv-build", RunState.SUCCESS)

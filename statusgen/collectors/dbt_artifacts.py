@@ -1,7 +1,8 @@
 """dbt artifacts → runs: the logic the dbt and dbt_cloud collectors share.
 
 - `run_results.json` gives each model's (seed's, snapshot's, test's) latest result; tests
-  attached to a model count against it.
+  attached to a model count against it. A dbt Cloud run writes one per step: a node's
+  result is its latest.
 - `sources.json` (from `dbt source freshness`) gives each source's `max_loaded_at`, which
   becomes a load event, and dbt's own freshness criteria, used when sources.yaml sets none.
 - `manifest.json` ties tests to models, and exposures to what they depend on.
@@ -10,9 +11,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from statusgen.collectors.timestamps import utc_time
 from statusgen.config import did_you_mean
@@ -73,7 +75,7 @@ def _missing(node: str, artifacts: Artifacts) -> str | None:
 
 
 def source_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
-    result = artifacts.results("sources.json").get(node)
+    result = artifacts.freshness().get(node)
     if result is None:
         raise CollectorError(f"{node} is not in sources.json (run `dbt source freshness`)")
     freshness = _criteria(result.get("criteria") or {})
@@ -110,19 +112,18 @@ def _minute(value: datetime) -> str:
 
 
 def node_report(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> SourceReport:
-    results = artifacts.results("run_results.json")
-    result = results.get(node)
-    if result is None:
+    found = artifacts.node_results().get(node)
+    if found is None:
         return SourceReport(source_id, message="not part of the latest dbt invocation")
+    result = found.fields
     state = NODE_STATE.get(result.get("status"))
     if state is None:
         return SourceReport(source_id, message=f"dbt reported {result.get('status')!r}; nothing was rebuilt")
-    invocation = artifacts.invocation_id("run_results.json")
-    started, ended = _timing(result, artifacts.generated_at("run_results.json"))
+    started, ended = found.timing()
     rows = (result.get("adapter_response") or {}).get("rows_affected")
     build = Run(
         source_id,
-        invocation,
+        found.invocation_id,
         state,
         started_at=started,
         ended_at=ended,
@@ -137,22 +138,21 @@ def node_report(source_id: str, node: str, artifacts: Artifacts, url: str | None
 def _tests_run(source_id: str, node: str, artifacts: Artifacts, url: str | None) -> list[Run]:
     """The tests of `node` that warned or failed, as one run of their own: they make the node
     degraded or failing, while its last success stays the build that succeeded."""
-    results = artifacts.results("run_results.json")
-    state, problems, times = None, [], []
+    results = artifacts.node_results()
+    state, problems, counted = None, [], []
     for test_id in artifacts.tests_of(node):
         test = results.get(test_id)
-        test_state = TEST_STATE.get(test.get("status")) if test else None
+        test_state = TEST_STATE.get(test.fields.get("status")) if test else None
         if test_state is None:
             continue
         state = test_state if state is None else worse_state(state, test_state)
-        problems.append(f"test {artifacts.node_name(test_id)} {test['status']}ed")
-        times.append(_timing(test, artifacts.generated_at("run_results.json")))
+        problems.append(f"test {artifacts.node_name(test_id)} {test.fields['status']}ed")
+        counted.append((*test.timing(), test.invocation_id))
     if state is None:
         return []
-    started = min((start for start, _ in times if start), default=None)
-    ended = max(end for _, end in times)
-    run_id = f"{artifacts.invocation_id('run_results.json')}/tests"
-    return [Run(source_id, run_id, state, started_at=started, ended_at=ended, url=url, message="; ".join(problems))]
+    started = min((start for start, _, _ in counted if start), default=None)
+    _, ended, invocation = max(counted, key=lambda test: test[1])
+    return [Run(source_id, f"{invocation}/tests", state, started_at=started, ended_at=ended, url=url, message="; ".join(problems))]
 
 
 def folder_reader(folder: Path, limit_bytes: int) -> Callable[[str], Any]:
@@ -174,14 +174,37 @@ def folder_reader(folder: Path, limit_bytes: int) -> Callable[[str], Any]:
     return read
 
 
-class Artifacts:
-    """One invocation's artifacts, each read at most once, remembering why one failed.
+@dataclass(frozen=True)
+class NodeResult:
+    """One node's result as dbt wrote it, with the invocation that wrote it."""
 
-    `read(name)` fetches an artifact (from a target/ folder, or from dbt Cloud).
+    fields: dict
+    invocation_id: str
+    generated_at: datetime
+
+    def timing(self) -> tuple[datetime | None, datetime]:
+        """When it started (if dbt says) and ended (else when its artifact was written)."""
+        return _timing(self.fields, self.generated_at)
+
+
+class Artifacts:
+    """The artifacts of a dbt project's latest invocations, each read at most once,
+    remembering why one failed.
+
+    `read(name)` fetches an artifact (from a target/ folder, or from dbt Cloud) by the names
+    given here: `run_results` lists the run_results of the steps in the order they ran (a
+    target/ folder holds one; a dbt Cloud run one per step that ran dbt).
     """
 
-    def __init__(self, read: Callable[[str], Any]):
+    def __init__(
+        self,
+        read: Callable[[str], Any],
+        run_results: Sequence[str] = ("run_results.json",),
+        sources: str = "sources.json",
+        manifest: str = "manifest.json",
+    ):
         self.read = read
+        self.run_results, self.sources, self.manifest_name = tuple(run_results), sources, manifest
         self._loaded: dict[str, Any] = {}
 
     def _load(self, name: str) -> dict:
@@ -198,7 +221,7 @@ class Artifacts:
             raise value
         return value
 
-    def results(self, name: str) -> dict[str, dict]:
+    def _results(self, name: str) -> dict[str, dict]:
         key = f"{name}#results"
         if key not in self._loaded:
             results = self._load(name).get("results")
@@ -207,17 +230,35 @@ class Artifacts:
             self._loaded[key] = {r["unique_id"]: r for r in results if isinstance(r, dict) and "unique_id" in r}
         return self._loaded[key]
 
-    def invocation_id(self, name: str) -> str:
-        return str(self._load(name)["metadata"].get("invocation_id") or self.generated_at(name).isoformat())
+    def freshness(self) -> dict[str, dict]:
+        """Each source's result in sources.json, by unique_id."""
+        return self._results(self.sources)
 
-    def generated_at(self, name: str) -> datetime:
+    def node_results(self) -> dict[str, NodeResult]:
+        """Each node's latest result over the steps, by unique_id. A later step that reused a
+        node (`reused`, `no-op`) does not hide the result of the step that built it."""
+        key = "run_results#merged"
+        if key not in self._loaded:
+            merged: dict[str, NodeResult] = {}
+            for name in self.run_results:
+                invocation, generated = self._invocation_id(name), self._generated_at(name)
+                for unique_id, fields in self._results(name).items():
+                    if unique_id not in merged or NODE_STATE.get(fields.get("status")) is not None:
+                        merged[unique_id] = NodeResult(fields, invocation, generated)
+            self._loaded[key] = merged
+        return self._loaded[key]
+
+    def _invocation_id(self, name: str) -> str:
+        return str(self._load(name)["metadata"].get("invocation_id") or self._generated_at(name).isoformat())
+
+    def _generated_at(self, name: str) -> datetime:
         stamp = _timestamp(self._load(name)["metadata"].get("generated_at"))
         if stamp is None:
             raise CollectorError(f"{name} has no generated_at")
         return stamp
 
     def manifest(self) -> dict:
-        return self._load("manifest.json")
+        return self._load(self.manifest_name)
 
     def tests_of(self, node: str) -> list[str]:
         """Tests attached to `node`. Without a manifest no test counts: the model's own result still does."""
