@@ -91,3 +91,16 @@ def test_a_later_step_that_reused_a_node_does_not_hide_the_step_that_built_it():
     artifacts = Artifacts(files.__getitem__, run_results=["first", "again"])
     (built,) = report("fct", "model.shop.fct_orders", artifacts, None).runs
     assert (built.run_id, built.state) == ("inv-build", RunState.SUCCESS)
+
+
+def test_an_unexpected_run_status_fails_only_its_job(httpserver):
+    httpserver.expect_request(RUNS, query_string={"job_definition_id": "316", "order_by": "-id", "limit": "20"}).respond_with_json(
+        {"data": [run(801, 10, "2026-11-22 03:00:00.000000+00:00")]})
+    strange = {**run(802, 10, "2026-11-22 03:00:00.000000+00:00"), "status": 99, "job_definition_id": 317}
+    httpserver.expect_request(RUNS, query_string={"job_definition_id": "317", "order_by": "-id", "limit": "20"}).respond_with_json(
+        {"data": [strange]})
+    connection = DbtCloudConnection(type="dbt_cloud", account_id=43, token="t", url=httpserver.url_for("/").rstrip("/"))
+    reports = {r.source_id: r for r in DbtCloudCollector("cloud", connection).collect(
+        [DbtCloudSource(id="good", connection="cloud", job_id=316), DbtCloudSource(id="odd", connection="cloud", job_id=317)], None, NOW)}
+    assert [r.state for r in reports["good"].runs] == [RunState.SUCCESS] and reports["good"].error is None
+    assert reports["odd"].error == "unknown dbt Cloud run status '99'"

@@ -61,20 +61,24 @@ class DbtCloudCollector(Collector):
         for job_id in sorted({s.job_id for s in sources}):
             mine = [s for s in sources if s.job_id == job_id]
             try:
-                items = self._runs(client, account, job_id)
-            except CollectorError as exc:
+                reports += self._job(client, account, job_id, mine)
+            except CollectorError as exc:  # this job's answer only: the connection's other jobs stand
                 reports += [SourceReport(s.id, error=str(exc)) for s in mine]
-                continue
-            runs = [_run(item) for item in items]
-            finished = next((i for i in items if i.get("status") in FINISHED), None)  # newest first
-            artifacts = Artifacts(_artifact_reader(client, account, finished)) if finished else None
-            for source in mine:
-                if source.node is None:
-                    reports.append(SourceReport(source.id, runs=[replace(r, source_id=source.id) for r in runs]))
-                elif artifacts is None:
-                    reports.append(SourceReport(source.id, message=f"job {job_id} has no finished run yet"))
-                else:
-                    reports.append(report(source.id, source.node, artifacts, finished.get("href")))
+        return reports
+
+    def _job(self, client: ApiClient, account: str, job_id: int, sources: list[DbtCloudSource]) -> list[SourceReport]:
+        items = self._runs(client, account, job_id)
+        runs = [_run(item) for item in items]
+        finished = next((i for i in items if i.get("status") in FINISHED), None)  # newest first
+        artifacts = Artifacts(_artifact_reader(client, account, finished)) if finished else None
+        reports = []
+        for source in sources:
+            if source.node is None:
+                reports.append(SourceReport(source.id, runs=[replace(r, source_id=source.id) for r in runs]))
+            elif artifacts is None:
+                reports.append(SourceReport(source.id, message=f"job {job_id} has no finished run yet"))
+            else:
+                reports.append(report(source.id, source.node, artifacts, finished.get("href")))
         return reports
 
     def _runs(self, client: ApiClient, account: str, job_id: int) -> list[dict[str, Any]]:
