@@ -38,7 +38,7 @@ from statusgen import formats, s3
 from statusgen.errors import StatusgenError
 from statusgen.history import is_history
 from statusgen.site import MARKER
-from statusgen.swap import swap_in
+from statusgen.site.swap import swap_in
 
 SHORT_CACHE = "public, max-age=60"
 LONG_CACHE = "public, max-age=31536000, immutable"

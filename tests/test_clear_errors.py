@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from statusgen import alerts
 from statusgen.cli import main
 from statusgen.config import AlertsConfig, load_config
-from statusgen.site import MARKER, _publish_folder
+from statusgen.site import MARKER
+from statusgen.site.output import _publish_folder
 from statusgen.status import Status
 from tests.conftest import collect_and_render, utc
 from tests.test_alerts import Outbox, model
@@ -295,7 +296,7 @@ def test_render_leaves_a_user_folder_named_like_its_previous_site_alone(tmp_path
 KILLED_RENDER = """
 import os, sys
 from pathlib import Path
-from statusgen.site import _publish_folder
+from statusgen.site.output import _publish_folder
 
 written = 0
 real_write = Path.write_text

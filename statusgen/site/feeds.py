@@ -17,7 +17,7 @@ from statusgen.incidents import Impact, Incident
 from statusgen.status import Status
 
 if TYPE_CHECKING:
-    from statusgen.site import SiteModel
+    from statusgen.site.model import SiteModel
 
 STATUSPAGE = {
     Status.OPERATIONAL: "operational",

@@ -1,40 +1,21 @@
-"""History → the static site: the page model, then HTML and JSON written all at once.
-
-The model is plain data, built from the history snapshot and the timeline, so templates
-only lay it out. The site is rendered in a temporary folder and swapped into place, so a
-failed render leaves the previous site as it was.
+"""History → the page model: plain data, built from the history snapshot and the timeline,
+so templates only lay it out and every output (pages, JSON, feeds) says the same thing.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import fcntl
-import functools
-import hashlib
-import json
-import os
-import shutil
-import stat
-import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cached_property
-from importlib.resources import files
 from pathlib import Path
-from typing import Any, Iterator, Mapping
-
-import jinja2
+from typing import Any, Mapping
 
 from statusgen import formats, names
 from statusgen.config import ComponentConfig, Config
-from statusgen.errors import StatusgenError
-from statusgen.feeds import atom, badge_svg, shields, statuspage
 from statusgen.history import Snapshot, aware_utc, naive_utc
-from statusgen.incidents import Incident, load_incidents, render_markdown
+from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
-from statusgen.swap import ASIDE, swap_in
 from statusgen.timeline import (
     Day,
     Window,
@@ -48,27 +29,12 @@ from statusgen.timeline import (
 )
 from statusgen.urls import public_text
 
-MARKER = ".statusgen-site"
 # A component page draws this many of its sources in full (about 8 KB each); past it, the
 # rest are a table row each, so a component that stands for 20,000 DAGs still has a page
 # of a few megabytes, not hundreds.
 MAX_DRAWN_SOURCES = 100
 FEED_DAYS = timedelta(days=30)
 RECENT_RUNS = 15
-STATUS_LABEL = {
-    Status.OPERATIONAL: "Operational",
-    Status.DEGRADED: "Degraded",
-    Status.FAILING: "Failing",
-    Status.UNKNOWN: "Unknown",
-    Status.MAINTENANCE: "Maintenance",
-}
-BANNER = {
-    Status.OPERATIONAL: "All data is fresh",
-    Status.DEGRADED: "Some data is late or incomplete",
-    Status.FAILING: "Some data is failing",
-    Status.UNKNOWN: "Some statuses are unknown",
-    Status.MAINTENANCE: "Maintenance in progress",
-}
 
 
 @dataclass(frozen=True)
@@ -369,74 +335,6 @@ def _component_view(component: ComponentConfig, sources, bars, now: tuple[Status
     )
 
 
-def write_site(model: SiteModel, out: Path) -> SiteSummary:
-    pages = render_pages(model)
-    _publish_folder(out, pages)
-    return SiteSummary(out, len(pages), model.status, model.warnings, model)
-
-
-def render_pages(model: SiteModel) -> dict[str, str | bytes]:
-    """Every file of the site by relative path."""
-    site = model.config.site
-    theme = Path(site.theme_dir) if site.theme_dir else None
-    css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
-    css = css_file.read_text(encoding="utf-8") if css_file else files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
-    # The name changes with the content, so browsers and CDNs may keep it for a year.
-    css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
-    pages: dict[str, str | bytes] = {css_name: css}
-    logo = None
-    if site.logo:
-        try:
-            data = Path(site.logo).read_bytes()
-        except OSError as exc:  # validated, but removed or locked since
-            raise StatusgenError(f"cannot read site.logo {site.logo}: {exc.strerror}") from None
-        logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
-        pages[logo] = data
-    env = _environment(model, theme)
-    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
-                       age_script=age_script(), csp=content_security_policy(age_script()))
-
-    def page(template: str, path: str, **context: Any) -> None:
-        pages[path] = env.get_template(template).render(site=model, root="../" * path.count("/"), **context)
-
-    page("index.html", "index.html")
-    page("incidents.html", "incidents.html")
-    for group in model.groups if model.compact else []:
-        page("group.html", group.page, group=group)
-    for component in model.components:
-        page("component.html", component.page, component=component)
-        pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
-        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status, site.collect_every))
-    for incident in model.incidents:
-        page("incident.html", incident.page, incident=incident)
-    for name, content in statuspage(model, site.url or "").items():
-        pages[f"api/v2/{name}"] = _json(content)
-    pages["feed.xml"] = atom(model, site.url or "")
-    pages["status.json"] = _json(status_json(model))
-    return pages
-
-
-@functools.cache
-def age_script() -> str:
-    """The one script of every page: it judges the page's age when it is read."""
-    return files("statusgen").joinpath("site_templates/age.js").read_text(encoding="utf-8")
-
-
-def content_security_policy(script: str) -> str:
-    """Nothing but the page's own files and the one script whose hash it is, so text that
-    slips past escaping still cannot run, load or send anything. Hashed at every render, so
-    editing the script cannot leave the page with a policy that blocks it."""
-    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    # connect-src 'self': tools that check a page from inside it (Lighthouse reads robots.txt
-    # so) may ask the site itself; only the hashed script could, and only there.
-    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'self'; img-src 'self'; "
-            "connect-src 'self'; base-uri 'none'; form-action 'none'")
-
-
-def _json(content: Any) -> str:
-    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-
-
 def status_json(model: SiteModel) -> dict[str, Any]:
     """The site's own JSON; a public site leaves out sources, their names and messages."""
     components = [
@@ -459,153 +357,7 @@ def status_json(model: SiteModel) -> dict[str, Any]:
     }
 
 
-def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
-    built_in = jinja2.PackageLoader("statusgen", "site_templates")
-    env = jinja2.Environment(
-        # A theme's templates come first; what it does not define falls back to the built-ins.
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), built_in]) if theme else built_in,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    zone = model.config.site.zone
-    env.filters["local"] = lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never"
-    env.filters["ago"] = lambda t: _ago(model.now - t) if t else "never"
-    # To the second, in UTC: what the page's script reads back with Date.parse.
-    env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
-    env.filters["duration"] = _duration
-    env.filters["day_label"] = _day_label
-    names = {c.id: c.name for c in model.components}
-    env.filters["component_name"] = lambda cid: names.get(cid, cid)
-    env.filters["safe_url"] = lambda u: u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
-    env.globals.update(label=STATUS_LABEL, banner=BANNER, Status=Status)
-    return env
-
-
-def _ago(delta: timedelta) -> str:
-    if delta < timedelta(0):
-        return "in the future"
-    return "just now" if delta < timedelta(minutes=1) else f"{_duration(delta, 1)} ago"
-
-
-def _duration(delta: timedelta | None, parts: int = 2) -> str:
-    return "—" if delta is None else _duration_of(int(delta.total_seconds()), parts)
-
-
-def _duration_of(seconds: int, parts: int = 2) -> str:
-    if seconds < 60:
-        return f"{seconds} s"
-    units = [("d", 86400), ("h", 3600), ("min", 60)]
-    out = []
-    for name, size in units:
-        if seconds >= size and len(out) < parts:
-            out.append(f"{seconds // size} {name}")
-            seconds %= size
-        elif out:
-            break
-    return " ".join(out)
-
-
-def _day_label(day: Day) -> str:
-    when = _short_date(day.day)
-    worst = day.worst
-    if worst is None:
-        return f"{when}: no data"
-    parts = [] if worst is Status.OPERATIONAL else [
-        f"{_duration_of(day.seconds[s])} {STATUS_LABEL[s].lower()}"
-        for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)
-        if day.seconds.get(s)
-    ]
-    if day.failed_runs:
-        parts.append(f"{day.failed_runs} failed run{'s' if day.failed_runs > 1 else ''}")
-    parts += [f"incident: {title}" for title in day.incidents]
-    text = ", ".join(parts) if parts else "operational"
-    return f"{when}: {text}" + (", partly no data" if day.no_data else "")
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_date(day: date) -> str:
-    return day.strftime("%b %-d")
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-# Statusgen's own folders beside the output: `.<out>.staging-…` while a render writes,
-# `.<out>.previous-…` while it swaps. Each carries MARKER; nothing else there is touched.
-STAGING = "staging-"
-
-
-def _publish_folder(out: Path, pages: Mapping[str, str | bytes]) -> None:
-    """Write the site next to `out` and swap it in; never overwrite a folder we did not make."""
-    out = out.resolve()
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise StatusgenError(f"{out} exists and was not made by statusgen; choose an empty or new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{STAGING}", dir=out.parent))
-    try:
-        with _claimed(staging):
-            for relative, content in pages.items():
-                target = staging / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, bytes):
-                    target.write_bytes(content)
-                else:
-                    target.write_text(content, encoding="utf-8")
-            os.chmod(staging, 0o755)
-            swap_in(staging, out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)  # swap_in left `out` as it was
-        raise StatusgenError(f"cannot write the site to {out}: {exc.strerror}") from None
-
-
-@contextlib.contextmanager
-def _claimed(staging: Path) -> Iterator[None]:
-    """MARKER first, locked while the render writes: a render killed mid-way leaves a folder
-    that says it is statusgen's, and a render still running is told apart by its lock."""
-    with open(staging / MARKER, "x") as marker:
-        marker.write("This folder is written by statusgen render and replaced whole.\n")
-        marker.flush()
-        fcntl.flock(marker, fcntl.LOCK_EX)
-        yield
-
-
-def _remove_abandoned(out: Path) -> None:
-    """Remove staging and previous folders left beside `out` by renders that were killed: only
-    folders with statusgen's names and MARKER, and none whose render still holds the lock."""
-    prefixes = (f".{out.name}.{STAGING}", f".{out.name}.{ASIDE}")
-    try:
-        entries = list(out.parent.iterdir())
-    except OSError:
-        return  # tidying up is a courtesy; the render itself reports what it cannot write
-    for folder in entries:
-        if not folder.name.startswith(prefixes) or folder.is_symlink() or not folder.is_dir():
-            continue
-        if _abandoned(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-        elif folder.name.startswith(prefixes[1]):
-            # Made empty, then killed before the swap; removing it loses nothing, and the rename
-            # of a render swapping now works as well without it. (Not staging: an empty one may
-            # be a running render's, not marked yet.)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
-def _abandoned(folder: Path) -> bool:
-    try:
-        # Non-blocking, or a FIFO under MARKER's name would hang the render here.
-        descriptor = os.open(folder / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False  # not marked: not statusgen's to remove
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            return False
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False  # a render is writing it now
-    finally:
-        os.close(descriptor)

@@ -1,0 +1,172 @@
+"""The page model → every file of the site, in memory: the Jinja environment the templates
+(built-in or a theme's) get, the pages, the stylesheet and logo under names that change with
+their content, and the machine-readable files beside them.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+from datetime import date, timedelta, timezone
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from statusgen.errors import StatusgenError
+from statusgen.incidents import render_markdown
+from statusgen.site.feeds import atom, badge_svg, shields, statuspage
+from statusgen.site.model import SiteModel, status_json
+from statusgen.status import Status
+from statusgen.timeline import Day
+
+STATUS_LABEL = {
+    Status.OPERATIONAL: "Operational",
+    Status.DEGRADED: "Degraded",
+    Status.FAILING: "Failing",
+    Status.UNKNOWN: "Unknown",
+    Status.MAINTENANCE: "Maintenance",
+}
+BANNER = {
+    Status.OPERATIONAL: "All data is fresh",
+    Status.DEGRADED: "Some data is late or incomplete",
+    Status.FAILING: "Some data is failing",
+    Status.UNKNOWN: "Some statuses are unknown",
+    Status.MAINTENANCE: "Maintenance in progress",
+}
+
+
+def render_pages(model: SiteModel) -> dict[str, str | bytes]:
+    """Every file of the site by relative path."""
+    site = model.config.site
+    theme = Path(site.theme_dir) if site.theme_dir else None
+    css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
+    css = css_file.read_text(encoding="utf-8") if css_file else files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
+    # The name changes with the content, so browsers and CDNs may keep it for a year.
+    css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
+    pages: dict[str, str | bytes] = {css_name: css}
+    logo = None
+    if site.logo:
+        try:
+            data = Path(site.logo).read_bytes()
+        except OSError as exc:  # validated, but removed or locked since
+            raise StatusgenError(f"cannot read site.logo {site.logo}: {exc.strerror}") from None
+        logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
+        pages[logo] = data
+    env = _environment(model, theme)
+    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
+                       age_script=age_script(), csp=content_security_policy(age_script()))
+
+    def page(template: str, path: str, **context: Any) -> None:
+        pages[path] = env.get_template(template).render(site=model, root="../" * path.count("/"), **context)
+
+    page("index.html", "index.html")
+    page("incidents.html", "incidents.html")
+    for group in model.groups if model.compact else []:
+        page("group.html", group.page, group=group)
+    for component in model.components:
+        page("component.html", component.page, component=component)
+        pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
+        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status, site.collect_every))
+    for incident in model.incidents:
+        page("incident.html", incident.page, incident=incident)
+    for name, content in statuspage(model, site.url or "").items():
+        pages[f"api/v2/{name}"] = _json(content)
+    pages["feed.xml"] = atom(model, site.url or "")
+    pages["status.json"] = _json(status_json(model))
+    return pages
+
+
+@functools.cache
+def age_script() -> str:
+    """The one script of every page: it judges the page's age when it is read."""
+    return files("statusgen").joinpath("site_templates/age.js").read_text(encoding="utf-8")
+
+
+def content_security_policy(script: str) -> str:
+    """Nothing but the page's own files and the one script whose hash it is, so text that
+    slips past escaping still cannot run, load or send anything. Hashed at every render, so
+    editing the script cannot leave the page with a policy that blocks it."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    # connect-src 'self': tools that check a page from inside it (Lighthouse reads robots.txt
+    # so) may ask the site itself; only the hashed script could, and only there.
+    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'self'; img-src 'self'; "
+            "connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def _json(content: Any) -> str:
+    return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+
+
+
+def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
+    built_in = jinja2.PackageLoader("statusgen", "site_templates")
+    env = jinja2.Environment(
+        # A theme's templates come first; what it does not define falls back to the built-ins.
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), built_in]) if theme else built_in,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = model.config.site.zone
+    env.filters["local"] = lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never"
+    env.filters["ago"] = lambda t: _ago(model.now - t) if t else "never"
+    # To the second, in UTC: what the page's script reads back with Date.parse.
+    env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
+    env.filters["duration"] = _duration
+    env.filters["day_label"] = _day_label
+    names = {c.id: c.name for c in model.components}
+    env.filters["component_name"] = lambda cid: names.get(cid, cid)
+    env.filters["safe_url"] = lambda u: u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
+    env.globals.update(label=STATUS_LABEL, banner=BANNER, Status=Status)
+    return env
+
+
+def _ago(delta: timedelta) -> str:
+    if delta < timedelta(0):
+        return "in the future"
+    return "just now" if delta < timedelta(minutes=1) else f"{_duration(delta, 1)} ago"
+
+
+def _duration(delta: timedelta | None, parts: int = 2) -> str:
+    return "—" if delta is None else _duration_of(int(delta.total_seconds()), parts)
+
+
+def _duration_of(seconds: int, parts: int = 2) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    units = [("d", 86400), ("h", 3600), ("min", 60)]
+    out = []
+    for name, size in units:
+        if seconds >= size and len(out) < parts:
+            out.append(f"{seconds // size} {name}")
+            seconds %= size
+        elif out:
+            break
+    return " ".join(out)
+
+
+def _day_label(day: Day) -> str:
+    when = _short_date(day.day)
+    worst = day.worst
+    if worst is None:
+        return f"{when}: no data"
+    parts = [] if worst is Status.OPERATIONAL else [
+        f"{_duration_of(day.seconds[s])} {STATUS_LABEL[s].lower()}"
+        for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)
+        if day.seconds.get(s)
+    ]
+    if day.failed_runs:
+        parts.append(f"{day.failed_runs} failed run{'s' if day.failed_runs > 1 else ''}")
+    parts += [f"incident: {title}" for title in day.incidents]
+    text = ", ".join(parts) if parts else "operational"
+    return f"{when}: {text}" + (", partly no data" if day.no_data else "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_date(day: date) -> str:
+    return day.strftime("%b %-d")
