@@ -23,6 +23,8 @@ from statusgen.site.model import SiteModel, status_json
 from statusgen.status import Status
 from statusgen.timeline import Day
 
+# The built-in templates: the top-level site_templates/ folder, installed under this name.
+TEMPLATES = "statusgen.site_templates"
 STATUS_LABEL = {
     Status.OPERATIONAL: "Operational",
     Status.DEGRADED: "Degraded",
@@ -44,7 +46,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     site = model.config.site
     theme = Path(site.theme_dir) if site.theme_dir else None
     css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
-    css = css_file.read_text(encoding="utf-8") if css_file else files("statusgen").joinpath("site_templates/style.css").read_text(encoding="utf-8")
+    css = css_file.read_text(encoding="utf-8") if css_file else files(TEMPLATES).joinpath("style.css").read_text(encoding="utf-8")
     # The name changes with the content, so browsers and CDNs may keep it for a year.
     css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
     pages: dict[str, str | bytes] = {css_name: css}
@@ -83,7 +85,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
 @functools.cache
 def age_script() -> str:
     """The one script of every page: it judges the page's age when it is read."""
-    return files("statusgen").joinpath("site_templates/age.js").read_text(encoding="utf-8")
+    return files(TEMPLATES).joinpath("age.js").read_text(encoding="utf-8")
 
 
 def content_security_policy(script: str) -> str:
@@ -103,7 +105,7 @@ def _json(content: Any) -> str:
 
 
 def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
-    built_in = jinja2.PackageLoader("statusgen", "site_templates")
+    built_in = jinja2.PackageLoader(TEMPLATES, "")
     env = jinja2.Environment(
         # A theme's templates come first; what it does not define falls back to the built-ins.
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(theme), built_in]) if theme else built_in,
