@@ -37,7 +37,7 @@ from pydantic import (
 from statusgen import names
 from statusgen.deadlines import Deadline, cron_problem, holidays_problem
 from statusgen.errors import ConfigError, Problem
-from statusgen.incidents import render_markdown
+from statusgen.markdown import render_markdown
 from statusgen.status import Freshness
 from statusgen.urls import public_url
 from statusgen.yamlfile import YamlDocument, load

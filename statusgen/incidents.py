@@ -26,18 +26,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import markdown
-import nh3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from statusgen import names
 from statusgen.errors import ConfigError, Problem
+from statusgen.markdown import render_markdown
 from statusgen.yamlfile import parse, read
-
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "hr", "i", "li", "ol", "p", "pre",
-    "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
-}
 
 
 class Impact(StrEnum):
@@ -136,17 +130,6 @@ class Incident:
     @property
     def page(self) -> str:
         return f"incidents/{self.id}.html"
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML that can do no harm: no scripts, no event handlers, only http(s) and mailto links.
-    ValueError for text nested too deeply to render."""
-    try:
-        html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    except RecursionError:
-        # Python-Markdown recurses once per level of a nested list; no person writes hundreds.
-        raise ValueError("Markdown nested too deeply to render") from None
-    return nh3.clean(html, tags=ALLOWED_TAGS, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
 
 
 def load_incidents(folder: Path, components: set[str], zone: ZoneInfo) -> tuple[list[Incident], list[str]]:

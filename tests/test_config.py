@@ -291,3 +291,14 @@ def test_twenty_thousand_written_sources_load(write_config):
     sources = "".join(f"  - {{id: s{i}, connection: wh, query: 'SELECT 1'}}\n" for i in range(20_000))
     path = write_config("connections:\n  wh: {type: sql, database: wh.duckdb}\nsources:\n" + sources)
     assert len(load_config(path, {}).sources) == 20_000
+
+
+def test_the_config_imports_nothing_downstream():
+    """Data flows one way: the config is read before anything is collected or rendered, so it
+    may not import the modules that render (checking the footer's Markdown used to import incidents)."""
+    import subprocess
+    import sys
+
+    code = "import sys, statusgen.config; print(sorted(m for m in sys.modules if m.startswith('statusgen.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "statusgen.incidents" not in loaded and "statusgen.site" not in loaded
