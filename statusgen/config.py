@@ -343,6 +343,20 @@ class ComponentConfig(Model):
     depends_on: Annotated[list[str], Field(min_length=1)]
 
 
+class _AnyConnection(ConnectionConfig):
+    """What every connection has, to check one whose type is unknown; its other keys are checked by name."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Any = None
+
+
+class _AnySource(SourceConfig):
+    """What every source has, to check one whose connection is unknown; its other keys are checked by name."""
+
+    model_config = ConfigDict(extra="ignore")
+    connection: Any = None
+
+
 class ConfigFile(Model):
     """The top level of sources.yaml; connections and sources are checked per collector."""
 
@@ -443,6 +457,7 @@ class _Checker:
             kind = settings.get("type")
             if not isinstance(kind, str) or kind not in self.collectors:
                 self.fail(("connections", name, "type"), f"unknown connection type {kind!r}{did_you_mean(str(kind), self.collectors)}")
+                self.loose(settings, ("connections", name), _AnyConnection, [c.Connection for c in self.collectors.values()])
                 continue
             self.kinds[name] = kind
             connection = self.validate(self.collectors[kind].Connection, settings, ("connections", name))
@@ -465,23 +480,47 @@ class _Checker:
 
     def sources(self, raw: list[dict[str, Any]], connections: dict[str, Any]) -> list[SourceConfig]:
         found = []
-        every_key = {key for c in self.collectors.values() for key in c.Source.model_fields}
         for index, settings in enumerate(raw):
             where = ("sources", index)
             name = settings.get("connection")
+            kind = self.kinds.get(name) if isinstance(name, str) else None
             if name is not None and not isinstance(name, str):
                 self.fail(where + ("connection",), "must be the name of a connection")
             elif name is None:
                 self.fail(where + ("connection",), "required")
-                for key in settings:
-                    if key not in every_key:
-                        self.fail(where + (key,), f"unknown key {key!r}{did_you_mean(key, every_key)}")
             elif name not in connections:
-                self.fail(where + ("connection",), f"no connection named {name!r}{did_you_mean(str(name), connections)}")
-            elif name in self.kinds:  # else its connection's type is wrong, and reported already
-                source = self.validate(self.collectors[self.kinds[name]].Source, settings, where)
-                found += [source] if source is not None else []
+                meant = self.meant_connection(name, settings, connections)
+                self.fail(where + ("connection",), f"no connection named {name!r}{_hint(meant)}")
+                kind = self.kinds.get(meant)
+            if kind is None:  # no collector to check it by: still, what every source shares is checked
+                self.loose(settings, where, _AnySource, [c.Source for c in self.collectors.values()])
+                continue
+            source = self.validate(self.collectors[kind].Source, settings, where)
+            found += [source] if source is not None else []
         return found
+
+    def meant_connection(self, name: str, settings: dict[str, Any], connections: dict[str, Any]) -> str | None:
+        """The connection a source naming an unknown one most likely means: the closest name;
+        else of the connections whose collector takes the source's keys, the only one, or the
+        only one that abbreviates the name or is abbreviated by it (`wh` for `warehouse`)."""
+        close = difflib.get_close_matches(name, [str(c) for c in connections], n=1, cutoff=0.6)
+        if close:
+            return close[0]
+        every_key = {key for c in self.collectors.values() for key in c.Source.model_fields}
+        keys = {key for key in settings if key in every_key}  # a mistyped key says nothing of the kind
+        fitting = [c for c, kind in self.kinds.items() if keys <= set(self.collectors[kind].Source.model_fields)]
+        if len(fitting) > 1:
+            fitting = [c for c in fitting if _abbreviates(c, name) or _abbreviates(name, c)]
+        return fitting[0] if len(fitting) == 1 else None
+
+    def loose(self, settings: dict[str, Any], where: tuple, shared: type[BaseModel], models: list[type[BaseModel]]) -> None:
+        """Settings whose collector is unknown: each key is checked against every collector's,
+        and the fields every collector shares by `shared`."""
+        every_key = {key for model in models for key in model.model_fields}
+        for key in settings:
+            if key not in every_key:
+                self.fail(where + (key,), f"unknown key {key!r}{did_you_mean(key, every_key)}")
+        self.validate(shared, settings, where)
 
     def components(self, raw: list[dict[str, Any]], source_ids: set) -> list[ComponentConfig]:
         found = []
@@ -567,7 +606,17 @@ def _model_in(annotation: Any) -> Any:
 def did_you_mean(word: str, choices) -> str:
     """The hint naming the choice closest to `word` (" (did you mean 'x'?)"), or "" when none is close."""
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return _hint(close[0] if close else None)
+
+
+def _hint(choice: str | None) -> str:
+    return f" (did you mean {choice!r}?)" if choice is not None else ""
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """`short` is `long` with letters left out, starting alike: `wh` of `warehouse`."""
+    letters = iter(long.lower())
+    return len(short) < len(long) and short[:1].lower() == long[:1].lower() and all(c in letters for c in short.lower())
 
 
 def json_schema() -> dict[str, Any]:

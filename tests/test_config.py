@@ -75,11 +75,66 @@ def test_every_problem_is_reported_at_once_with_file_line_and_field(write_config
         "sources.yaml:2:3: site.timezon: unknown key 'timezon' (did you mean 'timezone'?)",
         "sources.yaml:8:5: connections.other.type: unknown connection type 'dbtt' (did you mean 'dbt'?)",
         "sources.yaml:13:17: sources[0].freshness.warn_after: expected a duration like 90s, 15m, 2h or 1d, found '10 minutes'",
+        "sources.yaml:14:5: sources[1].query: required",  # checked as a source of 'wh', the connection it most likely means
         "sources.yaml:14:5: sources[1].id: duplicate id 'a'",
         "sources.yaml:15:5: sources[1].connection: no connection named 'whh' (did you mean 'wh'?)",
         "sources.yaml:16:5: sources[2].connection: required",
         "sources.yaml:17:5: sources[2].conection: unknown key 'conection' (did you mean 'connection'?)",
         "sources.yaml:21:21: components[0].depends_on[1]: no source with id 'zz'",
+    ]
+
+
+def test_a_source_or_connection_that_cannot_be_matched_to_a_collector_still_has_its_other_fields_checked(write_config):
+    """One run lists every problem: a wrong connection name or type no longer hides the
+    source's key typos and bad durations until it is fixed."""
+    path = write_config(
+        """
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+          shop_dbt: {type: dbt, target_dir: target}
+          other: {type: dbtt, timeout: 2 hourz, targte_dir: target}
+        sources:
+          - id: orders
+            connection: warehouse
+            querry: SELECT max(loaded_at) FROM orders
+            freshness: {warn_after: 2 hourz}
+          - id: revenue
+            connection: somewhere
+            nod: model.shop.revenue
+            freshness: {error_after: soon}
+          - id: Bad Id
+            connection: other
+        """
+    )
+    assert problems(path) == [
+        "sources.yaml:4:11: connections.other.type: unknown connection type 'dbtt' (did you mean 'dbt'?)",
+        "sources.yaml:4:23: connections.other.timeout: expected a duration like 90s, 15m, 2h or 1d, found '2 hourz'",
+        "sources.yaml:4:41: connections.other.targte_dir: unknown key 'targte_dir' (did you mean 'target_dir'?)",
+        "sources.yaml:6:5: sources[0].query: required",
+        "sources.yaml:7:5: sources[0].connection: no connection named 'warehouse' (did you mean 'wh'?)",
+        "sources.yaml:8:5: sources[0].querry: unknown key 'querry' (did you mean 'query'?)",
+        "sources.yaml:9:17: sources[0].freshness.warn_after: expected a duration like 90s, 15m, 2h or 1d, found '2 hourz'",
+        "sources.yaml:11:5: sources[1].connection: no connection named 'somewhere'",
+        "sources.yaml:12:5: sources[1].nod: unknown key 'nod' (did you mean 'node'?)",
+        "sources.yaml:13:17: sources[1].freshness.error_after: expected a duration like 90s, 15m, 2h or 1d, found 'soon'",
+        "sources.yaml:14:5: sources[2].id: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'",
+    ]
+
+
+def test_an_unknown_connection_name_is_matched_by_the_kind_of_source_it_holds(write_config):
+    path = write_config(
+        """
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+          shop_dbt: {type: dbt, target_dir: target}
+        sources:
+          - {id: orders, connection: warehouse, query: SELECT 1}
+          - {id: revenue, connection: dbt_project, node: model.shop.revenue}
+        """
+    )
+    assert problems(path) == [
+        "sources.yaml:5:18: sources[0].connection: no connection named 'warehouse' (did you mean 'wh'?)",
+        "sources.yaml:6:19: sources[1].connection: no connection named 'dbt_project' (did you mean 'shop_dbt'?)",
     ]
 
 
