@@ -15,10 +15,10 @@ from statusgen import job_summary, pipeline
 from statusgen.config import Config, json_schema, load_config
 from statusgen.history import git as history_git
 from statusgen.history import history_at
-from statusgen.hosting import hosting_warnings
 from statusgen.publish import publish as publish_site
 from statusgen.site import SiteSummary, status_json
 from statusgen.status import SEVERITY, Status
+from statusgen.validate import validate as validate_files
 
 CONFIG_OPTION = click.option(
     "-c", "--config", "config_path", type=click.Path(path_type=Path), default="sources.yaml",
@@ -143,10 +143,10 @@ def main() -> None:
 @main.command()
 @CONFIG_OPTION
 def validate(config_path: Path) -> None:
-    """Check the config and print every problem at once."""
-    config = load_config(config_path)
+    """Check the config and its incident files, and print every problem at once."""
+    config, warnings = validate_files(config_path)
     click.echo(f"{config_path}: OK ({len(config.connections)} connections, {len(config.sources)} sources, {len(config.components)} components)")
-    _warn(hosting_warnings(config))
+    _warn(warnings)
 
 
 @main.command()

@@ -391,6 +391,15 @@ class Config:
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read and validate `path`; raise ConfigError with every problem found. Reads that file
     and nothing else: no network, no artifacts, so `validate` is offline and instant."""
+    config, problems = check_config(path, environ)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def check_config(path: Path, environ: Mapping[str, str] | None = None) -> tuple[Config, list[Problem]]:
+    """What of `path` is valid, and every problem found, in the order of the file (a section
+    with a problem is left at its defaults). ConfigError only for a file that cannot be read as a mapping."""
     from statusgen.collectors import registry
 
     doc = load(path, environ)
@@ -415,9 +424,8 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
     check.duplicates("sources", [s.get("id") for s in raw_sources])
     check.duplicates("components", [c.get("id") for c in raw_components])
     check.group_pages(components)
-    if check.problems:
-        raise ConfigError(sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0)))
-    return Config(path, site, history, connections, sources, components, alerts)
+    problems = sorted(check.problems, key=lambda p: (p.line or 0, p.column or 0))
+    return Config(path, site, history, connections, sources, components, alerts), problems
 
 
 class _Checker:

@@ -14,7 +14,7 @@
 A maintenance window has `scheduled_for` and `scheduled_until` instead of `started`; while
 it runs, its components show as maintenance. Text is pasted in from anywhere, so the
 Markdown is rendered and then sanitised. A file with a mistake is named with its line and
-left out; the site still builds.
+left out, and the site still builds; `statusgen validate` fails on it, so it is fixed first.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from statusgen import names
 from statusgen.errors import ConfigError, Problem
 from statusgen.markdown import render_markdown
-from statusgen.yamlfile import parse, read
+from statusgen.yamlfile import parse, read, shown_name
 
 
 class Impact(StrEnum):
@@ -133,8 +133,16 @@ class Incident:
 
 
 def load_incidents(folder: Path, components: set[str], zone: ZoneInfo) -> tuple[list[Incident], list[str]]:
-    """Every incident in `folder`, newest first, and a warning for each file left out."""
-    incidents, warnings = [], []
+    """Every incident in `folder`, newest first, and a warning for each file left out or shown
+    without a component it names."""
+    incidents, left_out, warnings = read_incidents(folder, components, zone)
+    return incidents, [f"incident skipped: {problem}" for problem in left_out] + warnings
+
+
+def read_incidents(folder: Path, components: set[str], zone: ZoneInfo) -> tuple[list[Incident], list[Problem], list[str]]:
+    """Every incident in `folder`, newest first; the problems of each file left out, located as
+    a config's are; and a warning for each incident shown without a component it names."""
+    incidents, left_out, warnings = [], [], []
     pages: dict[str, str] = {}  # lower-cased page name → the file that has it
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         if path.name.startswith("."):
@@ -142,18 +150,19 @@ def load_incidents(folder: Path, components: set[str], zone: ZoneInfo) -> tuple[
         try:
             incident = _load(path, zone)
         except ConfigError as exc:
-            warnings += [f"incident skipped: {p}" for p in exc.problems]
+            left_out += exc.problems
             continue
         taken = pages.setdefault(incident.id.lower(), path.name)
         if taken != path.name:
-            warnings.append(f"incident skipped: {path.name} would have the same page as {taken} (incidents/{incident.id}.html); rename one")
+            message = f"would have the same page as {taken} (incidents/{incident.id}.html); rename one"
+            left_out.append(Problem(shown_name(path), None, None, "", message))
             continue
         unknown = [c for c in incident.components if c not in components]
         if unknown:
             warnings.append(f"incident {path.name}: no component {', '.join(map(repr, unknown))}; it is shown without them")
         incidents.append(incident)
     incidents.sort(key=lambda i: i.begins, reverse=True)
-    return incidents, warnings
+    return incidents, left_out, warnings
 
 
 def _load(path: Path, zone: ZoneInfo) -> Incident:

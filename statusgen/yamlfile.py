@@ -68,7 +68,7 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> YamlDocument:
 
 def read(path: Path) -> tuple[str, str]:
     """A file's name as the user wrote it, and its text; ConfigError if it cannot be read."""
-    name = path.name if path.parent == Path(".") else str(path)
+    name = shown_name(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -79,6 +79,11 @@ def read(path: Path) -> tuple[str, str]:
         return name, raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(name, None, None, "", f"not UTF-8 text (byte {exc.start})")]) from None
+
+
+def shown_name(path: Path) -> str:
+    """A file's name as problems name it: as the user wrote it."""
+    return path.name if path.parent == Path(".") else str(path)
 
 
 def parse(text: str, name: str, environ: Mapping[str, str] | None, first_line: int = 1) -> YamlDocument:

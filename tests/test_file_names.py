@@ -83,8 +83,8 @@ def test_incident_files_that_would_share_a_page_keep_the_first_and_name_the_othe
     done = render()
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in (tmp_path / "site/incidents").iterdir()) == ["db-outage.html"]
-    assert "db-outage.md would have the same page as db outage.md (incidents/db-outage.html)" in done.output
-    assert "db?outage.md would have the same page as db outage.md" in done.output
+    assert "incidents/db-outage.md: would have the same page as db outage.md (incidents/db-outage.html)" in done.output
+    assert "incidents/db?outage.md: would have the same page as db outage.md" in done.output
 
 
 def test_safe_ids_keep_their_file_names(write_config, tmp_path):

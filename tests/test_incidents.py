@@ -190,3 +190,48 @@ def test_a_large_site_lists_groups_on_the_index_and_gives_each_a_page(write_conf
     assert 'href="groups/group-0.html"' in index and "all 3 components" in index
     assert "Table 4" in (tmp_path / "site/groups/group-0.html").read_text()
     assert '<ol class="bar"' in index and index.count('class="component"') == 0
+
+
+def test_validate_reads_the_incident_files_and_fails_on_a_bad_one_with_the_config_problems(write_config, tmp_path):
+    """Render leaves a bad incident out and still builds; validate names it, beside the
+    config's own problems, each with its file, line and field."""
+    from click.testing import CliRunner
+
+    from statusgen.cli import main
+
+    write_config("""
+        site: {timezone: Europe/Amsterdam}
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders_raw, connection: wh, query: SELECT 1, freshness: {warn_after: 2 hourz}}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders_raw]}
+        """)
+    write(tmp_path / "incidents", "bad.md", "---\ntitle: Oops\nimpact: catastrophic\nstarted: 2026-11-20 08:00\n---\nbody\n")
+    write(tmp_path / "incidents", "ghost.md", "---\ntitle: Ghost\nstarted: 2026-11-20 08:00\ncomponents: [nowhere]\n---\n")
+    write(tmp_path / "incidents", "good.md", "---\ntitle: Fine\nstarted: 2026-11-20 08:00\ncomponents: [orders]\n---\n")
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: 2 problems in configuration:\n"
+        "  sources.yaml:5:67: sources[0].freshness.warn_after: expected a duration like 90s, 15m, 2h or 1d, found '2 hourz'\n"
+        "  incidents/bad.md:3:1: impact: Input should be 'none', 'minor', 'major' or 'critical'\n"
+    )
+    (tmp_path / "incidents/bad.md").unlink()
+    write_config("site: {timezone: Europe/Amsterdam}\n")
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0
+    assert "warning: incident ghost.md: no component 'nowhere'; it is shown without them" in result.output
+
+
+def test_validate_does_not_read_incidents_from_a_folder_it_cannot_trust(write_config, tmp_path):
+    """With `site:` wrong, incidents would be read from a place or in a zone the user did not mean."""
+    from click.testing import CliRunner
+
+    from statusgen.cli import main
+
+    write_config("site: {timezone: Mars/Olympus}\n")
+    write(tmp_path / "incidents", "bad.md", "no front matter\n")
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2 and "Mars/Olympus" in result.output and "bad.md" not in result.output
