@@ -48,3 +48,43 @@ def test_a_read_only_branch_is_a_clear_error(remote, tmp_path):
     (tmp_path / "history").mkdir()
     with pytest.raises(HistoryError, match="cannot push history to branch status-history of .*origin.git"):
         history_git.save("status-history", tmp_path / "history", remote)
+
+
+def git(*args, cwd):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_a_remote_with_a_relative_path_is_read_where_git_reads_it(remote, tmp_path, monkeypatch):
+    """`git remote add origin ../origin.git` is relative to the repository's top folder, and a
+    path given as --remote to the folder it is typed in: not to the temporary folder git runs in."""
+    repository = tmp_path / "checkout"
+    git("init", "--quiet", str(repository), cwd=tmp_path)
+    git("remote", "add", "origin", "../origin.git", cwd=repository)
+    (repository / "ci").mkdir()
+    monkeypatch.chdir(repository / "ci")  # git reads the remote's path from the top, wherever it runs
+    folder = repository / "history"
+    assert history_git.restore("status-history", folder) is False
+    (folder / "catalog").mkdir()
+    (folder / "catalog/catalog.json").write_text("{}")
+    history_git.save("status-history", folder)
+    assert commits(remote, "status-history") == 1
+    assert history_git.restore("status-history", tmp_path / "again") is True
+    assert (tmp_path / "again/catalog/catalog.json").read_text() == "{}"
+    monkeypatch.chdir(tmp_path)
+    assert history_git.restore("status-history", tmp_path / "typed", "./origin.git") is True
+    history_git.save("status-history", tmp_path / "typed", "origin.git/")
+
+
+def test_a_refused_push_keeps_all_that_git_said_on_one_line_without_credentials(remote, tmp_path, monkeypatch):
+    hook = tmp_path / "origin.git/hooks/pre-receive"
+    hook.write_text(
+        "#!/bin/sh\necho 'branch status-history is protected' >&2\n"
+        "echo 'ask in #data-help, or see https://robot:hunter2@git.example.com/rules' >&2\nexit 1\n"
+    )
+    hook.chmod(0o755)
+    (tmp_path / "history").mkdir()
+    with pytest.raises(HistoryError) as refused:
+        history_git.save("status-history", tmp_path / "history", remote)
+    message = str(refused.value.message)
+    assert "branch status-history is protected" in message and "ask in #data-help" in message
+    assert "\n" not in message and "hunter2" not in message

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -61,13 +62,20 @@ def save(branch: str, folder: Path, remote: str = "origin", message: str = "stat
 
 
 def _url(remote: str) -> str:
-    """A remote's URL: a remote name is looked up in the repository we are in."""
+    """A remote's URL: a remote name is looked up in the repository we are in. A relative path
+    is made absolute where git itself reads it, since git then runs in a temporary folder."""
     if "/" in remote or ":" in remote:
-        return remote
-    found = _git("remote", "get-url", remote, check=False)
-    if found.returncode != 0:
-        raise HistoryError(f"no git remote named {remote} here: {_reason(found)}")
-    return found.stdout.strip()
+        url, base = remote, os.getcwd()  # typed here, so relative to this folder
+    else:
+        found = _git("remote", "get-url", remote, check=False)
+        if found.returncode != 0:
+            raise HistoryError(f"no git remote named {remote} here: {_reason(found)}")
+        url, base = found.stdout.strip(), None  # git reads it from the top of the work tree, wherever it runs
+    # git's rule: "scheme://…" and "host:path" (a colon before any slash) are addresses, the rest paths.
+    if "://" in url or ":" in url.split("/")[0] or os.path.isabs(url):
+        return url
+    base = base or _git("rev-parse", "--show-toplevel").stdout.strip()
+    return os.path.normpath(os.path.join(base, url))
 
 
 def _auth(url: str) -> list[str]:
@@ -89,8 +97,11 @@ def _git(*args: str, cwd: Path | None = None, check: bool = True, text: bool = T
 
 def _reason(done: subprocess.CompletedProcess) -> str:
     stderr = done.stderr if isinstance(done.stderr, str) else done.stderr.decode(errors="replace")
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    return _safe(lines[-1][:300]) if lines else f"exit code {done.returncode}"
+    # All of it, as one line of plain text: git's first line often says why ("does not appear to
+    # be a git repository"), its last only what failed. Bounded: a remote's hook may print anything.
+    lines = [" ".join(re.sub(r"[\x00-\x1f\x7f]", " ", line).split()) for line in stderr.splitlines()]
+    text = " / ".join(line for line in lines if line)
+    return _safe(text if len(text) <= 2000 else text[:2000] + "…") if text else f"exit code {done.returncode}"
 
 
 def _safe(text: str) -> str:
