@@ -87,7 +87,6 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime, progress: Calla
     workdir.mkdir(parents=True)
     config_path = workdir / "sources.yaml"
     config_path.write_text(files("statusgen").joinpath("demo/sources.yaml").read_text(encoding="utf-8"))
-    environ = {"STATUSGEN_DEMO_DIR": str(workdir.resolve())}
 
     rng = random.Random(SEED)
     loads = simulate_loads(start, now, rng)
@@ -98,7 +97,7 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime, progress: Calla
     target.write_manifest(start)
 
     history = History(workdir / "history")
-    config = load_config(config_path, environ)
+    config = load_config(config_path, {})  # the demo's config reads no variable: the user's environment cannot change it
     try:
         for moment in collection_times(start, now):
             progress(min((moment - start).days + 1, days), days)
