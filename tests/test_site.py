@@ -65,7 +65,8 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
     assert [f for f in files if f != css] == [
         ".statusgen-site",
         "api/v2/components.json", "api/v2/incidents.json", "api/v2/incidents/unresolved.json",
-        "api/v2/scheduled-maintenances.json", "api/v2/status.json", "api/v2/summary.json",
+        "api/v2/scheduled-maintenances.json", "api/v2/scheduled-maintenances/active.json",
+        "api/v2/scheduled-maintenances/upcoming.json", "api/v2/status.json", "api/v2/summary.json",
         "badges/broken.json", "badges/broken.svg", "badges/orders.json", "badges/orders.svg",
         "components/broken.html", "components/orders.html", "feed.xml", "incidents.html", "index.html", "status.json",
     ]

@@ -126,6 +126,13 @@ class Snapshot:
     def last_collected_at(self) -> datetime | None:
         return aware_utc(self.db.execute("SELECT max(collected_at) FROM observations").fetchone()[0])
 
+    def first_collected_at(self) -> dict[str, datetime]:
+        """When each source was first collected. Reachability holds each source's first
+        collection (its reachability changes from none) in a few rows a day, so this reads no
+        observation; retention moves it forward as days are dropped."""
+        rows = self.db.execute("SELECT source_id, min(collected_at) FROM reachability GROUP BY source_id").fetchall()
+        return {source_id: aware_utc(at) for source_id, at in rows}
+
 
 def rows_as_dicts(cursor: Any) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]

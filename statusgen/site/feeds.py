@@ -1,9 +1,6 @@
-"""The site's machine-readable files: Statuspage-compatible JSON, an Atom feed, badges.
+"""The site's feeds and badges: Atom and RSS of incidents and status changes, badges.
 
-`api/v2/*.json` follows Atlassian Statuspage's public API shapes, so tools that already
-read a Statuspage page (chat integrations, dashboards, `statuspage` clients) read statusgen
-unchanged. statusgen's statuses map onto Statuspage's as in STATUSPAGE below; Statuspage
-has no "unknown", so not knowing is reported as degraded performance, never as operational.
+The Statuspage JSON is statusgen/statuspage.py's; the maintenance calendar statusgen/ical.py's.
 """
 
 from __future__ import annotations
@@ -13,25 +10,11 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from statusgen.incidents import Impact, Incident
 from statusgen.status import Status
 
 if TYPE_CHECKING:
     from statusgen.site.model import SiteModel
 
-STATUSPAGE = {
-    Status.OPERATIONAL: "operational",
-    Status.DEGRADED: "degraded_performance",
-    Status.UNKNOWN: "degraded_performance",
-    Status.FAILING: "major_outage",
-    Status.MAINTENANCE: "under_maintenance",
-}
-INDICATOR_TEXT = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Major Service Outage",
-    "critical": "Critical Service Outage",
-}
 BADGE_COLOUR = {
     Status.OPERATIONAL: ("#2e9e5b", "brightgreen"),
     Status.DEGRADED: ("#d98e04", "yellow"),
@@ -46,69 +29,6 @@ NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def indicator(model: SiteModel) -> str:
-    impacts = {i.impact for i in model.active_incidents}
-    statuses = {c.status for c in model.components}
-    if Impact.CRITICAL in impacts:
-        return "critical"
-    if Impact.MAJOR in impacts or Status.FAILING in statuses:
-        return "major"
-    if Impact.MINOR in impacts or statuses & {Status.DEGRADED, Status.UNKNOWN}:
-        return "minor"
-    return "none"
-
-
-def statuspage(model: SiteModel, base_url: str) -> dict[str, dict[str, Any]]:
-    """The files of api/v2/, by name."""
-    page = {"id": "statusgen", "name": model.config.site.title, "url": base_url, "time_zone": model.config.site.timezone,
-            "updated_at": _iso(model.last_collected_at)}  # what the statuses are as of, not when they were rendered
-    level = indicator(model)
-    status = {"indicator": level, "description": INDICATOR_TEXT[level]}
-    groups = {g.name: f"group-{index}" for index, g in enumerate(model.groups)}
-    components = []
-    for position, component in enumerate(model.components, start=1):
-        components.append({
-            "id": component.id, "name": component.name, "status": STATUSPAGE[component.status],
-            "created_at": None, "updated_at": _iso(component.since or model.last_collected_at), "position": position,
-            "description": component.description or None, "showcase": True, "start_date": None,
-            "group_id": groups[component.group], "page_id": "statusgen", "group": False, "only_show_if_degraded": False,
-        })
-    incidents = [_incident(i, model) for i in model.incidents if not i.is_maintenance]
-    unresolved = [i for i in incidents if i["status"] != "resolved"]
-    maintenances = [_incident(i, model) for i in model.maintenance]
-    return {
-        "status.json": {"page": page, "status": status},
-        "components.json": {"page": page, "components": components},
-        "incidents.json": {"page": page, "incidents": incidents[:50]},
-        "incidents/unresolved.json": {"page": page, "incidents": unresolved},
-        "scheduled-maintenances.json": {"page": page, "scheduled_maintenances": maintenances},
-        "summary.json": {"page": page, "components": components, "incidents": unresolved,
-                         "scheduled_maintenances": maintenances, "status": status},
-    }
-
-
-def _incident(incident: Incident, model: SiteModel) -> dict[str, Any]:
-    if incident.is_maintenance:
-        state = "in_progress" if incident.active(model.now) else "scheduled" if incident.upcoming(model.now) else "completed"
-    else:
-        state = "resolved" if incident.resolved and incident.resolved <= model.now else (
-            incident.updates[0].status if incident.updates and incident.updates[0].status else "investigating")
-    names = {c.id: c.name for c in model.components}
-    return {
-        "id": incident.id, "name": incident.title, "status": state, "impact": incident.impact.value,
-        "created_at": _iso(incident.begins), "updated_at": _iso(incident.updates[0].at if incident.updates else incident.begins),
-        "started_at": _iso(incident.begins), "resolved_at": _iso(incident.resolved), "monitoring_at": None,
-        "scheduled_for": _iso(incident.scheduled_for), "scheduled_until": _iso(incident.scheduled_until),
-        "shortlink": incident.page, "page_id": "statusgen",
-        "incident_updates": [
-            {"id": f"{incident.id}-{n}", "status": u.status or state, "body": u.html, "incident_id": incident.id,
-             "created_at": _iso(u.at), "updated_at": _iso(u.at), "display_at": _iso(u.at)}
-            for n, u in enumerate(incident.updates)
-        ],
-        "components": [{"id": c, "name": names.get(c, c)} for c in incident.components],
-    }
 
 
 def atom(model: SiteModel, base_url: str) -> str:

@@ -72,6 +72,7 @@ class ComponentView:
     uptime_pct: float | None
     bar: list[Day]
     sources: list[SourceView]
+    watched_since: datetime | None = None  # the first collection of any of its sources
 
     @property
     def troubled_sources(self) -> list[SourceView]:
@@ -262,9 +263,11 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             bar=bar,
             uptime_pct=uptime(bar, weights),
         )
+    first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
         view = _component_view(component, sources, component_bars, component_now.get(component.id), window, weights)
+        view = replace(view, watched_since=min((first[s] for s in component.depends_on if s in first), default=None))
         groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
         config=config,

@@ -18,8 +18,9 @@ import jinja2
 
 from statusgen.errors import StatusgenError
 from statusgen.incidents import render_markdown
-from statusgen.site.feeds import atom, badge_svg, shields, statuspage
+from statusgen.site.feeds import atom, badge_svg, shields
 from statusgen.site.model import SiteModel, status_json
+from statusgen.site.statuspage import statuspage
 from statusgen.status import Status
 from statusgen.timeline import Day
 
