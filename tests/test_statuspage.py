@@ -2,16 +2,24 @@
 "Status API" every Statuspage page serves at <page>/api/v2): the files, their keys, groups
 as components, absolute links, and which incidents and maintenances each file lists."""
 
+import functools
+import http.server
 import json
+import os
+import re
+import threading
+import time
 from datetime import timedelta
 
 import duckdb
 import pytest
+import requests
 
 from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.history import History
 from tests.conftest import utc
+from tests.servers import Server, free_port, venv
 
 NOW = utc(2026, 11, 22, 12)
 URL = "https://status.shop.example"
@@ -147,3 +155,56 @@ def test_without_site_url_links_resolve_against_the_files_own_address(shop, tmp_
     assert files["summary.json"]["page"]["url"] == "../../"
     assert files["summary.json"]["incidents"][0]["shortlink"] == "../../incidents/outage.html"
     assert files["incidents/unresolved.json"]["incidents"][0]["shortlink"] == "../../../incidents/outage.html"
+
+
+def metrics(text):
+    """Prometheus's text format: (name, labels) → value, for the samples of `text`."""
+    found = {}
+    for line in text.splitlines():
+        if match := re.fullmatch(r"(\w+)(?:\{(.*)\})? (\S+)", line):
+            labels = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match[2] or "")))
+            found[match[1], labels] = float(match[3])
+    return found
+
+
+@pytest.mark.integration
+def test_a_statuspage_exporter_nobody_here_wrote_reads_the_summary(shop, tmp_path):
+    """statuspage-prometheus-exporter (requirements/servers/exporter.in) polls summary.json
+    of the site served on 127.0.0.1, as it polls a Statuspage page, and exports what it read."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    render(shop(url=base), tmp_path)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "site"))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    work = tmp_path / "exporter"
+    work.mkdir()
+    (work / "services.json").write_text(json.dumps({"shop": {"url": f"{base}/api/v2/summary.json", "name": "Shop"}}))
+    metrics_port = free_port()
+    exporter = Server([str(venv("exporter") / "bin/statuspage-prometheus-exporter")],
+                      {**os.environ, "METRICS_PORT": str(metrics_port), "SERVICES_JSON_PATH": str(work / "services.json")},
+                      work / "exporter.log", cwd=work)
+    try:
+        exporter.wait_for(f"http://127.0.0.1:{metrics_port}/metrics", 60)
+        deadline = time.monotonic() + 60
+        while ("statuspage_service_status", (("service_name", "Shop"),)) not in (
+                found := metrics(requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text)):
+            assert time.monotonic() < deadline, exporter.tail()
+            time.sleep(0.5)
+    finally:
+        exporter.stop(grace=5)
+        site.shutdown()
+    shop_label = ("service_name", "Shop")
+    assert found["statuspage_service_status", (shop_label,)] == 0  # a major incident is open
+    assert found["statuspage_probe_check", (shop_label,)] == 1
+    components = {dict(labels)["component_name"]: value for (name, labels), value in found.items()
+                  if name == "statuspage_component_status"}
+    assert components == {"Sales": 0, "Orders": 1, "Refunds": 0, "Finance": 1, "Ledger": 1}
+    incidents = [dict(labels) for (name, labels), value in found.items() if name == "statuspage_incident_info" and value == 1]
+    assert [(i["incident_id"], i["impact"], i["shortlink"], i["affected_components"]) for i in incidents] == [
+        ("outage", "major", f"{base}/incidents/outage.html", "Orders")]
+    maintenance = {dict(labels)["maintenance_id"]: dict(labels) for (name, labels), value in found.items()
+                   if name == "statuspage_maintenance_info" and value == 1}
+    assert set(maintenance) == {"running", "later"}
+    assert maintenance["running"]["shortlink"] == f"{base}/incidents/running.html"
+    assert maintenance["running"]["affected_components"] == "Refunds"
