@@ -63,14 +63,15 @@ def site_config(write_config, tmp_path, names=NAMES):
 
 
 def xml_files(site):
-    return sorted([*site.rglob("*.svg"), *site.rglob("*.xml")])
+    return sorted([*site.rglob("*.svg"), *site.rglob("*.xml"), *site.rglob("*.atom"), *site.rglob("*.rss")])
 
 
 def test_badges_parse_and_say_exactly_the_name(write_config, tmp_path):
     summary = collect_and_render(site_config(write_config, tmp_path), tmp_path, NOW)
     site = tmp_path / "site"
     assert [p.relative_to(site).as_posix() for p in xml_files(site)] == [
-        *(f"badges/{cid}.svg" for cid in sorted(NAMES)), "feed.xml"]
+        *(f"badges/{cid}.svg" for cid in sorted(NAMES)), *(f"components/{cid}.atom" for cid in sorted(NAMES)),
+        "feed.xml", "history.atom", "history.rss"]
     for path in xml_files(site):
         parse(path)
     for component in summary.model.components:
@@ -86,8 +87,8 @@ def test_the_feed_parses_and_says_exactly_the_titles_and_links(write_config, tmp
     summary = collect_and_render(site_config(write_config, tmp_path), tmp_path, NOW)
     feed = parse(tmp_path / "site/feed.xml")
     assert feed.find(f"{ATOM}title").text == TITLE
-    assert feed.find(f"{ATOM}id").text == f"urn:statusgen:{TITLE}"
-    assert feed.find(f"{ATOM}link").attrib == {"rel": "self", "href": f"{URL}/feed.xml"}
+    assert feed.find(f"{ATOM}id").text == "https://status.example/%22%20onload=%22alert(3)/"  # an IRI: no space, no quote
+    assert feed.find(f"{ATOM}link").attrib == {"rel": "self", "type": "application/atom+xml", "href": f"{URL}/feed.xml"}
     entries = {e.find(f"{ATOM}title").text: e for e in feed.iter(f"{ATOM}entry")}
     change = f"{NAMES['orders']}: operational → maintenance"
     assert set(entries) == {f"{INCIDENT} (maintenance)", change}
@@ -113,5 +114,5 @@ def test_the_same_model_gives_the_same_bytes(write_config, tmp_path):
     summary = collect_and_render(site_config(write_config, tmp_path), tmp_path, NOW)
     first, second = render_pages(summary.model), render_pages(summary.model)
     written = {p.relative_to(tmp_path / "site").as_posix(): p.read_text() for p in xml_files(tmp_path / "site")}
-    assert len(written) == len(NAMES) + 1
+    assert len(written) == 2 * len(NAMES) + 3
     assert all(first[path] == second[path] == text for path, text in written.items())

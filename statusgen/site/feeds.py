@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+from statusgen import names
 from statusgen.status import Status
 
 if TYPE_CHECKING:
     from statusgen.site.model import SiteModel
 
+MAX_ENTRIES = 100
+# What may stay as it is in an IRI's ASCII part (RFC 3987): the reserved characters and '%'.
+IRI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 BADGE_COLOUR = {
     Status.OPERATIONAL: ("#2e9e5b", "brightgreen"),
     Status.DEGRADED: ("#d98e04", "yellow"),
@@ -31,33 +38,102 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def atom(model: SiteModel, base_url: str) -> str:
-    """Incidents and status changes, newest first."""
+@dataclass(frozen=True)
+class Entry:
+    updated: datetime
+    title: str
+    page: str  # relative to the site's root
+    html: str
+    key: str  # what its id names, relative to the site's root
+
+
+def feed_files(model: SiteModel, base_url: str) -> dict[str, str]:
+    """Every feed of the site by path: Atom and RSS of the whole page at Statuspage's
+    history.atom and history.rss (and feed.xml, the Atom feed's first address, kept for its
+    subscribers), and an Atom feed per component beside its page."""
+    base = base_url.rstrip("/") + "/" if base_url else ""
+    everything = _entries(model)
+    title = model.config.site.title
+    files = {path: atom(model, base, path, title, "", everything) for path in ("history.atom", "feed.xml")}
+    files["history.rss"] = rss(model, base, "history.rss", title, everything)
+    for component in model.components:
+        files[f"components/{component.id}.atom"] = atom(model, base, f"components/{component.id}.atom",
+                                                        f"{title}: {component.name}", component.page, _entries(model, component.id))
+    return files
+
+
+def _entries(model: SiteModel, component_id: str | None = None) -> list[Entry]:
+    """Incidents and status changes (those of `component_id` when given), newest first."""
     entries = []
     for incident in model.incidents:
-        updated = incident.updates[0].at if incident.updates else incident.begins
-        entries.append((updated, f"{incident.title}" + (" (maintenance)" if incident.is_maintenance else ""),
-                        incident.page, incident.html + "".join(u.html for u in incident.updates), f"incident-{incident.id}"))
+        if component_id is not None and component_id not in incident.components:
+            continue
+        entries.append(Entry(incident.updates[0].at if incident.updates else incident.begins,
+                             incident.title + (" (maintenance)" if incident.is_maintenance else ""), incident.page,
+                             incident.html + "".join(u.html for u in incident.updates), incident.page))
     for change in model.changes:
+        if component_id is not None and change.key != component_id:
+            continue
         title = f"{change.name}: {change.old.value} → {change.new.value}"
         paragraph = ET.tostring(_element(None, "p", text=title), encoding="unicode", method="html")
-        entries.append((change.at, title, change.page, paragraph, f"change-{change.key}-{change.at:%Y%m%dT%H%M%S}"))
-    entries.sort(key=lambda e: e[0], reverse=True)
-    base = base_url.rstrip("/") + "/" if base_url else ""
+        entries.append(Entry(change.at, title, change.page, paragraph, f"{change.page}#{change.at:%Y%m%dT%H%M%SZ}"))
+    entries.sort(key=lambda e: e.updated, reverse=True)
+    return entries[:MAX_ENTRIES]
+
+
+def _iri(model: SiteModel, base: str, key: str) -> str:
+    """A permanent id: under site.url when it is set, else a tag: URI (RFC 4151) of the site's
+    title. Percent-encoded, so a URL or title with spaces still makes an IRI."""
+    found = base + key if base else f"tag:statusgen,2026:{names.slug(model.config.site.title)}" + (f"/{key}" if key else "")
+    return quote(found, safe=IRI_SAFE)
+
+
+def _updated(model: SiteModel, entries: list[Entry]) -> datetime:
+    """No earlier than any entry: a reader that sees the feed unchanged skips its entries."""
+    return max((e.updated for e in entries), default=None) or model.last_collected_at or model.now
+
+
+def atom(model: SiteModel, base: str, path: str, title: str, page: str, entries: list[Entry]) -> str:
+    """An Atom feed (RFC 4287) at `path`, the feed of `page`."""
+    link = base or "../" * path.count("/")  # without site.url, relative to the feed's own address
     feed = _element(None, "feed", {"xmlns": "http://www.w3.org/2005/Atom"})
-    _element(feed, "id", text=f"urn:statusgen:{model.config.site.title}")
-    _element(feed, "title", text=model.config.site.title)
-    _element(feed, "updated", text=_iso(model.now))
-    _element(feed, "link", {"rel": "self", "href": f"{base}feed.xml"})
-    for at, title, page, html, uid in entries[:100]:
+    _element(feed, "id", text=_iri(model, base, page))
+    _element(feed, "title", text=title)
+    _element(feed, "updated", text=_iso(_updated(model, entries)))
+    author = _element(feed, "author")
+    _element(author, "name", text=model.config.site.title)
+    if base:
+        _element(author, "uri", text=base)
+    _element(feed, "link", {"rel": "self", "type": "application/atom+xml", "href": link + path})
+    _element(feed, "link", {"rel": "alternate", "type": "text/html", "href": link + (page or "index.html")})
+    for item in entries:
         entry = _element(feed, "entry")
-        _element(entry, "id", text=f"urn:statusgen:{uid}")
-        _element(entry, "title", text=title)
-        _element(entry, "updated", text=_iso(at))
-        _element(entry, "link", {"href": base + page})
+        _element(entry, "id", text=_iri(model, base, item.key))
+        _element(entry, "title", text=item.title)
+        _element(entry, "updated", text=_iso(item.updated))
+        _element(entry, "link", {"rel": "alternate", "type": "text/html", "href": link + item.page})
         # Atom's type="html": the HTML travels as escaped text, never as elements of the feed.
-        _element(entry, "content", {"type": "html"}, text=html)
+        _element(entry, "content", {"type": "html"}, text=item.html)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + _serialise(feed)
+
+
+def rss(model: SiteModel, base: str, path: str, title: str, entries: list[Entry]) -> str:
+    """The same entries as RSS 2.0, for readers that read no Atom (Statuspage serves both)."""
+    root = _element(None, "rss", {"version": "2.0", "xmlns:atom": "http://www.w3.org/2005/Atom"})
+    channel = _element(root, "channel")
+    _element(channel, "title", text=title)
+    _element(channel, "link", text=base + "index.html" if base else "index.html")
+    _element(channel, "description", text=model.config.site.description or title)
+    _element(channel, "atom:link", {"rel": "self", "type": "application/rss+xml", "href": base + path})
+    _element(channel, "lastBuildDate", text=format_datetime(_updated(model, entries), usegmt=True))
+    for item in entries:
+        element = _element(channel, "item")
+        _element(element, "title", text=item.title)
+        _element(element, "link", text=base + item.page)
+        _element(element, "description", text=item.html)
+        _element(element, "guid", {"isPermaLink": "false"}, text=_iri(model, base, item.key))
+        _element(element, "pubDate", text=format_datetime(item.updated, usegmt=True))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + _serialise(root)
 
 
 def badge_svg(label: str, status: Status) -> str:

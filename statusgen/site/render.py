@@ -18,7 +18,7 @@ import jinja2
 
 from statusgen.errors import StatusgenError
 from statusgen.incidents import render_markdown
-from statusgen.site.feeds import atom, badge_svg, shields
+from statusgen.site.feeds import badge_svg, feed_files, shields
 from statusgen.site.model import SiteModel, status_json
 from statusgen.site.statuspage import statuspage
 from statusgen.status import Status
@@ -78,7 +78,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
         page("incident.html", incident.page, incident=incident)
     for name, content in statuspage(model, site.url or "").items():
         pages[f"api/v2/{name}"] = _json(content)
-    pages["feed.xml"] = atom(model, site.url or "")
+    pages.update(feed_files(model, site.url or ""))
     pages["status.json"] = _json(status_json(model))
     return pages
 
