@@ -50,6 +50,9 @@ TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
     ".xml": "application/atom+xml",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".ics": "text/calendar; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
 MANIFEST = ".statusgen-published.json"
@@ -58,7 +61,7 @@ MANIFEST_VERSION = formats.PUBLISHED.version
 # manifest cannot make a publish read without end.
 MANIFEST_LIMIT = 16 << 20
 _ASSETS = {".css", ".js", ".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2"}
-_FEEDS = {".json", ".xml"}
+_FEEDS = {".json", ".xml", ".atom", ".rss", ".ics"}
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.publishing$")  # what _replace writes before its rename
 # What a failed rename of a folder means "this folder cannot be swapped" (a mount point,
 # another filesystem, a parent we may not write), not "the disk is broken".

@@ -115,3 +115,38 @@ def test_rss_carries_the_same_entries(shop, tmp_path):
         ("Warehouse upgrade (maintenance)", f"{URL}/incidents/upgrade.html", f"{URL}/incidents/upgrade.html"),
         ("Orders late", f"{URL}/incidents/late.html", f"{URL}/incidents/late.html")]
     assert parsedate_to_datetime(items[1].find("pubDate").text) == utc(2026, 11, 22, 8)
+
+
+def unfolded(text):
+    """RFC 5545 3.1: content lines end in CRLF, are at most 75 octets, and continue on lines
+    that start with a space. The logical lines, as name → values."""
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    lines = text.replace("\r\n ", "").split("\r\n")[:-1]
+    found = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        found.setdefault(name, []).append(value)
+    return lines, found
+
+
+def untext(value):
+    """A TEXT value read back (RFC 5545 3.3.11)."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+def test_maintenance_windows_make_a_calendar_people_can_subscribe_to(shop, tmp_path):
+    title = "Überarbeitung des Lagers, Teil 1; 財務データの移行 " * 3  # past 75 octets, multi-byte at the fold
+    (tmp_path / "incidents/long.md").write_text(
+        f"---\ntitle: {title!r}\ncomponents: [orders]\nscheduled_for: 2026-11-30T22:00:00Z\n"
+        "scheduled_until: 2026-12-01T02:00:00Z\n---\n")
+    collect_and_render(shop(), tmp_path, NOW)
+    lines, found = unfolded((tmp_path / "site/maintenance.ics").read_bytes().decode())
+    assert (lines[0], lines[-1]) == ("BEGIN:VCALENDAR", "END:VCALENDAR")
+    assert found["VERSION"] == ["2.0"] and found["PRODID"] and found["BEGIN"].count("VEVENT") == 2
+    assert [untext(s) for s in found["SUMMARY"]] == ["Warehouse upgrade", title]
+    assert found["DTSTART"] == ["20261129T010000Z", "20261130T220000Z"] and found["DTEND"][0] == "20261129T030000Z"
+    assert found["UID"] == [f"{URL}/incidents/upgrade.html", f"{URL}/incidents/long.html"] and found["URL"] == found["UID"]
+    assert found["DTSTAMP"][0] == "20261129T010000Z"  # its last revision: no update, so when it begins
+    assert untext(found["DESCRIPTION"][0]) == "Planned; tools, commas; and \\ back\\slashes."
+    assert found["DESCRIPTION"][0] == "Planned\\; tools\\, commas\\; and \\\\ back\\\\slashes."

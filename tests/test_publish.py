@@ -33,6 +33,10 @@ def test_types_and_cache_lifetimes():
     assert content_type("index.html") == "text/html; charset=utf-8"
     assert content_type("api/v2/summary.json") == "application/json"
     assert content_type("badge.svg") == "image/svg+xml"
+    # Feed readers and calendars judge a subscription by its type, not by its name.
+    assert content_type("history.atom") == "application/atom+xml"
+    assert content_type("history.rss") == "application/rss+xml"
+    assert content_type("maintenance.ics") == "text/calendar; charset=utf-8"
     assert cache_control("index.html") == SHORT_CACHE
     assert cache_control("style.0123abcd.css") == LONG_CACHE
 
@@ -59,12 +63,14 @@ def test_only_a_built_site_is_published(tmp_path):
 
 def test_assets_go_first_then_pages_then_index_then_json():
     names = ["status.json", "index.html", "feed.xml", "components/orders.html", "badges/orders.json",
-             "badges/orders.svg", "style.0123abcd.css", "logo.0123abcdef.png", "incidents.html", "api/v2/summary.json"]
+             "badges/orders.svg", "style.0123abcd.css", "logo.0123abcdef.png", "incidents.html", "api/v2/summary.json",
+             "history.rss", "components/orders.atom", "maintenance.ics"]
     assert sorted(names, key=upload_order) == [
         "badges/orders.svg", "logo.0123abcdef.png", "style.0123abcd.css",
         "components/orders.html", "incidents.html",
         "index.html",
-        "api/v2/summary.json", "badges/orders.json", "feed.xml", "status.json"]
+        "api/v2/summary.json", "badges/orders.json", "components/orders.atom", "feed.xml", "history.rss",
+        "maintenance.ics", "status.json"]
 
 
 def test_a_manifest_keeps_only_names_a_site_could_have():

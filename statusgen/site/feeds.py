@@ -1,6 +1,6 @@
 """The site's feeds and badges: Atom and RSS of incidents and status changes, badges.
 
-The Statuspage JSON is statusgen/statuspage.py's; the maintenance calendar statusgen/ical.py's.
+The Statuspage JSON is statuspage.py's; the maintenance calendar ical.py's.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _entries(model: SiteModel, component_id: str | None = None) -> list[Entry]:
     return entries[:MAX_ENTRIES]
 
 
-def _iri(model: SiteModel, base: str, key: str) -> str:
+def iri(model: SiteModel, base: str, key: str) -> str:
     """A permanent id: under site.url when it is set, else a tag: URI (RFC 4151) of the site's
     title. Percent-encoded, so a URL or title with spaces still makes an IRI."""
     found = base + key if base else f"tag:statusgen,2026:{names.slug(model.config.site.title)}" + (f"/{key}" if key else "")
@@ -97,7 +97,7 @@ def atom(model: SiteModel, base: str, path: str, title: str, page: str, entries:
     """An Atom feed (RFC 4287) at `path`, the feed of `page`."""
     link = base or "../" * path.count("/")  # without site.url, relative to the feed's own address
     feed = _element(None, "feed", {"xmlns": "http://www.w3.org/2005/Atom"})
-    _element(feed, "id", text=_iri(model, base, page))
+    _element(feed, "id", text=iri(model, base, page))
     _element(feed, "title", text=title)
     _element(feed, "updated", text=_iso(_updated(model, entries)))
     author = _element(feed, "author")
@@ -108,7 +108,7 @@ def atom(model: SiteModel, base: str, path: str, title: str, page: str, entries:
     _element(feed, "link", {"rel": "alternate", "type": "text/html", "href": link + (page or "index.html")})
     for item in entries:
         entry = _element(feed, "entry")
-        _element(entry, "id", text=_iri(model, base, item.key))
+        _element(entry, "id", text=iri(model, base, item.key))
         _element(entry, "title", text=item.title)
         _element(entry, "updated", text=_iso(item.updated))
         _element(entry, "link", {"rel": "alternate", "type": "text/html", "href": link + item.page})
@@ -131,7 +131,7 @@ def rss(model: SiteModel, base: str, path: str, title: str, entries: list[Entry]
         _element(element, "title", text=item.title)
         _element(element, "link", text=base + item.page)
         _element(element, "description", text=item.html)
-        _element(element, "guid", {"isPermaLink": "false"}, text=_iri(model, base, item.key))
+        _element(element, "guid", {"isPermaLink": "false"}, text=iri(model, base, item.key))
         _element(element, "pubDate", text=format_datetime(item.updated, usegmt=True))
     return '<?xml version="1.0" encoding="utf-8"?>\n' + _serialise(root)
 

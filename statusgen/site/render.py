@@ -19,6 +19,7 @@ import jinja2
 from statusgen.errors import StatusgenError
 from statusgen.incidents import render_markdown
 from statusgen.site.feeds import badge_svg, feed_files, shields
+from statusgen.site.ical import calendar
 from statusgen.site.model import SiteModel, status_json
 from statusgen.site.statuspage import statuspage
 from statusgen.status import Status
@@ -79,6 +80,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     for name, content in statuspage(model, site.url or "").items():
         pages[f"api/v2/{name}"] = _json(content)
     pages.update(feed_files(model, site.url or ""))
+    pages["maintenance.ics"] = calendar(model, site.url or "")
     pages["status.json"] = _json(status_json(model))
     return pages
 
