@@ -16,10 +16,10 @@ def report() -> list[str]:
                      f"{row['wall_s'] / row['floor_s']:>6.1f} {row['requests_per_connection']:>14.0f}")
     print("\n".join(lines), flush=True)
     lines += ["", "page weight: index.html, 90 days per bar (budget: 60 KB gzipped at 200 components)",
-              f"{'components':>10} {'raw KB':>9} {'gzip KB':>9} {'floor gzip KB':>14} {'elements':>9} {'external':>9} {'largest page gzip KB':>21}"]
+              f"{'components':>10} {'raw KB':>9} {'gzip KB':>9} {'floor gzip KB':>14} {'elements':>9} {'tab stops':>9} {'external':>9} {'largest page gzip KB':>21}"]
     for row in page_weight.run():
         lines.append(f"{row['components']:>10} {row['raw_kb']:>9.0f} {row['gzip_kb']:>9.1f} {row['floor_gzip_kb']:>14.1f} "
-                     f"{row['elements']:>9} {row['external_requests']:>9} {row['largest_page_gzip_kb']:>21.1f}")
+                     f"{row['elements']:>9} {row['tab_stops']:>9} {row['external_requests']:>9} {row['largest_page_gzip_kb']:>21.1f}")
     print("\n".join(lines[-4:]), flush=True)
     row = history_scale.run(1000, 90)
     first, files_before, files_after, steady = row["compaction"]

@@ -1,4 +1,4 @@
-"""Page weight: index.html for N components × 90 days, raw and gzipped, and its DOM size.
+"""Page weight: index.html for N components × 90 days, raw and gzipped, its DOM size and tab stops.
 
 The budget (issue 4): at most 60 KB gzipped for 200 components. The floor printed beside
 it is the same page with bars left out, so the figure shows what the bars themselves cost.
@@ -22,17 +22,20 @@ from statusgen.timeline import Day
 NOW_DAY = date(2026, 11, 22)
 
 
-class _Counter(HTMLParser):
-    """Counts elements, and resources a browser would fetch from another host."""
+class Counter(HTMLParser):
+    """Counts elements, tab stops (what a keyboard user tabs through), and resources a
+    browser would fetch from another host."""
 
     def __init__(self):
         super().__init__()
         self.elements = 0
+        self.tab_stops = 0
         self.external = 0
 
     def handle_starttag(self, tag, attrs):
         self.elements += 1
         values = dict(attrs)
+        self.tab_stops += values.get("tabindex") == "0" or tag == "summary" or (tag == "a" and "href" in values)
         fetched = values.get("src") or (values.get("href") if tag == "link" and values.get("rel") != "alternate" else None)
         if fetched and fetched.startswith(("http://", "https://", "//")):
             self.external += 1
@@ -70,7 +73,7 @@ def measure(components: int) -> dict[str, float]:
     largest = max((len(gzip.compress(v.encode(), 9)) for k, v in pages.items() if k.endswith(".html")), default=0)
     bare = render_pages(replace(model, groups=[GroupView(g.name, [replace(c, bar=[]) for c in g.components]) for g in model.groups]))
     floor = bare["index.html"].encode()
-    counter = _Counter()
+    counter = Counter()
     counter.feed(page.decode())
     return {
         "components": components,
@@ -78,6 +81,7 @@ def measure(components: int) -> dict[str, float]:
         "gzip_kb": len(gzip.compress(page, 9)) / 1024,
         "floor_gzip_kb": len(gzip.compress(floor, 9)) / 1024,
         "elements": counter.elements,
+        "tab_stops": counter.tab_stops,
         "largest_page_gzip_kb": largest / 1024,
         "external_requests": counter.external,
     }

@@ -100,9 +100,13 @@ def test_everything_from_config_and_apis_is_escaped(site_config, tmp_path):
 def test_each_day_has_a_text_label_not_only_a_colour(site_config, tmp_path):
     build(site_config, tmp_path)
     index = (tmp_path / "site/index.html").read_text()
-    assert index.count('class="sr">') >= 3 * 2  # three days for each of two components
-    assert "Nov 22: operational, partly no data" in index
-    assert "Nov 20: no data" in index
+    # Each bar names the days that differ from its usual one, and says what the others were.
+    assert re.findall(r'class="sr">([^<]*)', index) == [
+        "Nov 22: operational, partly no data; every other day no data.",
+        "every day no data.",
+    ]
+    page = (tmp_path / "site/components/orders.html").read_text()
+    assert "<li>Nov 22: operational, partly no data</li>" in page and "<li>Every other day no data.</li>" in page
 
 
 def test_a_later_render_replaces_the_site_whole(site_config, tmp_path):

@@ -15,6 +15,8 @@ from statusgen.config import ComponentConfig, Config
 from statusgen.history import Snapshot, aware_utc, naive_utc
 from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
+from statusgen.site.strips import Strip, component_strip, group_strip
+from statusgen.site.words import day_label, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
 from statusgen.timeline import (
     Day,
@@ -53,6 +55,10 @@ class SourceView:
     bar: list[Day]
     uptime_pct: float | None
 
+    @cached_property
+    def strip(self) -> Strip:
+        return component_strip(self.bar, day_label)
+
     @property
     def failed_run_url(self) -> str | None:
         """The link of its latest failed run, where the orchestrator gave one."""
@@ -73,6 +79,10 @@ class ComponentView:
     bar: list[Day]
     sources: list[SourceView]
     watched_since: datetime | None = None  # the first collection of any of its sources
+
+    @cached_property
+    def strip(self) -> Strip:
+        return component_strip(self.bar, day_label)
 
     @property
     def troubled_sources(self) -> list[SourceView]:
@@ -119,14 +129,10 @@ class GroupView:
     def by_status(self) -> dict[Status, list[ComponentView]]:
         return _by_status(self.components)
 
-    @property
-    def bar(self) -> list[Day]:
-        """Each day, the worst day among the group's components."""
-        days = []
-        for marks in zip(*(c.bar for c in self.components)):
-            worst_day = max(marks, key=lambda d: -1 if d.worst is None else SEVERITY[d.worst])
-            days.append(worst_day)
-        return days
+    @cached_property
+    def strip(self) -> Strip:
+        """Each day, how many of the group's components were not in their usual status."""
+        return group_strip([c.bar for c in self.components], short_date)
 
 
 @dataclass(frozen=True)

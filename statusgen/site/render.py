@@ -9,7 +9,7 @@ import base64
 import functools
 import hashlib
 import json
-from datetime import date, timedelta, timezone
+from datetime import timezone
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,33 +22,18 @@ from statusgen.site.feeds import badge_svg, feed_files, shields
 from statusgen.site.ical import calendar
 from statusgen.site.model import SiteModel, status_json
 from statusgen.site.statuspage import statuspage
+from statusgen.site.words import BANNER, STATUS_LABEL, ago, day_label, duration
 from statusgen.status import Status
-from statusgen.timeline import Day
 
 # The built-in templates: the top-level site_templates/ folder, installed under this name.
 TEMPLATES = "statusgen.site_templates"
-STATUS_LABEL = {
-    Status.OPERATIONAL: "Operational",
-    Status.DEGRADED: "Degraded",
-    Status.FAILING: "Failing",
-    Status.UNKNOWN: "Unknown",
-    Status.MAINTENANCE: "Maintenance",
-}
-BANNER = {
-    Status.OPERATIONAL: "All data is fresh",
-    Status.DEGRADED: "Some data is late or incomplete",
-    Status.FAILING: "Some data is failing",
-    Status.UNKNOWN: "Some statuses are unknown",
-    Status.MAINTENANCE: "Maintenance in progress",
-}
-
-
 def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
     site = model.config.site
     theme = Path(site.theme_dir) if site.theme_dir else None
     css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
     css = css_file.read_text(encoding="utf-8") if css_file else files(TEMPLATES).joinpath("style.css").read_text(encoding="utf-8")
+    css += _strip_columns(site.days)
     # The name changes with the content, so browsers and CDNs may keep it for a year.
     css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
     pages: dict[str, str | bytes] = {css_name: css}
@@ -102,6 +87,13 @@ def content_security_policy(script: str) -> str:
             "connect-src 'self'; base-uri 'none'; form-action 'none'")
 
 
+def _strip_columns(days: int) -> str:
+    """A strip's day columns, for the site's number of days: the page's policy forbids the
+    inline styles that could place a mark otherwise, so each column is a class."""
+    places = " ".join(f".c{n}{{left:calc(var(--day)*{n - 1})}}" for n in range(1, days + 1))
+    return f"\n/* Strips: {days} days (statusgen/site/strips.py). */\n.strip{{--days:{days}}}\n{places}\n"
+
+
 def _json(content: Any) -> str:
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
 
@@ -119,59 +111,13 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
     )
     zone = model.config.site.zone
     env.filters["local"] = lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never"
-    env.filters["ago"] = lambda t: _ago(model.now - t) if t else "never"
+    env.filters["ago"] = lambda t: ago(model.now - t) if t else "never"
     # To the second, in UTC: what the page's script reads back with Date.parse.
     env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
-    env.filters["duration"] = _duration
-    env.filters["day_label"] = _day_label
+    env.filters["duration"] = duration
+    env.filters["day_label"] = day_label  # the built-in pages label days through strips; themes may still draw a day a mark
     names = {c.id: c.name for c in model.components}
     env.filters["component_name"] = lambda cid: names.get(cid, cid)
     env.filters["safe_url"] = lambda u: u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
     env.globals.update(label=STATUS_LABEL, banner=BANNER, Status=Status)
     return env
-
-
-def _ago(delta: timedelta) -> str:
-    if delta < timedelta(0):
-        return "in the future"
-    return "just now" if delta < timedelta(minutes=1) else f"{_duration(delta, 1)} ago"
-
-
-def _duration(delta: timedelta | None, parts: int = 2) -> str:
-    return "—" if delta is None else _duration_of(int(delta.total_seconds()), parts)
-
-
-def _duration_of(seconds: int, parts: int = 2) -> str:
-    if seconds < 60:
-        return f"{seconds} s"
-    units = [("d", 86400), ("h", 3600), ("min", 60)]
-    out = []
-    for name, size in units:
-        if seconds >= size and len(out) < parts:
-            out.append(f"{seconds // size} {name}")
-            seconds %= size
-        elif out:
-            break
-    return " ".join(out)
-
-
-def _day_label(day: Day) -> str:
-    when = _short_date(day.day)
-    worst = day.worst
-    if worst is None:
-        return f"{when}: no data"
-    parts = [] if worst is Status.OPERATIONAL else [
-        f"{_duration_of(day.seconds[s])} {STATUS_LABEL[s].lower()}"
-        for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)
-        if day.seconds.get(s)
-    ]
-    if day.failed_runs:
-        parts.append(f"{day.failed_runs} failed run{'s' if day.failed_runs > 1 else ''}")
-    parts += [f"incident: {title}" for title in day.incidents]
-    text = ", ".join(parts) if parts else "operational"
-    return f"{when}: {text}" + (", partly no data" if day.no_data else "")
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_date(day: date) -> str:
-    return day.strftime("%b %-d")

@@ -1,0 +1,109 @@
+"""A bar drawn by exception, for pages that show many of them (the index, group pages, a
+component's sources).
+
+A per-day bar is one element and one text label for every day: 180 elements and 90 tab
+stops per bar, 41,000 elements on an index of 200 components. A strip is one element whose
+background draws every day in its usual status (the one most of its days had), plus one
+mark for each day that differs, and one text that names those days. Labels come from the
+caller, so a strip says the same words as the per-day bar of the component's own page.
+
+A group's strip is not its worst member each day: with hundreds of members some member is
+red every day, and the bar would be red beside a green "Operational". Each day's mark shows
+how many of the members were not in the usual status (its height, in quarters) and the
+worst of them (its colour), and the label counts them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Sequence
+
+from statusgen.status import SEVERITY, Status
+from statusgen.timeline import Day
+
+NO_DATA = "nodata"
+# A mark's height in quarters of the strip: a single member out of 2,000 still shows.
+QUARTERS = 4
+WORDS = {
+    "operational": "operational",
+    "degraded": "degraded",
+    "failing": "failing",
+    "unknown": "unknown",
+    "maintenance": "in maintenance",
+    NO_DATA: "no data",
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    column: int  # the day's place on the strip, from 1
+    status: str  # a status value, or NO_DATA
+    height: int  # in quarters of the strip, 1 to QUARTERS
+
+
+@dataclass(frozen=True)
+class Strip:
+    days: int
+    usual: str  # what every unmarked day was: a status value, or NO_DATA
+    marks: tuple[Mark, ...]
+    notes: tuple[str, ...]  # the text of every day worth a word, in order
+
+    @property
+    def usual_words(self) -> str:
+        return WORDS[self.usual]
+
+
+def key(day: Day) -> str:
+    return day.worst.value if day.worst else NO_DATA
+
+
+def _rank(status: str) -> int:
+    return -1 if status == NO_DATA else SEVERITY[Status(status)]
+
+
+def _usual(keys: Sequence[str]) -> str:
+    """The most common; on a tie the better status, so a tie never paints a strip red."""
+    counts = Counter(keys)
+    return min(counts, key=lambda k: (-counts[k], _rank(k))) if counts else NO_DATA
+
+
+def component_strip(days: Sequence[Day], label: Callable[[Day], str]) -> Strip:
+    """One mark per day not in the usual status; a note for those and for any usual day whose
+    label says more than its status (failed runs, an incident, partly no data)."""
+    keys = [key(d) for d in days]
+    usual = _usual(keys)
+    marks, notes = [], []
+    for column, (day, k) in enumerate(zip(days, keys), start=1):
+        if k != usual:
+            marks.append(Mark(column, k, QUARTERS))
+        # Labels are most of a page's drawing time: only the days worth a word get one.
+        if k != usual or _more_than_its_status(day, usual):
+            notes.append(label(day))
+    return Strip(len(days), usual, tuple(marks), tuple(notes))
+
+
+def _more_than_its_status(day: Day, usual: str) -> bool:
+    """A day in the usual status that its label still tells apart: failed runs, an
+    incident, part of it with no data, or time in a second status."""
+    if day.failed_runs or day.incidents or (day.no_data and usual != NO_DATA):
+        return True
+    return len(day.seconds) > 1 and sum(1 for seconds in day.seconds.values() if seconds > 0) > 1
+
+
+def group_strip(bars: Sequence[Sequence[Day]], when: Callable[[date], str]) -> Strip:
+    """Per day, the share of members not in the usual status, coloured by the worst of them."""
+    columns = [[key(d) for d in marks] for marks in zip(*bars)]
+    usual = _usual([k for column in columns for k in column])
+    marks, notes = [], []
+    for index, column in enumerate(columns):
+        others = Counter(k for k in column if k != usual)
+        if not others:
+            continue
+        count = sum(others.values())
+        worst_key = max(others, key=_rank)
+        marks.append(Mark(index + 1, worst_key, -(-count * QUARTERS // len(column))))
+        counted = ", ".join(f"{n} {WORDS[k]}" for k, n in sorted(others.items(), key=lambda item: -_rank(item[0])))
+        notes.append(f"{when(bars[0][index].day)}: {count} of {len(column)} not {WORDS[usual]} ({counted})")
+    return Strip(len(columns), usual, tuple(marks), tuple(notes))

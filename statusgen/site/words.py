@@ -1,0 +1,73 @@
+"""The page's words for statuses, times and days: shared by the page model (a strip's day
+labels) and the templates (filters), so the two always say the same thing."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, timedelta
+
+from statusgen.status import Status
+from statusgen.timeline import Day
+
+STATUS_LABEL = {
+    Status.OPERATIONAL: "Operational",
+    Status.DEGRADED: "Degraded",
+    Status.FAILING: "Failing",
+    Status.UNKNOWN: "Unknown",
+    Status.MAINTENANCE: "Maintenance",
+}
+BANNER = {
+    Status.OPERATIONAL: "All data is fresh",
+    Status.DEGRADED: "Some data is late or incomplete",
+    Status.FAILING: "Some data is failing",
+    Status.UNKNOWN: "Some statuses are unknown",
+    Status.MAINTENANCE: "Maintenance in progress",
+}
+
+
+def ago(delta: timedelta) -> str:
+    if delta < timedelta(0):
+        return "in the future"
+    return "just now" if delta < timedelta(minutes=1) else f"{duration(delta, 1)} ago"
+
+
+def duration(delta: timedelta | None, parts: int = 2) -> str:
+    return "—" if delta is None else duration_of(int(delta.total_seconds()), parts)
+
+
+@functools.lru_cache(maxsize=4096)  # a render writes the same few hundred durations a hundred thousand times
+def duration_of(seconds: int, parts: int = 2) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    units = [("d", 86400), ("h", 3600), ("min", 60)]
+    out = []
+    for name, size in units:
+        if seconds >= size and len(out) < parts:
+            out.append(f"{seconds // size} {name}")
+            seconds %= size
+        elif out:
+            break
+    return " ".join(out)
+
+
+_TROUBLE_WORDS = [(s, STATUS_LABEL[s].lower()) for s in (Status.FAILING, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE)]
+
+
+def day_label(day: Day) -> str:
+    when = short_date(day.day)
+    worst = day.worst
+    if worst is None:
+        return f"{when}: no data"
+    parts = [] if worst is Status.OPERATIONAL else [
+        f"{duration_of(seconds)} {word}" for s, word in _TROUBLE_WORDS if (seconds := day.seconds.get(s))
+    ]
+    if day.failed_runs:
+        parts.append(f"{day.failed_runs} failed run{'s' if day.failed_runs > 1 else ''}")
+    parts += [f"incident: {title}" for title in day.incidents]
+    text = ", ".join(parts) if parts else "operational"
+    return f"{when}: {text}" + (", partly no data" if day.no_data else "")
+
+
+@functools.lru_cache(maxsize=1024)
+def short_date(day: date) -> str:
+    return day.strftime("%b %-d")
