@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 from urllib.parse import quote, quote_plus
 
 from statusgen.collectors import Collector, registry
+from statusgen.collectors.context import CollectContext, collect_context
 from statusgen.config import Config, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import SourceReport
@@ -61,14 +62,17 @@ def collect_all(
     on_done: Callable[[Collected], None] = lambda collected: None,
     cache_dir: Path | None = None,
     max_workers: int = MAX_WORKERS,
+    not_before: datetime | None = None,
 ) -> Collection:
-    """Collect every source in `config`; `since` maps source ids to their last collection."""
-    batches = list(_batches(config, since, cache_dir))
+    """Collect every source in `config`; `since` maps source ids to their last collection.
+    No collector reads runs from before `not_before` (what history keeps)."""
+    batches = list(_batches(config, since))
     limits = {name: threading.Semaphore(c.max_concurrency) for name, c in config.connections.items()}
     scrub = scrubber(config)
     results: dict[str, Collected] = {}
 
     began: dict[int, float] = {}
+    contexts: dict[int, CollectContext] = {}
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     finished: queue.SimpleQueue[tuple[int, list[Collected]]] = queue.SimpleQueue()
     for index in range(len(batches)):
@@ -81,9 +85,11 @@ def collect_all(
             except queue.Empty:
                 return
             batch = batches[index]
+            connection = batch.collector.connection
             with limits[batch.collector.name]:
                 began[index] = time.monotonic()
-                reports = _call(batch, now)
+                contexts[index] = collect_context(batch.collector.name, connection, now, batch.since, cache_dir=cache_dir, not_before=not_before)
+                reports = _call(batch, contexts[index])
                 latency = int((time.monotonic() - began[index]) * 1000)
             finished.put((index, [Collected(_scrubbed(r, scrub), latency) for r in reports]))
 
@@ -112,9 +118,9 @@ def collect_all(
                 for source in batches[index].sources:
                     results[source.id] = Collected(SourceReport(source.id, error=f"timed out after {timeout:g}s"), int(timeout * 1000))
                     on_done(results[source.id])
-    requests: dict[str, int] = {}
-    for batch in batches:
-        requests[batch.collector.name] = batch.collector.requests_made
+    requests = {batch.collector.name: 0 for batch in batches}
+    for index, context in list(contexts.items()):
+        requests[batches[index].collector.name] += context.api.requests_made
     return Collection(results, requests)
 
 
@@ -128,11 +134,10 @@ def _longest_wait(config: Config, batches: list[_Batch]) -> float:
     return longest + 1
 
 
-def _batches(config: Config, since: dict[str, datetime], cache_dir: Path | None) -> Iterator[_Batch]:
+def _batches(config: Config, since: dict[str, datetime]) -> Iterator[_Batch]:
     collectors = registry()
     for name, connection in config.connections.items():
         collector = collectors[connection.type](name, connection)
-        collector.cache_dir = cache_dir
         sources = [s for s in config.sources if s.connection == name]
         size = max(1, collector.batch_size)
         for start in range(0, len(sources), size):
@@ -141,9 +146,9 @@ def _batches(config: Config, since: dict[str, datetime], cache_dir: Path | None)
             yield _Batch(collector, chunk, min(known) if len(known) == len(chunk) else None)
 
 
-def _call(batch: _Batch, now: datetime) -> list[SourceReport]:
+def _call(batch: _Batch, context: CollectContext) -> list[SourceReport]:
     try:
-        reports = list(batch.collector.collect(batch.sources, batch.since, now))
+        reports = list(batch.collector.collect(batch.sources, context))
     except CollectorError as exc:
         return [SourceReport(s.id, error=str(exc) or "collector failed") for s in batch.sources]
     except Exception as exc:  # a bug in one collector must not take the run down

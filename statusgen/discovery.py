@@ -13,11 +13,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from statusgen.catalog import Catalog, Entry
 from statusgen.collect import scrubber
 from statusgen.collectors import Collector, Discovery, registry
 from statusgen.collectors.api import GaveUp
+from statusgen.collectors.context import Context, discover_context
 from statusgen.config import Config
 from statusgen.errors import CollectorError
 
@@ -29,17 +31,19 @@ class Discovered:
     requests: dict[str, int] = field(default_factory=dict)  # API requests per connection
 
 
-def discover(config: Config, previous: Catalog, now: datetime) -> Discovered:
+def discover(config: Config, previous: Catalog, now: datetime, cache_dir: Path | None = None) -> Discovered:
     """Ask every connection at once; each has its own timeout as a deadline."""
     collectors = {name: registry()[c.type](name, c) for name, c in config.connections.items()}
     answers: dict[str, Discovery | str] = {}
     threads = {}
+    contexts = {}
     started = time.monotonic()
     for name, collector in collectors.items():
-        collector.give_up_at = started + config.connections[name].timeout.total_seconds()
+        connection = config.connections[name]
+        contexts[name] = discover_context(name, connection, now, cache_dir=cache_dir, give_up_at=started + connection.timeout.total_seconds())
         declared = [s for s in config.sources if s.connection == name]
         # Daemon threads: a system that never answers is abandoned, not waited for.
-        threads[name] = threading.Thread(target=_ask, args=(collector, declared, answers), name=f"discover-{name}", daemon=True)
+        threads[name] = threading.Thread(target=_ask, args=(collector, declared, contexts[name], answers), name=f"discover-{name}", daemon=True)
         threads[name].start()
     scrub = scrubber(config)  # a failure's text is shown and stored like any collector message
     entries, failures = dict(previous.entries), {}
@@ -55,7 +59,7 @@ def discover(config: Config, previous: Catalog, now: datetime) -> Discovered:
             entries.pop(name, None)
         else:
             entries[name] = Entry(now, answer.sources, answer.components, answer.expanded, answer.lineage)
-    requests = {name: c.requests_made for name, c in collectors.items() if c.requests_made}
+    requests = {name: c.api.requests_made for name, c in contexts.items() if c.api.requests_made}
     return Discovered(Catalog(entries), failures, requests)
 
 
@@ -76,9 +80,9 @@ def unreachable(config: Config, catalog: Catalog, failures: dict[str, str]) -> d
     return found
 
 
-def _ask(collector: Collector, declared: list, answers: dict[str, Discovery | str]) -> None:
+def _ask(collector: Collector, declared: list, context: Context, answers: dict[str, Discovery | str]) -> None:
     try:
-        answers[collector.name] = collector.discover(declared)
+        answers[collector.name] = collector.discover(declared, context)
     except GaveUp:
         pass  # discover() already reports the timeout, in the same words every time
     except CollectorError as exc:

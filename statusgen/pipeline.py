@@ -58,7 +58,7 @@ def collect(
         snapshot.close()
     known = catalog_file.read(history.layout, config)
     warnings += list(known.problems)
-    found = discovery.discover(config, known, now) if shard is None or shard[0] == 1 else discovery.Discovered(known)
+    found = discovery.discover(config, known, now, history.root / "cache") if shard is None or shard[0] == 1 else discovery.Discovered(known)
     if found.catalog != known:
         catalog_file.write(history.layout, found.catalog)
     warnings += [f"connection {name!r}: could not discover: {reason}; kept what it found before" for name, reason in found.failures.items()]
@@ -68,7 +68,7 @@ def collect(
     unsure = discovery.unreachable(config, found.catalog, found.failures)
     collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
                              {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
-                             on_done, cache_dir=history.layout.cache)
+                             on_done, cache_dir=history.layout.cache, not_before=now - timedelta(days=config.history.retention_days))
     collected = bounded_reports(collection.reports, now, history)
     for source_id, reason in unsure.items():
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)

@@ -5,7 +5,7 @@ and from nothing else in statusgen, so the rest can change without breaking it.
 
 A collector is a small class: `type`, its `Connection` and `Source` settings (pydantic
 models: unknown keys are errors, `SecretStr` values are scrubbed from every message), and
-`collect(sources, since, now)` returning one `SourceReport` per source. It maps one API onto
+`collect(sources, context)` returning one `SourceReport` per source. It maps one API onto
 runs and reports, and nothing else: the timeline decides every status.
 """
 

@@ -83,3 +83,22 @@ def timeline_status(folder: Path, runs, now: datetime, promise):
         return status_since(snapshot, "segments", "source_id").get("s", (Status.UNKNOWN, None))[0]
     finally:
         snapshot.close()
+
+
+def context(collector, since, now, cache_dir=None):
+    """The context the runner gives `collector` for one collection at `now`."""
+    from statusgen.collectors.context import collect_context
+
+    return collect_context(collector.name, collector.connection, now, since, cache_dir=cache_dir)
+
+
+def collected(collector, sources, since, now, cache_dir=None):
+    """`collector`'s reports for one collection of `sources` at `now`."""
+    return collector.collect(sources, context(collector, since, now, cache_dir))
+
+
+def discovered(collector, declared, now):
+    """What `collector` discovers at `now`, as the runner asks it."""
+    from statusgen.collectors.context import discover_context
+
+    return collector.discover(declared, discover_context(collector.name, collector.connection, now))

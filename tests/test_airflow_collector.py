@@ -18,7 +18,7 @@ from statusgen.collectors.airflow import (
 )
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
-from tests.conftest import utc
+from tests.conftest import collected, context, discovered, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -52,7 +52,8 @@ def test_airflow2_dag_runs_in_one_batch_call_with_basic_auth(httpserver):
     ]
     httpserver.expect_request("/api/v1/dags/~/dagRuns/list", method="POST").respond_with_json({"dag_runs": runs, "total_entries": 3})
     c = collector(httpserver, api_version=1, username="statusgen", password="pa55word")
-    reports = c.collect(sources(("orders_load", None), ("revenue", None), ("legacy_export", None)), None, NOW)
+    ctx = context(c, None, NOW)
+    reports = c.collect(sources(("orders_load", None), ("revenue", None), ("legacy_export", None)), ctx)
     orders, revenue, legacy = reports
     assert [(r.run_id, r.state) for r in orders.runs] == [
         ("scheduled__2026-11-22T10:00:00+00:00", RunState.SUCCESS),
@@ -68,14 +69,14 @@ def test_airflow2_dag_runs_in_one_batch_call_with_basic_auth(httpserver):
     assert body["dag_ids"] == ["legacy_export", "orders_load", "revenue"]
     assert body["states"] == ["success", "failed"]
     assert body["end_date_gte"] == "2026-10-23T12:00:00Z"  # first collection: first_lookback (30 d)
-    assert c.requests_made == 2
+    assert ctx.api.requests_made == 2
 
 
 def test_later_collections_read_only_runs_that_ended_since_the_last(httpserver):
     httpserver.expect_request("/api/v1/dags").respond_with_json({"dags": [], "total_entries": 0})
     httpserver.expect_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
     httpserver.expect_request("/api/v1/dags/orders_load/tasks").respond_with_json({"tasks": [{"task_id": "load"}], "total_entries": 1})
-    (report,) = collector(httpserver, api_version=1, token="t0k3n").collect(sources(("orders_load", None)), utc(2026, 11, 22, 11), NOW)
+    (report,) = collected(collector(httpserver, api_version=1, token="t0k3n"), sources(("orders_load", None)), utc(2026, 11, 22, 11), NOW)
     assert report.runs == [] and report.message == "no finished runs since 2026-11-22 10:55 UTC"
     request = httpserver.log[-2][0]  # the last asks whether the DAG exists
     assert json.loads(request.data)["end_date_gte"] == "2026-11-22T10:55:00Z"  # 5 minutes of overlap
@@ -95,7 +96,7 @@ def test_pages_through_long_lists(httpserver):
 
     httpserver.expect_request("/api/v1/dags/~/dagRuns/list").respond_with_handler(page)
     c = collector(httpserver, api_version=1, token="t", page_size=2)
-    reports = c.collect(sources(*[(f"dag_{i:03}", None) for i in range(5)]), None, NOW)
+    reports = c.collect(sources(*[(f"dag_{i:03}", None) for i in range(5)]), context(c, None, NOW))
     assert all(len(r.runs) == 1 for r in reports)
     assert pages == [(0, 2), (2, 2), (4, 2)]
 
@@ -116,7 +117,7 @@ def test_a_task_source_follows_that_task_and_retries_count_as_a_warning(httpserv
     httpserver.expect_request("/api/v1/dags/~/dagRuns/~/taskInstances/list").respond_with_json(
         {"task_instances": instances, "total_entries": 4}
     )
-    (report,) = collector(httpserver, api_version=1, token="t").collect(sources(("warehouse", "load_orders")), None, NOW)
+    (report,) = collected(collector(httpserver, api_version=1, token="t"), sources(("warehouse", "load_orders")), None, NOW)
     assert [(r.run_id, r.state, r.message) for r in report.runs] == [
         ("r1", RunState.SUCCESS, None),
         ("r2", RunState.WARNING, "succeeded on try 3"),
@@ -137,7 +138,7 @@ def test_airflow3_logs_in_for_a_jwt(httpserver):
                        "logical_date": None, "start_date": "2026-11-22T03:01:01Z", "end_date": "2026-11-22T03:02:00Z"}],
          "total_entries": 1}
     )
-    (report,) = collector(httpserver, username="admin", password="s3cret").collect(sources(("d", None)), None, NOW)
+    (report,) = collected(collector(httpserver, username="admin", password="s3cret"), sources(("d", None)), None, NOW)
     (run,) = report.runs
     assert run.url.endswith("/dags/d/runs/manual__2026-11-22T03%3A01%3A00.727755%2B00%3A00")
     assert run.started_at == utc(2026, 11, 22, 3, 1, 1)
@@ -147,20 +148,20 @@ def test_wrong_credentials_say_so_without_the_credential(httpserver):
     httpserver.expect_request("/auth/token").respond_with_json({"detail": "Invalid credentials"}, status=401)
     c = collector(httpserver, username="admin", password="hunter2-secret")
     with pytest.raises(CollectorError) as caught:
-        c.collect(sources(("d", None)), None, NOW)
+        c.collect(sources(("d", None)), context(c, None, NOW))
     assert str(caught.value) == "authentication failed for connection prod_airflow (HTTP 401)"
 
 
 def test_a_login_page_instead_of_json(httpserver):
     httpserver.expect_request("/api/v1/dags").respond_with_data("<html><form>Sign in</form></html>", content_type="text/html")
     with pytest.raises(CollectorError, match=r"expected JSON from http://localhost:\d+/api/v1/dags, got text/html \(a login page\?\)"):
-        collector(httpserver, api_version=1, token="t").collect(sources(("d", None)), None, NOW)
+        collected(collector(httpserver, api_version=1, token="t"), sources(("d", None)), None, NOW)
 
 
 def test_json_of_the_wrong_shape(httpserver):
     httpserver.expect_request("/api/v1/dags").respond_with_json({"dags": "nope"})
     with pytest.raises(CollectorError, match="unexpected answer from /dags: no 'dags' list"):
-        collector(httpserver, api_version=1, token="t").collect(sources(("d", None)), None, NOW)
+        collected(collector(httpserver, api_version=1, token="t"), sources(("d", None)), None, NOW)
 
 
 def test_503_is_retried_honouring_retry_after(httpserver):
@@ -169,14 +170,15 @@ def test_503_is_retried_honouring_retry_after(httpserver):
     httpserver.expect_ordered_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
     httpserver.expect_ordered_request("/api/v1/dags/d/tasks").respond_with_json({"tasks": [], "total_entries": 0})
     c = collector(httpserver, api_version=1, token="t")
-    c.collect(sources(("d", None)), None, NOW)
-    assert c.requests_made == 4
+    ctx = context(c, None, NOW)
+    c.collect(sources(("d", None)), ctx)
+    assert ctx.api.requests_made == 4
 
 
 def test_retry_after_past_the_timeout_gives_up_at_once(httpserver):
     httpserver.expect_request("/api/v1/dags").respond_with_data("slow down", status=429, headers={"Retry-After": "3600"})
     with pytest.raises(CollectorError, match=r"prod_airflow: rate limited until \d\d:\d\d:\d\d UTC; asked to retry after 3600s, past the timeout"):
-        collector(httpserver, api_version=1, token="t").collect(sources(("d", None)), None, NOW)
+        collected(collector(httpserver, api_version=1, token="t"), sources(("d", None)), None, NOW)
 
 
 def test_token_and_password_together_are_a_config_error():
@@ -219,6 +221,6 @@ def test_a_glob_that_matches_nothing_is_reported_when_collected(httpserver):
     httpserver.expect_request("/api/v1/dags/~/dagRuns/list").respond_with_json({"dag_runs": [], "total_entries": 0})
     group = AirflowSource(id="none", connection="prod_airflow", include=["nothing_*"])
     c = collector(httpserver, api_version=1, token="t")
-    assert c.discover([group]).expanded == {"none": []}
-    (report,) = c.collect([group], None, NOW)
+    assert discovered(c, [group], NOW).expanded == {"none": []}
+    (report,) = c.collect([group], context(c, None, NOW))
     assert report.error == "include/tags match no DAG in Airflow"

@@ -16,6 +16,7 @@ from statusgen.config import Config, HistoryConfig, SiteConfig
 from statusgen.errors import CollectorError
 from statusgen.history import History
 from statusgen.status import RunState, Status
+from tests.conftest import collected, context
 from tests.servers import AIRFLOW_PASSWORD as PASSWORD
 from tests.servers import airflow_api as api
 from tests.servers import airflow_standalone
@@ -108,7 +109,8 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
         AirflowSource(id="legacy", connection="local_airflow", dag_id="legacy_export"),
     ]
     now = datetime.now(timezone.utc)
-    reports = {r.source_id: r for r in collector.collect(sources, None, now)}
+    ctx = context(collector, None, now)
+    reports = {r.source_id: r for r in collector.collect(sources, ctx)}
 
     (orders,) = reports["orders"].runs
     assert (orders.run_id, orders.state) == (triggered["orders_load"], RunState.SUCCESS)
@@ -120,14 +122,14 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
     assert (task.run_id, task.state) == (triggered["revenue_report"], RunState.FAILED)
     assert task.url.endswith("/tasks/build_revenue")
     assert reports["legacy"].paused and reports["legacy"].message == "Paused in Airflow (DAG legacy_export)"
-    assert collector.requests_made == 4  # token, paused DAGs, DAG runs, task instances
+    assert ctx.api.requests_made == 4  # token, paused DAGs, DAG runs, task instances
 
     # A later collection asks only for runs that ended since (less a 5-minute overlap,
     # which re-reads the same run harmlessly); later still, there is nothing new.
-    again = {r.source_id: r for r in AirflowCollector("local_airflow", connection).collect(sources, now, now)}
+    again = {r.source_id: r for r in collected(AirflowCollector("local_airflow", connection), sources, now, now)}
     assert [r.run_id for r in again["orders"].runs] == [triggered["orders_load"]]
     later = now + timedelta(minutes=10)
-    quiet = {r.source_id: r for r in AirflowCollector("local_airflow", connection).collect(sources, later, later)}
+    quiet = {r.source_id: r for r in collected(AirflowCollector("local_airflow", connection), sources, later, later)}
     assert quiet["orders"].runs == [] and quiet["orders"].message.startswith("no finished runs since")
 
 
@@ -218,7 +220,7 @@ def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(ai
              AirflowSource(id="task_dag_typo", connection="af", dag_id="revenue_reprot", task_id="build_revenue")]
     now = datetime.now(timezone.utc)
     collector = AirflowCollector("af", connection)
-    reports = {r.source_id: r for r in collector.collect(healthy + wrong, None, now)}
+    reports = {r.source_id: r for r in collector.collect(healthy + wrong, context(collector, None, now))}
     assert reports["typo"].error == "no DAG named 'orders_laod' in Airflow (did you mean 'orders_load'?)"
     assert reports["task_typo"].error == "no task named 'load_order' in DAG orders_load (did you mean 'load_orders'?)"
     assert reports["task_dag_typo"].error == "no DAG named 'revenue_reprot' in Airflow (did you mean 'revenue_report'?)"
@@ -226,8 +228,9 @@ def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(ai
 
     # Sources that returned runs need no look-up: token, paused DAGs, DAG runs, task instances.
     again = AirflowCollector("af", connection)
-    again.collect(healthy, None, now)
-    assert again.requests_made == 4
+    ctx = context(again, None, now)
+    again.collect(healthy, ctx)
+    assert ctx.api.requests_made == 4
 
 
 def test_airflow3_asked_for_api_v1_says_why_and_what_to_write(airflow):
@@ -236,7 +239,6 @@ def test_airflow3_asked_for_api_v1_says_why_and_what_to_write(airflow):
     connection = AirflowConnection(type="airflow", url=base, api_version=1, username="admin", password=PASSWORD,
                                    timeout=timedelta(seconds=30))
     with pytest.raises(CollectorError) as caught:
-        AirflowCollector("af", connection).collect([AirflowSource(id="orders", connection="af", dag_id="orders_load")], None,
-                                                   datetime.now(timezone.utc))
+        collected(AirflowCollector("af", connection), [AirflowSource(id="orders", connection="af", dag_id="orders_load")], None, datetime.now(timezone.utc))
     assert "/api/v1 has been removed in Airflow 3" in str(caught.value)
     assert str(caught.value).endswith("(for Airflow 3, write api_version: 2)")

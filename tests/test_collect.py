@@ -45,7 +45,7 @@ class FakeCollector(Collector):
     most_in_flight = 0
     lock = threading.Lock()
 
-    def collect(self, sources, since, now):
+    def collect(self, sources, context):
         (source,) = sources
         counted = source.behaviour == "slow"
         with FakeCollector.lock:
@@ -62,7 +62,7 @@ class FakeCollector(Collector):
                 time.sleep(0.2)
             if source.behaviour == "nothing":
                 return []
-            return [SourceReport(source.id, runs=[Run(source.id, "r1", RunState.SUCCESS, now, now)])]
+            return [SourceReport(source.id, runs=[Run(source.id, "r1", RunState.SUCCESS, context.now, context.now)])]
         finally:
             with FakeCollector.lock:
                 FakeCollector.in_flight -= counted

@@ -13,7 +13,7 @@ from statusgen.collectors.dagster import (
     DagsterSource,
 )
 from statusgen.errors import CollectorError
-from tests.conftest import utc
+from tests.conftest import collected, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -26,7 +26,7 @@ def test_errors_inside_a_200_answer_are_read_by_typename(httpserver):
     httpserver.expect_request("/prod/graphql", headers={"Dagster-Cloud-Api-Token": "user:t0k"}).respond_with_json(
         {"data": {"s0": {"__typename": "PythonError", "message": "dagster._core.errors.DagsterUserCodeUnreachableError"}}}
     )
-    (report,) = collector(httpserver, token="user:t0k").collect([DagsterSource(id="j", connection="plus", job="etl")], None, NOW)
+    (report,) = collected(collector(httpserver, token="user:t0k"), [DagsterSource(id="j", connection="plus", job="etl")], None, NOW)
     assert report.error == "Dagster: dagster._core.errors.DagsterUserCodeUnreachableError"
     body = json.loads(httpserver.log[0][0].data)
     assert body["variables"]["v0"] == "etl"  # names travel as variables, never spliced into the query
@@ -35,7 +35,7 @@ def test_errors_inside_a_200_answer_are_read_by_typename(httpserver):
 def test_a_graphql_error_fails_the_connection(httpserver):
     httpserver.expect_request("/prod/graphql").respond_with_json({"errors": [{"message": "Cannot query field 'x'"}]})
     with pytest.raises(CollectorError, match="plus: GraphQL error: Cannot query field 'x'"):
-        collector(httpserver).collect([DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
+        collected(collector(httpserver), [DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
 
 
 def test_dagster_plus_freshness_verdicts_become_runs(httpserver):
@@ -43,5 +43,5 @@ def test_dagster_plus_freshness_verdicts_become_runs(httpserver):
              "assetMaterializations": [{"timestamp": "1795330800000", "runId": "r-1"}],
              "assetHealth": {"freshnessStatus": "DEGRADED"}, "freshnessStatusChangedTimestamp": 1795341600000.5}
     httpserver.expect_request("/prod/graphql").respond_with_json({"data": {"s0": asset, "failed": {"__typename": "Runs", "results": []}}})
-    (report,) = collector(httpserver).collect([DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
+    (report,) = collected(collector(httpserver), [DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
     assert [(r.run_id, r.state.value) for r in report.runs] == [("r-1", "success"), ("freshness@2026-11-22T10:00:00+00:00", "failed")]

@@ -13,6 +13,7 @@ from statusgen.collectors.dagster import (
     DagsterSource,
 )
 from statusgen.status import RunState
+from tests.conftest import context
 from tests.servers import Server, free_port, venv
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,8 @@ def test_job_runs_and_asset_materializations_match_dagster(dagster):
         DagsterSource(id="revenue", connection="local_dagster", asset="revenue"),
         DagsterSource(id="ghost", connection="local_dagster", asset="no/such/asset"),
     ]
-    reports = {r.source_id: r for r in collector.collect(sources, None, datetime.now(timezone.utc))}
+    ctx = context(collector, None, datetime.now(timezone.utc))
+    reports = {r.source_id: r for r in collector.collect(sources, ctx)}
     (run,) = reports["job"].runs
     assert (run.run_id, run.state) == (job_run, RunState.SUCCESS)
     assert run.started_at < run.ended_at and run.url == f"{url}/runs/{job_run}"
@@ -101,7 +103,7 @@ def test_job_runs_and_asset_materializations_match_dagster(dagster):
     (failed,) = reports["revenue"].runs
     assert (failed.run_id, failed.state) == (failed_run, RunState.FAILED)
     assert reports["ghost"].error == "no asset named 'no/such/asset' in Dagster"
-    assert collector.requests_made == 2  # every source in one query, and what exists to name the missing one
+    assert ctx.api.requests_made == 2  # every source in one query, and what exists to name the missing one
 
 
 def test_a_job_or_asset_that_does_not_exist_is_named_not_taken_for_a_quiet_one(dagster):
@@ -115,14 +117,15 @@ def test_a_job_or_asset_that_does_not_exist_is_named_not_taken_for_a_quiet_one(d
     wrong = [DagsterSource(id="typo", connection="d", job="orders_jbo"),
              DagsterSource(id="asset_typo", connection="d", asset="raw/ordres")]
     collector = DagsterCollector("d", connection)
-    reports = {r.source_id: r for r in collector.collect(healthy + wrong, None, datetime.now(timezone.utc))}
+    reports = {r.source_id: r for r in collector.collect(healthy + wrong, context(collector, None, datetime.now(timezone.utc)))}
     assert reports["typo"].error == "no job named 'orders_jbo' in Dagster (did you mean 'orders_job'?)"
     assert reports["asset_typo"].error == "no asset named 'raw/ordres' in Dagster (did you mean 'raw/orders'?)"
     assert reports["job"].runs
 
     again = DagsterCollector("d", connection)
-    again.collect(healthy, None, datetime.now(timezone.utc))
-    assert again.requests_made == 1  # a job with runs needs no look-up
+    ctx = context(again, None, datetime.now(timezone.utc))
+    again.collect(healthy, ctx)
+    assert ctx.api.requests_made == 1  # a job with runs needs no look-up
 
 
 def test_a_failed_run_of_a_whole_asset_job_makes_its_asset_fail(dagster):
@@ -138,8 +141,9 @@ def test_a_failed_run_of_a_whole_asset_job_makes_its_asset_fail(dagster):
         (root / "inventory.fail").unlink()
 
     collector = DagsterCollector("d", DagsterConnection(type="dagster", url=url, timeout=timedelta(seconds=30)))
-    (report,) = collector.collect([DagsterSource(id="inventory", connection="d", asset="inventory")], None, datetime.now(timezone.utc))
+    ctx = context(collector, None, datetime.now(timezone.utc))
+    (report,) = collector.collect([DagsterSource(id="inventory", connection="d", asset="inventory")], ctx)
     latest = max((r for r in report.runs if r.ended_at), key=lambda r: r.ended_at)
     assert latest.state is RunState.FAILED
     assert [r.state for r in report.runs].count(RunState.SUCCESS) == 1
-    assert collector.requests_made == 1
+    assert ctx.api.requests_made == 1

@@ -15,7 +15,7 @@ from statusgen.collectors.dbt_cloud import (
     DbtCloudSource,
 )
 from statusgen.status import RunState
-from tests.conftest import DBT_TARGET, utc
+from tests.conftest import DBT_TARGET, context, utc
 
 NOW = utc(2026, 11, 22, 12)
 RUNS = "/api/v2/accounts/43/runs/"
@@ -85,7 +85,8 @@ def collect(httpserver, sources):
     connection = DbtCloudConnection(type="dbt_cloud", account_id=43, token="dbtc_s3cret", url=httpserver.url_for("/").rstrip("/"),
                                     timeout=timedelta(seconds=5))
     collector = DbtCloudCollector("cloud", connection)
-    return {r.source_id: r for r in collector.collect(sources, None, NOW)}, collector
+    ctx = context(collector, None, NOW)
+    return {r.source_id: r for r in collector.collect(sources, ctx)}, ctx.api
 
 
 def node(source_id, unique_id, job_id=316):
@@ -136,7 +137,7 @@ def test_every_step_that_built_or_tested_is_read_and_docs_are_not(httpserver, la
         node("fct", "model.shop.fct_orders"),
         node("orders", "source.shop.raw.orders"),
     ]
-    reports, collector = collect(httpserver, sources)
+    reports, api = collect(httpserver, sources)
     assert [(r.run_id, r.state) for r in reports["job"].runs] == [("903", RunState.RUNNING), ("902", RunState.FAILED), ("901", RunState.SUCCESS)]
     failed = reports["job"].runs[1]
     assert failed.ended_at == utc(2026, 11, 22, 3, 10) and failed.message == "Database Error in model ad_spend_daily"
@@ -147,7 +148,7 @@ def test_every_step_that_built_or_tested_is_read_and_docs_are_not(httpserver, la
     assert [r.state for r in reports["revenue"].runs] == [RunState.SUCCESS, RunState.WARNING]  # its test warned
     assert [r.state for r in reports["fct"].runs] == [RunState.SUCCESS]
     assert reports["orders"].runs[0].state is RunState.SUCCESS and reports["orders"].freshness is not None
-    assert collector.requests_made == requests  # each artifact once; the docs step's never
+    assert api.requests_made == requests  # each artifact once; the docs step's never
     assert not any(r.args.get("step") == str(len(SETUP) + len(names)) for r, _ in httpserver.log)
 
 
@@ -169,10 +170,10 @@ def test_runs_that_saved_no_artifacts_leave_the_nodes_to_the_latest_that_did(htt
 
 def test_a_job_whose_finished_runs_saved_no_artifacts_keeps_its_nodes_previous_status(httpserver):
     serve_runs(httpserver, [run(905, 30, "2026-11-22 04:00:00.000000+00:00", "Cancelled by user", artifacts_saved=False)])
-    reports, collector = collect(httpserver, [node("dim", "model.shop.dim_customers")])
+    reports, api = collect(httpserver, [node("dim", "model.shop.dim_customers")])
     assert reports["dim"].runs == [] and reports["dim"].error is None
     assert reports["dim"].message == "no finished run of job 316 saved artifacts"
-    assert collector.requests_made == 1
+    assert api.requests_made == 1
 
 
 def test_an_unexpected_run_status_fails_only_its_job(httpserver):

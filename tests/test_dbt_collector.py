@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from statusgen.cli import main
 from statusgen.collectors.dbt import DbtCollector, DbtConnection, DbtSource
 from statusgen.status import Freshness, RunState
-from tests.conftest import DBT_TARGET
+from tests.conftest import DBT_TARGET, collected, discovered, utc
+
+NOW = utc(2026, 11, 22, 12)
 
 
 def collector(target=DBT_TARGET, **settings):
@@ -20,7 +22,7 @@ def collector(target=DBT_TARGET, **settings):
 
 def collect(nodes, target=DBT_TARGET, **settings):
     sources = [DbtSource(id=node.split(".")[-1], connection="shop", node=node) for node in nodes]
-    return {r.source_id: r for r in collector(target, **settings).collect(sources, None, None)}
+    return {r.source_id: r for r in collected(collector(target, **settings), sources, None, NOW)}
 
 
 def test_models_take_their_own_result_and_their_tests():
@@ -93,7 +95,7 @@ def test_a_node_the_manifest_does_not_have_is_named_not_taken_for_one_not_built(
 
 def test_exposures_become_components_over_everything_upstream():
     declared = [DbtSource(id="revenue", connection="shop", node="model.shop.revenue_daily")]
-    found = collector(exposures_as_components=True).discover(declared)
+    found = discovered(collector(exposures_as_components=True), declared, NOW)
     components = {c.id: c for c in found.components}
     dashboard = components["revenue_dashboard"]
     assert dashboard.name == "Revenue dashboard"
@@ -110,7 +112,7 @@ def test_exposures_become_components_over_everything_upstream():
     names = {s.id: s.title for s in found.sources}
     assert names["model.shop.stg_orders"] == "stg_orders" and names["source.shop.raw.orders"] == "raw.orders"
     assert "revenue" not in {s.id for s in found.sources}
-    assert collector().discover(declared).components == []  # off unless asked for
+    assert discovered(collector(), declared, NOW).components == []  # off unless asked for
 
 
 def test_missing_and_broken_artifacts_make_only_their_sources_unknown(tmp_path):

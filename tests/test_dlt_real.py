@@ -8,6 +8,7 @@ import pytest
 
 from statusgen.collectors.dlt import DltCollector, DltConnection, DltSource
 from statusgen.status import RunState
+from tests.conftest import context
 from tests.servers import venv
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ def test_each_completed_dlt_load_is_a_load_event(tmp_path):
     now = datetime.now(timezone.utc)
     sources = [DltSource(id="shop", connection="lake", pipeline="shop", dataset="shop_data"),
                DltSource(id="other", connection="lake", pipeline="other", dataset="shop_data")]
-    shop, other = collector.collect(sources, now - timedelta(hours=1), now)
+    shop, other = collector.collect(sources, context(collector, now - timedelta(hours=1), now))
     assert [r.state for r in shop.runs] == [RunState.SUCCESS, RunState.SUCCESS]
     assert [r.ended_at for r in shop.runs] == [t.astimezone(timezone.utc) for (t,) in loads]
     assert other.runs == [] and other.message == "no loads found since the previous collection"

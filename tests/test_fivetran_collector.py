@@ -12,7 +12,7 @@ from statusgen.collectors.fivetran import (
     FivetranSource,
 )
 from statusgen.status import Freshness, RunState
-from tests.conftest import utc
+from tests.conftest import collected, context, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -40,7 +40,7 @@ def test_last_success_and_failure_become_runs_with_a_promise_from_the_sync_frequ
                       setup="broken", tasks=[{"code": "reconnect", "message": "Reconnect"}])
     httpserver.expect_request("/v1/connections/speak_inexpensive", headers={"Accept": "application/json;version=2"}).respond_with_json(
         {"code": "Success", "data": body})
-    (report,) = collector(httpserver).collect([FivetranSource(id="sf", connection="fivetran", connection_id="speak_inexpensive")], None, NOW)
+    (report,) = collected(collector(httpserver), [FivetranSource(id="sf", connection="fivetran", connection_id="speak_inexpensive")], None, NOW)
     assert [(r.state, r.ended_at) for r in report.runs] == [(RunState.SUCCESS, utc(2026, 11, 22, 10)), (RunState.FAILED, utc(2026, 11, 22, 11))]
     assert report.runs[-1].message == "setup is broken: reconnect it in Fivetran; Reconnect"
     assert report.runs[0].url == "https://fivetran.com/dashboard/connections/speak_inexpensive/status"
@@ -57,12 +57,13 @@ def test_connections_found_by_schema_in_a_group_with_cursor_paging(httpserver):
         {"code": "Success", "data": {"items": page2}})
     sources = [FivetranSource(id=s, connection="fivetran", group_id="projected_sickle", schema=s) for s in ("salesforce", "hubspot", "stripe", "zendesk")]
     c = collector(httpserver)
-    reports = {r.source_id: r for r in c.collect(sources, None, NOW)}
+    ctx = context(c, None, NOW)
+    reports = {r.source_id: r for r in c.collect(sources, ctx)}
     assert reports["salesforce"].runs[0].state is RunState.SUCCESS
     assert reports["hubspot"].runs[0].state is RunState.FAILED
     assert reports["stripe"].error == "Fivetran connection stripe is paused"
     assert reports["zendesk"].error == "no connection with schema 'zendesk' in group projected_sickle"
-    assert c.requests_made == 2
+    assert ctx.api.requests_made == 2
 
 
 def test_a_source_names_one_connection_one_way():
@@ -76,6 +77,7 @@ def test_a_manually_scheduled_connection_makes_no_promise_of_its_own(httpserver)
     body = connection("speak_inexpensive", "salesforce", "2026-11-21T06:00:00.000000Z", None, frequency=360) | {"schedule_type": "manual"}
     httpserver.expect_request("/v1/connections/speak_inexpensive").respond_with_json({"code": "Success", "data": body})
     c = collector(httpserver)
-    (report,) = c.collect([FivetranSource(id="sf", connection="fivetran", connection_id="speak_inexpensive")], None, NOW)
+    ctx = context(c, None, NOW)
+    (report,) = c.collect([FivetranSource(id="sf", connection="fivetran", connection_id="speak_inexpensive")], ctx)
     assert report.freshness is None and [r.state for r in report.runs] == [RunState.SUCCESS]
-    assert c.requests_made == 1
+    assert ctx.api.requests_made == 1

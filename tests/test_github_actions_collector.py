@@ -14,7 +14,7 @@ from statusgen.collectors.github_actions import (
 )
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
-from tests.conftest import utc
+from tests.conftest import collected, context, utc
 
 NOW = utc(2026, 11, 22, 12)
 PATH = "/repos/acme/pipelines/actions/workflows/nightly.yml/runs"
@@ -32,12 +32,10 @@ def workflow_run(run_id, status, conclusion, updated, attempt=1):
     }
 
 
-def collector(server, tmp_path=None, **settings):
+def collector(server, **settings):
     connection = GithubActionsConnection(type="github_actions", repository="acme/pipelines", api_url=server.url_for("/"),
                                          token="ghp_s3cr3t", timeout=timedelta(seconds=5), **settings)
-    c = GithubActionsCollector("gh", connection)
-    c.cache_dir = tmp_path
-    return c
+    return GithubActionsCollector("gh", connection)
 
 
 SOURCE = [GithubActionsSource(id="nightly", connection="gh", workflow="nightly.yml", branch="main")]
@@ -57,7 +55,7 @@ def test_conclusions_map_onto_run_states(httpserver):
     httpserver.expect_request(PATH, headers={"Authorization": "Bearer ghp_s3cr3t", "X-GitHub-Api-Version": "2022-11-28"}).respond_with_json(
         {"total_count": len(runs), "workflow_runs": runs}
     )
-    (report,) = collector(httpserver).collect(SOURCE, None, NOW)
+    (report,) = collected(collector(httpserver), SOURCE, None, NOW)
     assert [(r.run_id, r.state) for r in report.runs] == [
         ("1", RunState.SUCCESS), ("2", RunState.FAILED), ("3", RunState.FAILED), ("4", RunState.CANCELLED),
         ("5", RunState.WARNING), ("7", RunState.RUNNING), ("8", RunState.FAILED),
@@ -76,8 +74,8 @@ def test_unchanged_answers_come_back_as_304_from_the_cache(httpserver, tmp_path)
     since = utc(2026, 11, 22, 11)
     httpserver.expect_ordered_request(PATH).respond_with_json(body, headers={"ETag": 'W/"abc"'})
     httpserver.expect_ordered_request(PATH, headers={"If-None-Match": 'W/"abc"'}).respond_with_data("", status=304)
-    (first,) = collector(httpserver, tmp_path).collect(SOURCE, since, NOW)
-    (second,) = collector(httpserver, tmp_path).collect(SOURCE, since, NOW)  # a later collection, a new process
+    (first,) = collected(collector(httpserver), SOURCE, since, NOW, tmp_path)
+    (second,) = collected(collector(httpserver), SOURCE, since, NOW, tmp_path)  # a later collection, a new process
     assert first.runs == second.runs and second.runs[0].run_id == "1"
     httpserver.check_assertions()
 
@@ -88,7 +86,7 @@ def test_an_exhausted_rate_limit_waits_for_reset_or_says_when(httpserver):
         {"message": "API rate limit exceeded"}, status=403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
     )
     with pytest.raises(CollectorError, match=r"gh: rate limited until \d\d:\d\d:\d\d UTC"):
-        collector(httpserver).collect(SOURCE, None, NOW)
+        collected(collector(httpserver), SOURCE, None, NOW)
 
 
 def test_pages_until_the_total(httpserver):
@@ -99,14 +97,15 @@ def test_pages_until_the_total(httpserver):
     httpserver.expect_request(PATH, query_string={"per_page": "100", "branch": "main", "page": "2"}).respond_with_json(
         {"total_count": 101, "workflow_runs": page2})
     c = collector(httpserver)
-    (report,) = c.collect(SOURCE, None, NOW)
-    assert len(report.runs) == 101 and c.requests_made == 2
+    ctx = context(c, None, NOW)
+    (report,) = c.collect(SOURCE, ctx)
+    assert len(report.runs) == 101 and ctx.api.requests_made == 2
 
 
 def test_a_missing_workflow(httpserver):
     httpserver.expect_request(PATH).respond_with_json({"message": "Not Found"}, status=404)
     with pytest.raises(CollectorError, match=r"not found: http://localhost:\d+/repos/acme/pipelines/actions/workflows/nightly.yml/runs: Not Found$"):
-        collector(httpserver).collect(SOURCE, None, NOW)
+        collected(collector(httpserver), SOURCE, None, NOW)
 
 
 def test_later_collections_ask_conditionally_whatever_their_window(httpserver, tmp_path):
@@ -114,8 +113,8 @@ def test_later_collections_ask_conditionally_whatever_their_window(httpserver, t
     body = {"total_count": 1, "workflow_runs": [workflow_run(1, "completed", "success", "2026-11-22T02:10:00Z")]}
     httpserver.expect_ordered_request(PATH).respond_with_json(body, headers={"ETag": 'W/"abc"'})
     httpserver.expect_ordered_request(PATH, headers={"If-None-Match": 'W/"abc"'}).respond_with_data("", status=304)
-    (first,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11), NOW)
-    (second,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11, 10), NOW + timedelta(minutes=10))
+    (first,) = collected(collector(httpserver), SOURCE, utc(2026, 11, 22, 11), NOW, tmp_path)
+    (second,) = collected(collector(httpserver), SOURCE, utc(2026, 11, 22, 11, 10), NOW + timedelta(minutes=10), tmp_path)
     assert first.runs == second.runs
     httpserver.check_assertions()
 
@@ -126,14 +125,15 @@ def test_a_secondary_rate_limit_waits_as_asked_not_taken_for_bad_credentials(htt
     limited = {"retry-after": "3600", "x-ratelimit-remaining": "4990"}
     httpserver.expect_request(PATH).respond_with_json({"message": "You have exceeded a secondary rate limit."}, status=403, headers=limited)
     with pytest.raises(CollectorError, match=r"gh: rate limited until \d\d:\d\d:\d\d UTC; asked to retry after 3600s"):
-        collector(httpserver).collect(SOURCE, None, NOW)
+        collected(collector(httpserver), SOURCE, None, NOW)
     httpserver.clear()
     httpserver.expect_ordered_request(PATH).respond_with_json({"message": "secondary rate limit"}, status=429,
                                                               headers={**limited, "retry-after": "0"})
     httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 0, "workflow_runs": []})
     c = collector(httpserver)
-    c.collect(SOURCE, None, NOW)
-    assert c.requests_made == 2
+    ctx = context(c, None, NOW)
+    c.collect(SOURCE, ctx)
+    assert ctx.api.requests_made == 2
 
 
 def test_a_run_lasting_days_is_followed_until_it_ends(httpserver, tmp_path):
@@ -141,7 +141,7 @@ def test_a_run_lasting_days_is_followed_until_it_ends(httpserver, tmp_path):
     (https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run)."""
     long = workflow_run(7, "in_progress", None, "2026-11-22T02:10:00Z")
     httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 1, "workflow_runs": [long]})
-    (first,) = collector(httpserver, tmp_path).collect(SOURCE, utc(2026, 11, 22, 11), NOW)
+    (first,) = collected(collector(httpserver), SOURCE, utc(2026, 11, 22, 11), NOW, tmp_path)
     assert [(r.run_id, r.state) for r in first.runs] == [("7", RunState.RUNNING)]
     # Three days and many runs later it finishes, created long before the window read.
     later = NOW + timedelta(days=3)
@@ -150,12 +150,13 @@ def test_a_run_lasting_days_is_followed_until_it_ends(httpserver, tmp_path):
     httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 3, "workflow_runs": newer})
     httpserver.expect_ordered_request("/repos/acme/pipelines/actions/runs/7").respond_with_json(
         workflow_run(7, "completed", "failure", "2026-11-25T01:00:00Z"))
-    c = collector(httpserver, tmp_path)
-    (second,) = c.collect(SOURCE, later - timedelta(minutes=10), later)
+    c = collector(httpserver)
+    (second,) = c.collect(SOURCE, context(c, later - timedelta(minutes=10), later, tmp_path))
     assert ("7", RunState.FAILED) in [(r.run_id, r.state) for r in second.runs]
     httpserver.check_assertions()
     # Once it has ended it is not asked for again.
     httpserver.expect_ordered_request(PATH).respond_with_json({"total_count": 3, "workflow_runs": newer})
-    c = collector(httpserver, tmp_path)
-    c.collect(SOURCE, later, later + timedelta(minutes=10))
-    assert c.requests_made == 1
+    c = collector(httpserver)
+    ctx = context(c, later, later + timedelta(minutes=10), tmp_path)
+    c.collect(SOURCE, ctx)
+    assert ctx.api.requests_made == 1

@@ -7,14 +7,14 @@ import pytest
 from statusgen.collectors.http import HttpCollector, HttpConnection, HttpSource
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
-from tests.conftest import utc
+from tests.conftest import collected, utc
 
 NOW = utc(2026, 11, 22, 12)
 
 
 def collect(server, headers=None, **source):
     connection = HttpConnection(type="http", url=server.url_for("/"), headers=headers or {}, timeout=timedelta(seconds=5))
-    (report,) = HttpCollector("heartbeats", connection).collect([HttpSource(id="fn", connection="heartbeats", **source)], None, NOW)
+    (report,) = collected(HttpCollector("heartbeats", connection), [HttpSource(id="fn", connection="heartbeats", **source)], None, NOW)
     return report
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from statusgen.collectors.looker import LookerCollector, LookerConnection, LookerSource
 from statusgen.status import RunState
-from tests.conftest import utc
+from tests.conftest import collected, context, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -28,13 +28,14 @@ def test_datagroups_triggers_and_trigger_errors(httpserver):
     sources = [LookerSource(id=n, connection="looker", datagroup=d) for n, d in
                (("orders", "ecommerce::orders_datagroup"), ("revenue", "finance::revenue_datagroup"), ("ghost", "x::y"))]
     collector = LookerCollector("looker", connection)
-    orders, revenue, ghost = collector.collect(sources, None, NOW)
+    ctx = context(collector, None, NOW)
+    orders, revenue, ghost = collector.collect(sources, ctx)
     assert [(r.state, r.ended_at) for r in orders.runs] == [(RunState.SUCCESS, utc(2026, 11, 22, 11))]  # its last check
     assert orders.message == "last triggered 2026-11-22 08:00 UTC"
     assert [(r.state, r.ended_at) for r in revenue.runs] == [(RunState.FAILED, utc(2026, 11, 22, 11))]
     assert revenue.runs[-1].message == "SQL Error: relation revenue does not exist"
     assert ghost.error == "no datagroup x::y in Looker"
-    assert collector.requests_made == 2
+    assert ctx.api.requests_made == 2
 
 
 def looker(httpserver, groups):
@@ -49,10 +50,10 @@ def test_a_good_check_after_a_failed_one_is_green_again_as_on_lookers_page(https
     """`trigger_error` is "the error of the last trigger check": once a check succeeds it is empty."""
     failed = datagroup("2", "finance", "revenue_datagroup", 1795248000, 1795345200, error="SQL Error: timeout")  # checked 11:00
     source = [LookerSource(id="revenue", connection="looker", datagroup="finance::revenue_datagroup")]
-    (first,) = looker(httpserver, [failed]).collect(source, None, NOW)
+    (first,) = collected(looker(httpserver, [failed]), source, None, NOW)
     httpserver.clear()
     recovered = datagroup("2", "finance", "revenue_datagroup", 1795248000, 1795345500)  # checked 11:05, no error
-    (second,) = looker(httpserver, [recovered]).collect(source, None, NOW)
+    (second,) = collected(looker(httpserver, [recovered]), source, None, NOW)
     latest = max(first.runs + second.runs, key=lambda r: r.ended_at)
     assert (latest.state, latest.ended_at) == (RunState.SUCCESS, utc(2026, 11, 22, 11, 5))
 
@@ -65,8 +66,9 @@ def test_a_trigger_is_not_new_data_and_a_datagroup_without_one_says_so(httpserve
     sources = [LookerSource(id="hourly", connection="looker", datagroup="ecommerce::hourly"),
                LookerSource(id="aged", connection="looker", datagroup="ecommerce::daily_cache")]
     c = looker(httpserver, [clock, aged])
-    hourly, only_age = c.collect(sources, None, NOW)
+    ctx = context(c, None, NOW)
+    hourly, only_age = c.collect(sources, ctx)
     assert [(r.state, r.ended_at) for r in hourly.runs] == [(RunState.SUCCESS, utc(2026, 11, 22, 11))]  # the check, not the trigger
     assert hourly.message == "last triggered 2026-11-22 10:00 UTC"
     assert only_age.runs == [] and only_age.message == "Looker checks no trigger for this datagroup (max_cache_age only)"
-    assert c.requests_made == 2
+    assert ctx.api.requests_made == 2

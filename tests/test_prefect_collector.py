@@ -14,7 +14,7 @@ from statusgen.collectors.prefect import (
     PrefectSource,
     ui_base,
 )
-from tests.conftest import utc
+from tests.conftest import context, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -40,7 +40,7 @@ def test_api_key_is_a_bearer_token_and_runs_page_by_200(httpserver):
     httpserver.expect_request("/api/flow_runs/filter").respond_with_handler(runs)
     connection = PrefectConnection(type="prefect", api_url=httpserver.url_for("/api"), api_key="pnu_k3y", timeout=timedelta(seconds=5))
     collector = PrefectCollector("cloud", connection)
-    (report,) = collector.collect([PrefectSource(id="etl", connection="cloud", flow="etl")], None, NOW)
+    (report,) = collector.collect([PrefectSource(id="etl", connection="cloud", flow="etl")], context(collector, None, NOW))
     assert len(report.runs) == 203
     assert [(o, limit) for o, limit, _ in bodies] == [(0, 200), (200, 200), (0, 200)]
     assert bodies[0][2]["end_time"] == {"after_": "2026-10-23T12:00:00+00:00"}

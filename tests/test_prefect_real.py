@@ -17,6 +17,7 @@ from statusgen.collectors.prefect import (
 from statusgen.config import Config, HistoryConfig, SiteConfig
 from statusgen.history import History
 from statusgen.status import RunState, Status
+from tests.conftest import context
 from tests.servers import Server, free_port, venv
 
 pytestmark = pytest.mark.integration
@@ -90,7 +91,7 @@ def test_flow_and_deployment_runs_match_what_prefect_reports(prefect, tmp_path):
     ]
 
     def collect():
-        return {r.source_id: r for r in collector.collect(sources, None, datetime.now(timezone.utc))}
+        return {r.source_id: r for r in collector.collect(sources, context(collector, None, datetime.now(timezone.utc)))}
 
     import time
 

@@ -18,8 +18,8 @@ def test_a_collector_written_against_the_sdk_alone_runs(write_config, tmp_path, 
         class Source(SourceConfig):
             beat: str
 
-        def collect(self, sources, since, now):
-            return [SourceReport(s.id, runs=[Run(s.id, f"{s.beat}@{now:%H%M}", RunState.SUCCESS, ended_at=now)]) for s in sources]
+        def collect(self, sources, context):
+            return [SourceReport(s.id, runs=[Run(s.id, f"{s.beat}@{context.now:%H%M}", RunState.SUCCESS, ended_at=context.now)]) for s in sources]
 
     monkeypatch.setitem(collectors.registry(), "heartbeat", Heartbeat)  # as an entry point would add it
     path = write_config("""

@@ -8,7 +8,7 @@ import pytest
 from statusgen.collectors.sql import MAX_ROWS, SqlCollector, SqlConnection, SqlSource
 from statusgen.errors import CollectorError
 from statusgen.status import RunState
-from tests.conftest import utc
+from tests.conftest import collected, utc
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -30,7 +30,7 @@ def warehouse(tmp_path):
 def collect(database, queries, since=None, timeout=timedelta(seconds=10)):
     connection = SqlConnection(type="sql", database=database, timeout=timeout)
     sources = [SqlSource(id=sid, connection="wh", query=q) for sid, q in queries.items()]
-    return {r.source_id: r for r in SqlCollector("wh", connection).collect(sources, since, NOW)}
+    return {r.source_id: r for r in collected(SqlCollector("wh", connection), sources, since, NOW)}
 
 
 def test_latest_load_and_row_count(warehouse):
@@ -46,6 +46,16 @@ def test_one_row_per_load_since_the_previous_collection(warehouse):
     assert [(r.ended_at.hour, r.rows_loaded) for r in report.runs] == [(10, 1), (11, 2)]
     (first,) = collect(warehouse, {"orders": query}).values()  # no previous collection: the last day
     assert len(first.runs) == 3
+
+
+def test_a_load_committed_after_the_previous_collection_with_an_earlier_time_is_read(warehouse):
+    # Stamped 10:58 when the load began, committed after the 11:00 collection: `$since`
+    # reaches back the connection's overlap (5 minutes), so the next collection sees it.
+    with duckdb.connect(str(warehouse)) as db:
+        db.execute("INSERT INTO orders VALUES (5, '2026-11-22 10:58')")
+    query = "SELECT loaded_at FROM orders WHERE loaded_at > $since ORDER BY 1"
+    (report,) = collect(warehouse, {"orders": query}, since=utc(2026, 11, 22, 11)).values()
+    assert [r.ended_at for r in report.runs] == [utc(2026, 11, 22, 10, 58), utc(2026, 11, 22, 11), utc(2026, 11, 22, 11)]
 
 
 def test_zoned_timestamps_are_converted_to_utc(warehouse):
@@ -107,7 +117,7 @@ def test_any_sqlalchemy_database_through_a_url(tmp_path):
         SqlSource(id="loads", connection="app", query="SELECT loaded_at, n FROM loads WHERE loaded_at > $since ORDER BY 1"),
         SqlSource(id="typo", connection="app", query="SELECT max(x) FROM nowhere"),
     ]
-    found = {r.source_id: r for r in SqlCollector("app", connection).collect(sources, utc(2026, 11, 22, 10), NOW)}
+    found = {r.source_id: r for r in collected(SqlCollector("app", connection), sources, utc(2026, 11, 22, 10), NOW)}
     assert [(r.ended_at, r.rows_loaded) for r in found["loads"].runs] == [(utc(2026, 11, 22, 11), 7)]
     assert found["typo"].error == "query failed: no such table: nowhere"
 
@@ -120,10 +130,10 @@ def test_a_url_password_is_among_the_secrets_to_scrub():
 def test_a_url_whose_driver_is_missing_says_which_extra_to_install():
     connection = SqlConnection(type="sql", url="nosuchdb+driver://u:p@127.0.0.1:1/db")
     with pytest.raises(CollectorError, match=r"no driver for nosuchdb\+driver URLs is installed"):
-        SqlCollector("x", connection).collect([SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)
+        collected(SqlCollector("x", connection), [SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)
 
 
 def test_an_unreachable_database_fails_the_connection(tmp_path):
     connection = SqlConnection(type="sql", url=f"sqlite:///{tmp_path}/missing-dir/x.sqlite")
     with pytest.raises(CollectorError, match="cannot connect: .*unable to open database file"):
-        SqlCollector("x", connection).collect([SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)
+        collected(SqlCollector("x", connection), [SqlSource(id="a", connection="x", query="SELECT 1")], None, NOW)

@@ -9,13 +9,11 @@ group, so a package can add `type: mysystem` without changes here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import ClassVar, Sequence
 
-from statusgen.collectors.api import ApiClient
+from statusgen.collectors.context import CollectContext, Context
 from statusgen.config import ComponentConfig, ConnectionConfig, SourceConfig
 from statusgen.records import SourceReport
 
@@ -52,9 +50,10 @@ class Collector:
     """Base of every collector.
 
     Subclasses set `type`, the pydantic models `Connection` and `Source` (their config
-    keys), and implement `collect`. `batch_size` is how many sources one `collect` call
-    takes: 1 lets the runner spread sources over threads; an API that lists many
-    pipelines per request asks for larger batches.
+    keys; a collector that reads runs in a time window bases `Connection` on
+    `WindowedConnection`), and implement `collect`. `batch_size` is how many sources one
+    `collect` call takes: 1 lets the runner spread sources over threads; an API that lists
+    many pipelines per request asks for larger batches.
     """
 
     type: ClassVar[str]
@@ -65,26 +64,12 @@ class Collector:
     def __init__(self, name: str, connection: ConnectionConfig):
         self.name = name
         self.connection = connection
-        self._clients: list[ApiClient] = []
-        self.cache_dir: Path | None = None  # where a collector may keep state between collections
-        self.give_up_at: float | None = None  # monotonic; past it, its clients start no request
 
-    def collect(self, sources: Sequence[SourceConfig], since: datetime | None, now: datetime) -> list[SourceReport]:
-        """One report per source. `since` is when these sources were last collected."""
+    def collect(self, sources: Sequence[SourceConfig], context: CollectContext) -> list[SourceReport]:
+        """One report per source, from runs since `context.read_from`; HTTP clients come from `context.api`."""
         raise NotImplementedError
 
-    def api(self, base_url: str, **settings) -> ApiClient:
-        """An HTTP client for this connection, bounded by its timeout, whose requests are counted."""
-        client = ApiClient(self.name, base_url, timeout=self.connection.timeout.total_seconds(), give_up_at=self.give_up_at, **settings)
-        self._clients.append(client)
-        return client
-
-    @property
-    def requests_made(self) -> int:
-        """HTTP requests this collector made, for the collect summary."""
-        return sum(client.requests_made for client in self._clients)
-
-    def discover(self, declared: Sequence[SourceConfig]) -> Discovery:
+    def discover(self, declared: Sequence[SourceConfig], context: Context) -> Discovery:
         """Sources and components to add to the config; most collectors find none. Called
         by `collect` (never while the config loads), within the connection's timeout."""
         return Discovery()
@@ -107,3 +92,4 @@ def registry() -> dict[str, type[Collector]]:
             module, _, attr = target.partition(":")
             found[name] = getattr(__import__(module, fromlist=[attr]), attr)
     return found
+

@@ -12,7 +12,7 @@ since the previous collection, so a skipped collection still reads the runs it m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Iterator, Literal, Sequence
 from urllib.parse import quote
@@ -21,8 +21,9 @@ from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector, Discovery
 from statusgen.collectors.api import ApiClient
+from statusgen.collectors.context import CollectContext, Context, WindowedConnection
 from statusgen.collectors.timestamps import utc_time_or_none as _time
-from statusgen.config import ConnectionConfig, Duration, SourceConfig, did_you_mean
+from statusgen.config import SourceConfig, did_you_mean
 from statusgen.errors import CollectorError, NotFoundError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -53,7 +54,6 @@ TASK_STATE: dict[str, RunState | None] = {
     "queued": RunState.QUEUED,
 }
 FINISHED_TASK_STATES = ["success", "failed", "upstream_failed", "skipped"]
-OVERLAP = timedelta(minutes=5)  # re-read a little before `since`: clocks and commits lag
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ _VERSIONS = {
 }
 
 
-class AirflowConnection(ConnectionConfig):
+class AirflowConnection(WindowedConnection):
     type: Literal["airflow"]
     url: str = Field(pattern=r"^https?://", description="Airflow's base URL, e.g. https://airflow.example.com.")
     api_version: Literal[1, 2] = Field(2, description="2 for Airflow 3 (/api/v2), 1 for Airflow 2 (/api/v1).")
@@ -80,7 +80,6 @@ class AirflowConnection(ConnectionConfig):
     token: SecretStr | None = Field(None, description="A bearer token, instead of username and password.")
     ui_url: str | None = Field(None, pattern=r"^https?://", description="Base of run links, if not `url`.")
     page_size: int = Field(100, ge=1, le=1000, description="Items per page; Airflow's default cap is 100.")
-    first_lookback: Duration = Field(timedelta(days=30), description="How far back the first collection reads runs.")
 
     @model_validator(mode="after")
     def _one_way_to_log_in(self) -> AirflowConnection:
@@ -121,12 +120,12 @@ class AirflowCollector(Collector):
     def stands_for_others(cls, source: AirflowSource) -> bool:
         return not source.dag_id
 
-    def discover(self, declared: Sequence[AirflowSource]) -> Discovery:
+    def discover(self, declared: Sequence[AirflowSource], context: Context) -> Discovery:
         """Each source given by include/tags stands for the DAGs that match it now."""
         groups = [s for s in declared if self.stands_for_others(s)]
         if not groups:
             return Discovery()
-        self._connect()
+        self._connect(context)
         dags = list(self._pages("/dags", "dags", {}, method="GET"))
         expanded = {}
         for group in groups:
@@ -137,13 +136,13 @@ class AirflowCollector(Collector):
             ]
         return Discovery(expanded=expanded)
 
-    def _connect(self) -> None:
+    def _connect(self, context: Context) -> None:
         self.version = _VERSIONS[self.connection.api_version]
-        self.client = self._client()
+        self.client = self._client(context)
 
-    def collect(self, sources: Sequence[AirflowSource], since, now) -> list[SourceReport]:
-        self._connect()
-        ended_after = (since - OVERLAP if since else now - self.connection.first_lookback).astimezone(timezone.utc)
+    def collect(self, sources: Sequence[AirflowSource], context: CollectContext) -> list[SourceReport]:
+        self._connect(context)
+        ended_after = context.read_from
         undiscovered = [s for s in sources if self.stands_for_others(s)]
         sources = [s for s in sources if not self.stands_for_others(s)]
         paused = self._paused_dags()
@@ -194,10 +193,10 @@ class AirflowCollector(Collector):
         tasks = answer.get("tasks") if isinstance(answer, dict) else None
         return [str(t.get("task_id")) for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else []
 
-    def _client(self) -> ApiClient:
+    def _client(self, context: Context) -> ApiClient:
         c = self.connection
         basic = (c.username, c.password.get_secret_value()) if c.api_version == 1 and c.username and c.password else None
-        client = self.api(c.url, auth=basic)
+        client = context.api(c.url, auth=basic)
         if c.token:
             client.set_header("Authorization", f"Bearer {c.token.get_secret_value()}")
         elif c.api_version == 2 and c.username and c.password:

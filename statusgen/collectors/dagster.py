@@ -9,13 +9,14 @@ An asset's runs are its materializations, plus the failed runs that targeted it.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, Sequence
 
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
-from statusgen.config import ConnectionConfig, Duration, SourceConfig, did_you_mean
+from statusgen.collectors.context import CollectContext, WindowedConnection
+from statusgen.config import SourceConfig, did_you_mean
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -37,11 +38,10 @@ FINISHED = f"[{', '.join(FINISHED_STATUSES)}]"
 RUN_FIELDS = "runId status startTime endTime"
 
 
-class DagsterConnection(ConnectionConfig):
+class DagsterConnection(WindowedConnection):
     type: Literal["dagster"]
     url: str = Field(pattern=r"^https?://", description="The webserver (http://HOST:3000) or Dagster+ (https://ORG.dagster.cloud/DEPLOYMENT).")
     token: SecretStr | None = Field(None, description="Dagster+ user token (Dagster-Cloud-Api-Token header).")
-    first_lookback: Duration = Field(timedelta(days=30), description="How far back the first collection reads runs.")
     max_runs: int = Field(100, ge=1, le=1000, description="Runs (or materializations) read at most per source.")
 
 
@@ -62,12 +62,11 @@ class DagsterCollector(Collector):
     Source = DagsterSource
     batch_size: ClassVar[int] = 200  # aliases in one query
 
-    def collect(self, sources: Sequence[DagsterSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[DagsterSource], context: CollectContext) -> list[SourceReport]:
         c = self.connection
         headers = {"Dagster-Cloud-Api-Token": c.token.get_secret_value()} if c.token else {}
-        client = self.api(c.url, headers=headers)
-        after = (since - timedelta(minutes=5) if since else now - c.first_lookback).timestamp()
-        query, variables = _query(sources, after, c.max_runs)
+        client = context.api(c.url, headers=headers)
+        query, variables = _query(sources, context.read_from.timestamp(), c.max_runs)
         answer = client.post("/graphql", {"query": query, "variables": variables})
         data = answer.get("data") if isinstance(answer, dict) else None
         if not isinstance(data, dict):

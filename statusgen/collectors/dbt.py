@@ -12,6 +12,7 @@ from typing import ClassVar, Literal, Sequence
 from pydantic import Field
 
 from statusgen.collectors import Collector, Discovery
+from statusgen.collectors.context import CollectContext, Context
 from statusgen.collectors.dbt_artifacts import (
     NODE_ID_PATTERN,
     Artifacts,
@@ -47,7 +48,7 @@ class DbtCollector(Collector):
     Source = DbtSource
     batch_size: ClassVar[int] = 10_000  # every artifact is read once per collection
 
-    def collect(self, sources: Sequence[DbtSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[DbtSource], context: CollectContext) -> list[SourceReport]:
         artifacts = self._artifacts()
         return [report(source.id, source.node, artifacts, self._url(source.node)) for source in sources]
 
@@ -60,7 +61,7 @@ class DbtCollector(Collector):
         kind = node.split(".", 1)[0]
         return f"{self.connection.docs_url.rstrip('/')}/#!/{kind}/{node}"
 
-    def discover(self, declared: Sequence[DbtSource]) -> Discovery:
+    def discover(self, declared: Sequence[DbtSource], context: Context) -> Discovery:
         if not self.connection.exposures_as_components:
             return Discovery()
         manifest = self._artifacts().manifest()

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
 from statusgen.collectors.api import ApiClient
+from statusgen.collectors.context import CollectContext
 from statusgen.collectors.dbt_artifacts import NODE_ID_PATTERN, Artifacts, report
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
@@ -70,9 +71,9 @@ class DbtCloudCollector(Collector):
     Source = DbtCloudSource
     batch_size: ClassVar[int] = 10_000  # one run listing per job serves all its sources
 
-    def collect(self, sources: Sequence[DbtCloudSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[DbtCloudSource], context: CollectContext) -> list[SourceReport]:
         c = self.connection
-        client = self.api(c.url, headers={"Authorization": f"Token {c.token.get_secret_value()}"})
+        client = context.api(c.url, headers={"Authorization": f"Token {c.token.get_secret_value()}"})
         account = f"/api/v2/accounts/{c.account_id}"
         reports = []
         for job_id in sorted({s.job_id for s in sources}):

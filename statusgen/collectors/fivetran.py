@@ -18,6 +18,7 @@ from urllib.parse import quote
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
+from statusgen.collectors.context import CollectContext
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -56,9 +57,9 @@ class FivetranCollector(Collector):
     Source = FivetranSource
     batch_size: ClassVar[int] = 10_000  # a group is listed once for all its sources
 
-    def collect(self, sources: Sequence[FivetranSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[FivetranSource], context: CollectContext) -> list[SourceReport]:
         c = self.connection
-        self.client = self.api(
+        self.client = context.api(
             c.api_url,
             headers={"Accept": "application/json;version=2"},
             auth=(c.api_key.get_secret_value(), c.api_secret.get_secret_value()),

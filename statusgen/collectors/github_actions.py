@@ -3,9 +3,11 @@
 `GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs`, asked conditionally
 (If-None-Match: an unchanged answer is a 304 that costs no rate limit). The query carries no
 window, since an ETag answers one URL: runs come newest first, and paging stops at runs
-created before the previous collection less `overlap`. A run is listed by when it was
-created but matters when it completes, so a run seen unfinished is remembered and asked for
-by itself (`GET …/actions/runs/{id}`) once it falls off the pages read, until it ends.
+created before the context's `read_from`. A run is listed by when it was created but matters
+when it completes, and workflows run for hours, so this connection's `overlap` defaults to 6
+hours rather than every connection's 5 minutes; a run seen unfinished is also remembered
+and asked for by itself (`GET …/actions/runs/{id}`) once it falls off the pages read, until
+it ends.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
 from statusgen.collectors.api import ResponseCache, github_headers
+from statusgen.collectors.context import CollectContext, WindowedConnection
 from statusgen.collectors.timestamps import utc_time_or_none as _time
-from statusgen.config import ConnectionConfig, Duration, SourceConfig
+from statusgen.config import Duration, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -48,13 +51,12 @@ STATUS: dict[str, RunState] = {
 PER_PAGE = 100
 
 
-class GithubActionsConnection(ConnectionConfig):
+class GithubActionsConnection(WindowedConnection):
     type: Literal["github_actions"]
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name.")
     token: SecretStr | None = Field(None, description="A token that can read Actions (public repositories need none).")
     api_url: str = Field("https://api.github.com", pattern=r"^https?://", description="GitHub Enterprise: https://HOST/api/v3.")
-    first_lookback: Duration = Field(timedelta(days=30), description="How far back the first collection reads runs.")
-    overlap: Duration = Field(timedelta(hours=6), description="Runs created this long before the previous collection are read again.")
+    overlap: Duration = Field(timedelta(hours=6), description="Runs created this long before the previous collection are read again (runs last hours).")
     max_pages: int = Field(5, ge=1, le=100, description="Pages of 100 runs read at most per workflow.")
 
 
@@ -68,13 +70,12 @@ class GithubActionsCollector(Collector):
     Connection = GithubActionsConnection
     Source = GithubActionsSource
 
-    def collect(self, sources: Sequence[GithubActionsSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[GithubActionsSource], context: CollectContext) -> list[SourceReport]:
         (source,) = sources
         c = self.connection
         headers = github_headers(c.token.get_secret_value() if c.token else None)
-        cache = ResponseCache(self.cache_dir / f"{self.name}.json") if self.cache_dir else None
-        client = self.api(c.api_url, headers=headers, cache=cache)
-        created_after = (since - c.overlap) if since else (now - c.first_lookback)
+        cache = ResponseCache(context.cache_dir / f"{self.name}.json") if context.cache_dir else None
+        client = context.api(c.api_url, headers=headers, cache=cache)
         params: dict[str, Any] = {"per_page": PER_PAGE, **({"branch": source.branch} if source.branch else {})}
         path = f"/repos/{c.repository}/actions/workflows/{quote(source.workflow, safe='')}/runs"
         runs: list[Run] = []
@@ -86,7 +87,7 @@ class GithubActionsCollector(Collector):
                     raise CollectorError(f"{self.name}: unexpected answer from {path}: no 'workflow_runs' list")
                 runs += [replace(run, source_id=source.id) for run in map(_run, items) if run is not None]
                 created = [t for t in (_time(i.get("created_at")) for i in items if isinstance(i, dict)) if t]
-                if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0) or min(created, default=now) < created_after:
+                if len(items) < PER_PAGE or page * PER_PAGE >= int(answer.get("total_count") or 0) or min(created, default=context.now) < context.read_from:
                     break
             runs += self._unfinished(client, cache, source, runs)
         finally:

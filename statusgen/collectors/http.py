@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
+from statusgen.collectors.context import CollectContext
 from statusgen.collectors.timestamps import utc_time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -53,10 +54,10 @@ class HttpCollector(Collector):
     Connection = HttpConnection
     Source = HttpSource
 
-    def collect(self, sources: Sequence[HttpSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[HttpSource], context: CollectContext) -> list[SourceReport]:
         (source,) = sources
         headers = {k: v.get_secret_value() for k, v in self.connection.headers.items()}
-        body = self.api(self.connection.url, headers=headers).get("/" + source.path.lstrip("/"))
+        body = context.api(self.connection.url, headers=headers).get("/" + source.path.lstrip("/"))
         state = RunState.SUCCESS
         if source.state:
             value = _dig(body, source.state)
@@ -64,7 +65,7 @@ class HttpCollector(Collector):
             if str(value).lower() not in states:
                 raise CollectorError(f"unexpected state {str(value)[:40]!r} at {source.state}; map it under `states`")
             state = states[str(value).lower()]
-        ended = _time_at(body, source.timestamp) if source.timestamp else now
+        ended = _time_at(body, source.timestamp) if source.timestamp else context.now
         return [SourceReport(source.id, runs=[Run(source.id, f"{state.value}@{ended.isoformat()}", state, ended_at=ended)])]
 
 

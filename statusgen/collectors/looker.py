@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Sequence
 from pydantic import Field, SecretStr
 
 from statusgen.collectors import Collector
+from statusgen.collectors.context import CollectContext
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import ConnectionConfig, SourceConfig
 from statusgen.errors import CollectorError
@@ -39,9 +40,9 @@ class LookerCollector(Collector):
     Source = LookerSource
     batch_size: ClassVar[int] = 10_000  # one listing serves every datagroup
 
-    def collect(self, sources: Sequence[LookerSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[LookerSource], context: CollectContext) -> list[SourceReport]:
         c = self.connection
-        client = self.api(c.url)
+        client = context.api(c.url)
         login = client.request("POST", "/api/4.0/login", data={"client_id": c.client_id, "client_secret": c.client_secret.get_secret_value()})
         if not isinstance(login, dict) or not isinstance(login.get("access_token"), str):
             raise CollectorError(f"{self.name}: login did not return an access_token")

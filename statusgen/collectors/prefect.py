@@ -9,14 +9,14 @@ Flow-run records carry ids, not names, so names are resolved first (`/flows/filt
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta, timezone
 from typing import Any, ClassVar, Iterator, Literal, Sequence
 
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
+from statusgen.collectors.context import CollectContext, WindowedConnection
 from statusgen.collectors.timestamps import utc_time_or_none as _time
-from statusgen.config import ConnectionConfig, Duration, SourceConfig
+from statusgen.config import SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -39,13 +39,12 @@ FINISHED_TYPES = ["COMPLETED", "FAILED", "CRASHED", "CANCELLED"]
 PAGE_LIMIT = 200  # the server refuses more
 
 
-class PrefectConnection(ConnectionConfig):
+class PrefectConnection(WindowedConnection):
     type: Literal["prefect"]
     api_url: str = Field(pattern=r"^https?://", description="http://HOST:4200/api, or Cloud's .../accounts/ID/workspaces/ID.")
     api_key: SecretStr | None = Field(None, description="Prefect Cloud API key (sent as a bearer token).")
     auth_string: SecretStr | None = Field(None, description="Self-hosted basic auth, as user:password.")
     ui_url: str | None = Field(None, pattern=r"^https?://", description="Base of run links, if it cannot be derived.")
-    first_lookback: Duration = Field(timedelta(days=30), description="How far back the first collection reads runs.")
 
     @model_validator(mode="after")
     def _one_way_to_log_in(self) -> PrefectConnection:
@@ -75,20 +74,19 @@ class PrefectCollector(Collector):
     Source = PrefectSource
     batch_size: ClassVar[int] = 10_000
 
-    def collect(self, sources: Sequence[PrefectSource], since, now) -> list[SourceReport]:
+    def collect(self, sources: Sequence[PrefectSource], context: CollectContext) -> list[SourceReport]:
         c = self.connection
         auth = tuple(c.auth_string.get_secret_value().split(":", 1)) if c.auth_string else None
         headers = {"Authorization": f"Bearer {c.api_key.get_secret_value()}"} if c.api_key else {}
-        self.client = self.api(c.api_url, headers=headers, auth=auth)
+        self.client = context.api(c.api_url, headers=headers, auth=auth)
         flows = {f["name"]: f["id"] for f in self._all("/flows/filter", {"flows": {"name": {"any_": sorted({s.flow_name for s in sources})}}})}
         wanted = sorted({s.deployment.split("/", 1)[1] for s in sources if s.deployment})
         deployments = {}
         if wanted:
             for d in self._all("/deployments/filter", {"deployments": {"name": {"any_": wanted}}, "flows": {"id": {"any_": list(flows.values())}}}):
                 deployments[(d.get("flow_id"), d["name"])] = d
-        ended_after = (since - timedelta(minutes=5) if since else now - self.connection.first_lookback).astimezone(timezone.utc)
         flow_filter = {"id": {"any_": list(flows.values())}}
-        finished = {"end_time": {"after_": ended_after.isoformat()}, "state": {"type": {"any_": FINISHED_TYPES}}}
+        finished = {"end_time": {"after_": context.read_from.isoformat()}, "state": {"type": {"any_": FINISHED_TYPES}}}
         late = {"state": {"name": {"any_": list(STATE_NAME)}}}
         runs = []
         if flows:

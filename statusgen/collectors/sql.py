@@ -4,7 +4,10 @@ Each row a source's `query` returns is one load: its time, and optionally its ro
 `SELECT max(loaded_at), count(*) FROM raw.orders` reports the latest load; a query that
 lists loads, `SELECT loaded_at, count(*) FROM raw.orders WHERE loaded_at > $since GROUP BY 1`,
 lets history record every load even when collections are further apart than loads.
-`$since` is the previous collection (24 hours before `$now` on the first), `$now` this one.
+`$since` is where the collection's window starts: the previous collection less the
+connection's `overlap` (a load stored twice is kept once), or `first_lookback` before `$now`
+on the first collection (1 day here, not the usual 30: a query that lists every load in a
+month of frequent loads would pass MAX_ROWS); `$now` is this collection.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import duckdb
 from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
+from statusgen.collectors.context import CollectContext, WindowedConnection
 from statusgen.collectors.timestamps import utc_time
-from statusgen.config import ConnectionConfig, RelativePath, SourceConfig
+from statusgen.config import Duration, RelativePath, SourceConfig
 from statusgen.errors import CollectorError
 from statusgen.records import Run, SourceReport
 from statusgen.status import RunState
@@ -31,8 +35,9 @@ _PARAMETER = re.compile(r"\$(since|now)\b")
 Execute = Callable[[str, dict[str, datetime]], list[tuple]]
 
 
-class SqlConnection(ConnectionConfig):
+class SqlConnection(WindowedConnection):
     type: Literal["sql"]
+    first_lookback: Duration = Field(timedelta(days=1), description="How far back $since reaches on the first collection.")
     database: RelativePath | None = Field(None, description="A DuckDB database file, opened read-only.")
     url: SecretStr | None = Field(None, description="A SQLAlchemy URL (postgresql+psycopg://…, snowflake://…); from the environment.")
 
@@ -58,8 +63,8 @@ class SqlCollector(Collector):
     Source = SqlSource
     batch_size: ClassVar[int] = 10_000  # one database connection serves every query
 
-    def collect(self, sources: Sequence[SqlSource], since, now) -> list[SourceReport]:
-        window = {"since": since or now - timedelta(days=1), "now": now}
+    def collect(self, sources: Sequence[SqlSource], context: CollectContext) -> list[SourceReport]:
+        window = {"since": context.read_from, "now": context.now}
         run = _duckdb if self.connection.database else _sqlalchemy
         return run(self.connection, lambda execute: [self._report(execute, s, window) for s in sources])
 
