@@ -73,6 +73,7 @@ def collect_all(
 
     began: dict[int, float] = {}
     contexts: dict[int, CollectContext] = {}
+    deadline = time.monotonic() + _longest_wait(config, batches)
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     finished: queue.SimpleQueue[tuple[int, list[Collected]]] = queue.SimpleQueue()
     for index in range(len(batches)):
@@ -88,7 +89,10 @@ def collect_all(
             connection = batch.collector.connection
             with limits[batch.collector.name]:
                 began[index] = time.monotonic()
-                contexts[index] = collect_context(batch.collector.name, connection, now, batch.since, cache_dir=cache_dir, not_before=not_before)
+                # Past its timeout the batch is reported and abandoned: its clients then start no request.
+                give_up_at = min(began[index] + connection.timeout.total_seconds(), deadline)
+                contexts[index] = collect_context(batch.collector.name, connection, now, batch.since,
+                                                  cache_dir=cache_dir, give_up_at=give_up_at, not_before=not_before)
                 reports = _call(batch, contexts[index])
                 latency = int((time.monotonic() - began[index]) * 1000)
             finished.put((index, [Collected(_scrubbed(r, scrub), latency) for r in reports]))
@@ -98,7 +102,6 @@ def collect_all(
     for _ in range(min(max_workers, len(batches))):
         threading.Thread(target=worker, name="collect", daemon=True).start()
     pending = set(range(len(batches)))
-    deadline = time.monotonic() + _longest_wait(config, batches)
     while pending:
         try:
             index, collected = finished.get(timeout=0.2)

@@ -33,6 +33,7 @@ class FakeConnection(ConnectionConfig):
 
 class FakeSource(SourceConfig):
     behaviour: str = "ok"
+    url: str = ""  # for "late": what it asks once its batch has timed out
 
 
 class FakeCollector(Collector):
@@ -58,6 +59,9 @@ class FakeCollector(Collector):
                 raise CollectorError(f"authentication failed with token {self.connection.token.get_secret_value()}")
             if source.behaviour == "hang":
                 time.sleep(5)
+            if source.behaviour == "late":
+                time.sleep(1.5)
+                context.api(source.url).get("/after-the-timeout")
             if source.behaviour == "slow":
                 time.sleep(0.2)
             if source.behaviour == "nothing":
@@ -95,6 +99,18 @@ def test_a_hung_source_times_out_and_the_run_finishes():
     assert time.monotonic() - started < 3
     assert found["s0"].report.error == "timed out after 1s"
     assert found["s1"].report.runs
+
+
+def test_a_batch_past_its_timeout_asks_nothing_more(httpserver):
+    # Its thread is abandoned, not stopped: were its clients not bounded by the batch's
+    # deadline, it would go on asking for the life of the process.
+    httpserver.expect_request("/after-the-timeout").respond_with_json({})
+    settings = config(["late"], timeout=timedelta(seconds=1))
+    settings.sources[0] = settings.sources[0].model_copy(update={"url": httpserver.url_for("/")})
+    found = collect_all(settings, NOW, {}).reports
+    assert found["s0"].report.error == "timed out after 1s"
+    time.sleep(1.5)
+    assert httpserver.log == []
 
 
 def test_secrets_are_scrubbed_from_every_message():
