@@ -8,6 +8,7 @@ group, so a package can add `type: mysystem` without changes here.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -15,6 +16,7 @@ from typing import ClassVar, Sequence
 
 from statusgen.collectors.context import CollectContext, Context
 from statusgen.config import ComponentConfig, ConnectionConfig, SourceConfig
+from statusgen.errors import StatusgenError
 from statusgen.records import SourceReport
 
 ENTRY_POINT_GROUP = "statusgen.collectors"
@@ -80,12 +82,23 @@ class Collector:
         return False
 
 
+class IncompatibleCollector(StatusgenError):
+    """An installed collector was written for another version of the collector protocol."""
+
+    exit_code = 2  # like a config error: nothing was asked or written
+
+
+# What statusgen calls, with how many arguments besides self.
+_PROTOCOL = {"collect": ("collect(sources, context)", 2), "discover": ("discover(declared, context)", 2)}
+
+
 @cache
 def registry() -> dict[str, type[Collector]]:
-    """Every installed collector by its connection type."""
+    """Every installed collector by its connection type; one written against an older
+    protocol stops every command at once, rather than failing in a worker thread later."""
     found: dict[str, type[Collector]] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        found[entry.name] = entry.load()
+        found[entry.name] = _compatible(entry.name, entry.value, entry.load())
     for name, target in BUILTIN.items():
         # Running from a source tree that was never installed has no entry points.
         if name not in found:
@@ -93,3 +106,16 @@ def registry() -> dict[str, type[Collector]]:
             found[name] = getattr(__import__(module, fromlist=[attr]), attr)
     return found
 
+
+def _compatible(name: str, target: str, collector: type[Collector]) -> type[Collector]:
+    for method, (wanted, count) in _PROTOCOL.items():
+        signature = inspect.signature(getattr(collector, method))
+        try:
+            signature.bind(None, *[None] * count)
+        except TypeError:
+            raise IncompatibleCollector(
+                f"the collector of connection type {name!r} ({target}) defines {method}{signature}, but statusgen calls {wanted}: "
+                f"the context carries now, since, read_from, cache_dir and api (see statusgen.sdk). "
+                f"Upgrade the package that provides it, or uninstall it."
+            ) from None
+    return collector
