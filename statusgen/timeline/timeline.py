@@ -20,9 +20,9 @@ from functools import cached_property
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from statusgen import timeline_cache
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import FINISHED_STATE_STATUS, SEVERITY, Freshness, Status, same_instant_rank_sql
+from statusgen.timeline import cache as timeline_cache
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
 _UNKNOWN = SEVERITY[Status.UNKNOWN]
@@ -90,7 +90,7 @@ def build_source_segments(
     """Create temp table `segments(source_id, start, stop, sev)`: each source's status over time.
 
     Sources whose timeline up to the cache's cutoff still holds start from their state there
-    (statusgen.timeline_cache); the others are computed from all of history. `keep_cache`
+    (statusgen.timeline.cache); the others are computed from all of history. `keep_cache`
     writes the cache for the next render; a collection of one shard's sources must not."""
     db = snapshot.db
     ids = list(promises)

@@ -31,7 +31,8 @@ CUTOFF_KEY = "statusgen.timeline_cutoff"
 WINDOW_KEY = "statusgen.timeline_window_start"
 RULES_KEY = "statusgen.timeline_rules"
 # Any change to the rules, the timeline or this code makes earlier caches unusable.
-RULES = hashlib.sha256(b"".join(Path(__file__).with_name(name).read_bytes() for name in ("status.py", "timeline.py", "timeline_cache.py"))).hexdigest()[:16]
+_HERE = Path(__file__).parent
+RULES = hashlib.sha256(b"".join(path.read_bytes() for path in (_HERE.parent / "status.py", _HERE / "timeline.py", _HERE / "cache.py"))).hexdigest()[:16]
 
 
 def cutoff_for(covered_until: datetime) -> datetime:
