@@ -31,7 +31,7 @@ from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, Histor
 from statusgen.pipeline import statuses_now
 from statusgen.site import build_model, render_pages
 from statusgen.status import Freshness
-from statusgen.timeline import Window, build_component_segments, build_source_segments, daily
+from statusgen.timeline import Timeline, Window
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 EVERY = timedelta(minutes=5)
@@ -100,13 +100,13 @@ def _render(root: Path, config: Config, now: datetime) -> float:
 def _rollups(root: Path, config: Config, now: datetime) -> float:
     """Seconds for the daily rollups alone: seconds per status per day, for every source and component."""
     snapshot = History(root).open()
-    snapshot.cache_dir = None  # other promises than the render's: leave its timeline cache alone
     window = Window.ending(now, config.site.days, config.site.zone)
-    build_source_segments(snapshot, {s.id: Freshness() for s in config.sources}, window, now)
-    build_component_segments(snapshot, {c.id: c.depends_on for c in config.components})
+    # No cache: other promises than the render's, so leave its timeline cache alone.
+    timeline = Timeline(snapshot, {s.id: Freshness() for s in config.sources}, window, now,
+                        members={c.id: c.depends_on for c in config.components})
     started = time.perf_counter()
-    daily(snapshot, "segments", "source_id", window)
-    daily(snapshot, "component_segments", "component_id", window)
+    timeline.source_days()
+    timeline.component_days()
     took = time.perf_counter() - started
     snapshot.close()
     return took

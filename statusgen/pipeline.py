@@ -16,7 +16,7 @@ from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
-from statusgen.timeline import Window, build_source_segments, status_since
+from statusgen.timeline import Now, Timeline, Window, kept_by
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,9 @@ def collect(
         for s in config.sources
     ]
     history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
-    current = statuses_now(config, history, promises, now, keep_cache=shard is None)
+    current = {sid: at.status for sid, at in statuses_now(config, history, promises, now, keep_cache=shard is None).items()}
     lines = [
-        SourceLine(o.source_id, current.get(o.source_id, (Status.UNKNOWN, None))[0], now - o.last_success_at if o.last_success_at else None,
+        SourceLine(o.source_id, current.get(o.source_id, Status.UNKNOWN), now - o.last_success_at if o.last_success_at else None,
                    o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
         for o in observations
     ]
@@ -93,13 +93,13 @@ def collect(
 
 def statuses_now(
     config: Config, history: History, promises: dict[str, Freshness], now: datetime, keep_cache: bool = True
-) -> dict[str, tuple[Status, datetime]]:
+) -> dict[str, Now]:
     """Each source's status at `now`, the collection just written, and since when: what the
     page will say, from the timeline (a shard's collection keeps no timeline cache)."""
     snapshot = history.open()
     try:
-        build_source_segments(snapshot, promises, Window.ending(now, config.site.days, config.site.zone), now, keep_cache=keep_cache)
-        return status_since(snapshot, "segments", "source_id")
+        window = Window.ending(now, config.site.days, config.site.zone)
+        return Timeline(snapshot, promises, window, now, kept_by(snapshot, write=keep_cache)).sources_now()
     finally:
         snapshot.close()
 

@@ -72,15 +72,15 @@ def timeline_status(folder: Path, runs, now: datetime, promise):
     from statusgen.history import History
     from statusgen.records import Observation, Run
     from statusgen.status import Status
-    from statusgen.timeline import Window, build_source_segments, status_since
+    from statusgen.timeline import Timeline, Window
 
     history = History(folder / "rule-history")
     history.append("c", now, [Run("s", f"r{n}", state, ended_at=ended) for n, (state, ended) in enumerate(runs)],
                    [Observation("s", "c", now, None, None, None, None, 0)])
     snapshot = history.open()
     try:
-        build_source_segments(snapshot, {"s": promise}, Window.ending(now, 30, ZoneInfo("UTC")), now, keep_cache=False)
-        return status_since(snapshot, "segments", "source_id").get("s", (Status.UNKNOWN, None))[0]
+        found = Timeline(snapshot, {"s": promise}, Window.ending(now, 30, ZoneInfo("UTC")), now).sources_now()
+        return found["s"].status if "s" in found else Status.UNKNOWN
     finally:
         snapshot.close()
 

@@ -16,7 +16,7 @@ from statusgen.status import (
     worse_state,
     worst,
 )
-from statusgen.timeline import state_severity_sql
+from statusgen.timeline.queries import state_severity_sql
 from tests.conftest import timeline_status, utc
 
 NOW = utc(2026, 11, 22, 12)
@@ -62,7 +62,7 @@ def test_nothing_but_the_timeline_decides_a_status():
     # no other module maps run states or ages to statuses.
     root = Path(__file__).parent.parent / "statusgen"
     readers = {path.name for path in root.rglob("*.py") if "FINISHED_STATE_STATUS" in path.read_text()}
-    assert readers == {"status.py", "timeline.py"}
+    assert readers == {"status.py", "queries.py"}
     assert not any("def evaluate" in path.read_text() or "status_at_age" in path.read_text() for path in root.rglob("*.py"))
     assert state_severity_sql("x") == "CASE x " + " ".join(
         f"WHEN '{state.value}' THEN {SEVERITY[status]}" for state, status in FINISHED_STATE_STATUS.items()) + f" ELSE {SEVERITY[Status.UNKNOWN]} END"

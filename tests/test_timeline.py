@@ -7,18 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from statusgen.history import History, aware_utc
+from statusgen.history import History
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
-from statusgen.timeline import (
-    Day,
-    Window,
-    build_component_segments,
-    build_source_segments,
-    daily,
-    status_since,
-    uptime,
-)
+from statusgen.timeline import Day, Now, Timeline, Window, uptime
 from tests.conftest import utc
 
 UTC = ZoneInfo("UTC")
@@ -42,15 +34,14 @@ def append(history, at, runs=(), observations=()):
     history.append(f"c-{at:%d%H%M%S}", at, list(runs), list(observations))
 
 
-def segments(history, promises, now, covered_until, days=2):
-    snapshot = history.open()
-    window = Window.ending(now, days, UTC)
-    build_source_segments(snapshot, promises, window, covered_until)
-    rows = snapshot.db.execute("SELECT source_id, start, stop, sev FROM segments ORDER BY source_id, start").fetchall()
-    return snapshot, window, [(s, aware_utc(a), aware_utc(b), sev) for s, a, b, sev in rows]
+def timeline(history, promises, now, covered_until, days=2, members=None, maintenance=None):
+    return Timeline(history.open(), promises, Window.ending(now, days, UTC), covered_until, members=members, maintenance=maintenance)
 
 
-SEV = {0: "operational", 2: "unknown", 3: "degraded", 4: "failing"}
+def segments(history, promises, now, covered_until, days=2, members=None):
+    found = timeline(history, promises, now, covered_until, days, members)
+    rows = [(s, x.start, x.stop, x.status.value) for s, stretches in found.source_segments().items() for x in stretches]
+    return found, rows
 
 
 def test_latest_finished_run_decides_between_runs(history):
@@ -61,8 +52,8 @@ def test_latest_finished_run_decides_between_runs(history):
         runs=[run("a", utc(2026, 3, 2, 1)), run("a", utc(2026, 3, 2, 5), RunState.FAILED), run("a", utc(2026, 3, 2, 9))],
         observations=[observation("a", utc(2026, 3, 2, 12))],
     )
-    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
-    assert [(a.hour, a.minute, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+    _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
+    assert [(a.hour, a.minute, b.hour, sev) for _, a, b, sev in found] == [
         (0, 30, 1, "unknown"),  # seen, but nothing had run yet
         (1, 0, 5, "operational"),
         (5, 0, 9, "failing"),
@@ -73,8 +64,8 @@ def test_latest_finished_run_decides_between_runs(history):
 def test_freshness_crossings_split_a_quiet_stretch(history):
     append(history, utc(2026, 3, 2, 10), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 10))])
     promise = Freshness(warn_after=2 * H, error_after=6 * H)
-    _, _, found = segments(history, {"a": promise}, utc(2026, 3, 2, 10), utc(2026, 3, 2, 10))
-    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+    _, found = segments(history, {"a": promise}, utc(2026, 3, 2, 10), utc(2026, 3, 2, 10))
+    assert [(a.hour, b.hour, sev) for _, a, b, sev in found] == [
         (0, 2, "operational"),
         (2, 6, "degraded"),
         (6, 10, "failing"),
@@ -87,10 +78,10 @@ def test_a_stretch_that_ended_before_the_window_is_left_out(history):
     # component would read its source as having no data.
     append(history, utc(2026, 3, 2, 1), runs=[run("a", utc(2026, 3, 2, 0))], observations=[observation("a", utc(2026, 3, 2, 1))])
     append(history, utc(2026, 3, 3, 10), observations=[observation("a", utc(2026, 3, 3, 10))])
-    snapshot, window, found = segments(history, {"a": Freshness(warn_after=2 * H)}, utc(2026, 3, 3, 10), utc(2026, 3, 3, 10), days=1)
-    assert [(a, b, SEV[sev]) for _, a, b, sev in found] == [(utc(2026, 3, 3), utc(2026, 3, 3, 10), "degraded")]
-    build_component_segments(snapshot, {"c": ["a"]})
-    assert daily(snapshot, "component_segments", "component_id", window)["c"][0].seconds == {Status.DEGRADED: 10 * 3600}
+    found, rows = segments(history, {"a": Freshness(warn_after=2 * H)}, utc(2026, 3, 3, 10), utc(2026, 3, 3, 10), days=1,
+                           members={"c": ["a"]})
+    assert [(a, b, sev) for _, a, b, sev in rows] == [(utc(2026, 3, 3), utc(2026, 3, 3, 10), "degraded")]
+    assert found.component_days()["c"][0].seconds == {Status.DEGRADED: 10 * 3600}
 
 
 def test_a_failed_collection_is_unknown_until_the_next_good_one(history):
@@ -98,8 +89,8 @@ def test_a_failed_collection_is_unknown_until_the_next_good_one(history):
     append(history, utc(2026, 3, 2, 3), observations=[observation("a", utc(2026, 3, 2, 3), error="HTTP 503")])
     append(history, utc(2026, 3, 2, 4), observations=[observation("a", utc(2026, 3, 2, 4), error="HTTP 503")])
     append(history, utc(2026, 3, 2, 6), observations=[observation("a", utc(2026, 3, 2, 6))])
-    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 8), utc(2026, 3, 2, 8))
-    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [
+    _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 8), utc(2026, 3, 2, 8))
+    assert [(a.hour, b.hour, sev) for _, a, b, sev in found] == [
         (0, 3, "operational"),
         (3, 6, "unknown"),
         (6, 8, "operational"),
@@ -114,10 +105,10 @@ def test_collections_of_one_instant_that_disagree_count_as_reachable(history):
         at = utc(2026, 3, 2, hour)
         for n, error in enumerate([None, "HTTP 503"][:: 1 if hour % 2 else -1]):
             history.append(f"c-{hour}-{n}", at, [], [observation("a", at, error)])
-    expected = [("a", utc(2026, 3, 1, 23), utc(2026, 3, 2, 12), 0)]
-    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[2] == expected
+    expected = [("a", utc(2026, 3, 1, 23), utc(2026, 3, 2, 12), "operational")]
+    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[1] == expected
     history.compact(utc(2026, 3, 3, 1))  # the day is now read through its reachability file
-    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[2] == expected
+    assert segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))[1] == expected
 
 
 def test_runs_read_late_fill_the_gap_a_skipped_collection_left(history):
@@ -130,8 +121,8 @@ def test_runs_read_late_fill_the_gap_a_skipped_collection_left(history):
         runs=[run("a", utc(2026, 3, 2, 3), RunState.FAILED), run("a", utc(2026, 3, 2, 6))],
         observations=[observation("a", utc(2026, 3, 2, 9))],
     )
-    _, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 9), utc(2026, 3, 2, 9))
-    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found][1:] == [(3, 6, "failing"), (6, 9, "operational")]
+    _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 9), utc(2026, 3, 2, 9))
+    assert [(a.hour, b.hour, sev) for _, a, b, sev in found][1:] == [(3, 6, "failing"), (6, 9, "operational")]
 
 
 def test_running_runs_and_rereads_do_not_change_status(history):
@@ -139,27 +130,25 @@ def test_running_runs_and_rereads_do_not_change_status(history):
     running = Run("a", "r-now", RunState.RUNNING, utc(2026, 3, 2, 3), None)
     # The same run read again by a later collection, and one still running.
     append(history, utc(2026, 3, 2, 4), runs=[run("a", utc(2026, 3, 2, 1)), running], observations=[observation("a", utc(2026, 3, 2, 4))])
-    snapshot, _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 4), utc(2026, 3, 2, 4))
-    assert [(a.hour, b.hour, SEV[sev]) for _, a, b, sev in found] == [(1, 4, "operational")]
-    assert snapshot.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+    _, found = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 4), utc(2026, 3, 2, 4))
+    assert [(a.hour, b.hour, sev) for _, a, b, sev in found] == [(1, 4, "operational")]
+    assert history.open().db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
 
 def test_days_split_at_local_midnight_and_count_no_data(history):
     append(history, utc(2026, 3, 2, 12), runs=[run("a", utc(2026, 3, 1, 20)), run("a", utc(2026, 3, 2, 2), RunState.FAILED)],
            observations=[observation("a", utc(2026, 3, 2, 12))])
-    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
-    (day1, day2) = daily(snapshot, "segments", "source_id", window)["a"]
+    (day1, day2) = timeline(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12)).source_days()["a"]
     assert day1 == Day(date(2026, 3, 1), {Status.OPERATIONAL: 4 * 3600}, 20 * 3600)
     # Today so far: 2 h green, 10 h failing, nothing after 12:00 (now) counted at all.
-    assert day2 == Day(date(2026, 3, 2), {Status.OPERATIONAL: 2 * 3600, Status.FAILING: 10 * 3600}, 0)
+    assert day2 == Day(date(2026, 3, 2), {Status.OPERATIONAL: 2 * 3600, Status.FAILING: 10 * 3600}, 0, failed_runs=1)
     assert day2.worst is Status.FAILING
     assert Day(date(2026, 3, 1), {}, 86400).worst is None
 
 
 def test_time_after_the_last_collection_is_no_data_never_green(history):
     append(history, utc(2026, 3, 1, 6), runs=[run("a", utc(2026, 3, 1, 5))], observations=[observation("a", utc(2026, 3, 1, 6))])
-    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 1, 6))
-    day1, day2 = daily(snapshot, "segments", "source_id", window)["a"]
+    day1, day2 = timeline(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 1, 6)).source_days()["a"]
     assert day1.seconds == {Status.OPERATIONAL: 3600} and day1.no_data == 23 * 3600
     assert day2.worst is None and day2.no_data == 12 * 3600
 
@@ -184,18 +173,18 @@ def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data
         ],
         observations=[observation(s, utc(2026, 3, 2, 12)) for s in "abc"],
     )
-    snapshot, window, _ = segments(history, {s: Freshness() for s in "abc"}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
-    build_component_segments(snapshot, {"ab": ["a", "b"], "ac": ["a", "c"]})
-    rows = snapshot.db.execute("SELECT component_id, hour(start), hour(stop), sev FROM component_segments ORDER BY 1, 2").fetchall()
-    assert [(c, a, b, SEV[s]) for c, a, b, s in rows] == [
+    found = timeline(history, {s: Freshness() for s in "abc"}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12),
+                     members={"ab": ["a", "b"], "ac": ["a", "c"]})
+    rows = [(c, x.start.hour, x.stop.hour, x.status.value) for c, stretches in found.component_segments().items() for x in stretches]
+    assert rows == [
         ("ab", 0, 4, "unknown"),  # b had not run yet: we cannot say all is well
         ("ab", 4, 8, "operational"),
         ("ab", 8, 12, "degraded"),
         ("ac", 0, 12, "operational"),
     ]
-    assert status_since(snapshot, "component_segments", "component_id") == {
-        "ab": (Status.DEGRADED, utc(2026, 3, 2, 8)),
-        "ac": (Status.OPERATIONAL, utc(2026, 3, 2, 0)),
+    assert found.components_now() == {
+        "ab": Now(Status.DEGRADED, utc(2026, 3, 2, 8)),
+        "ac": Now(Status.OPERATIONAL, utc(2026, 3, 2, 0)),
     }
 
 
@@ -213,10 +202,9 @@ def test_uptime_weights_and_rounding_down():
 def test_a_maintenance_window_overrides_what_the_sources_say(history):
     append(history, utc(2026, 3, 2, 12), runs=[run("a", utc(2026, 3, 2, 0)), run("a", utc(2026, 3, 2, 6), RunState.FAILED)],
            observations=[observation("a", utc(2026, 3, 2, 12))])
-    snapshot, window, _ = segments(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12))
-    build_component_segments(snapshot, {"c": ["a"]}, {"c": [(utc(2026, 3, 2, 5), utc(2026, 3, 2, 8))]})
-    rows = snapshot.db.execute("SELECT hour(start), hour(stop), sev FROM component_segments ORDER BY start").fetchall()
-    assert [(a, b, SEV.get(s, "maintenance")) for a, b, s in rows] == [
+    found = timeline(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12), members={"c": ["a"]},
+                     maintenance={"c": [(utc(2026, 3, 2, 5), utc(2026, 3, 2, 8))]})
+    assert [(x.start.hour, x.stop.hour, x.status.value) for x in found.component_segments()["c"]] == [
         (0, 5, "operational"), (5, 8, "maintenance"), (8, 12, "failing"),
     ]
 
@@ -236,14 +224,14 @@ def test_compacted_days_read_through_their_reachability_files_give_the_same_time
     _reachability_history(history, seed)
     now = utc(2026, 3, 4, 12)
     promises = {"a": Freshness(warn_after=2 * H), "b": Freshness()}
-    _, _, raw = segments(history, promises, now, now, days=4)
+    _, raw = segments(history, promises, now, now, days=4)
 
     history.compact(now)
     assert sorted(p.parent.name for p in (history.root / "reachability").rglob("*.parquet")) == [
         "date=2026-03-01", "date=2026-03-02", "date=2026-03-03"]
     rows = history.open().db.execute("SELECT count(*) FROM reachability").fetchone()[0]
     assert rows < 3 * 48 * 2  # far fewer than the observations of the compacted days
-    assert segments(history, promises, now, now, days=4)[2] == raw
+    assert segments(history, promises, now, now, days=4)[1] == raw
 
 
 def test_a_day_written_to_after_compaction_is_read_raw_until_compacted_again(history):
@@ -251,27 +239,27 @@ def test_a_day_written_to_after_compaction_is_read_raw_until_compacted_again(his
     now = utc(2026, 3, 4, 12)
     promises = {"a": Freshness(), "b": Freshness()}
     history.compact(now)
-    before = segments(history, promises, now, now, days=4)[2]
+    before = segments(history, promises, now, now, days=4)[1]
     late = utc(2026, 3, 2, 12, 10)  # between two collections of a compacted day
     append(history, late, observations=[observation("a", late, "late and failing")])
-    found = segments(history, promises, now, now, days=4)[2]
+    found = segments(history, promises, now, now, days=4)[1]
     assert found != before
 
     history.compact(now)
-    assert segments(history, promises, now, now, days=4)[2] == found
+    assert segments(history, promises, now, now, days=4)[1] == found
     assert len(list((history.root / "reachability" / "date=2026-03-02").glob("*.parquet"))) == 1
     shutil.rmtree(history.root / "reachability")
-    assert segments(history, promises, now, now, days=4)[2] == found
+    assert segments(history, promises, now, now, days=4)[1] == found
 
 
 def test_a_reachability_file_that_does_not_match_its_day_is_not_used(history):
     _reachability_history(history, 3)
     now = utc(2026, 3, 4, 12)
     promises = {"a": Freshness(), "b": Freshness()}
-    _, _, raw = segments(history, promises, now, now, days=4)
+    _, raw = segments(history, promises, now, now, days=4)
     history.compact(now)
     made = next((history.root / "reachability" / "date=2026-03-02").glob("*.parquet"))
     made.write_bytes(b"PAR1 not parquet at all")
-    assert segments(history, promises, now, now, days=4)[2] == raw
+    assert segments(history, promises, now, now, days=4)[1] == raw
     history.compact(now)  # rewritten
     assert history.open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0

@@ -14,7 +14,7 @@ from statusgen.cli import main
 from statusgen.history import History, aware_utc
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState
-from statusgen.timeline import Window, build_source_segments
+from statusgen.timeline import ParquetCache, Timeline, Window
 from tests.conftest import assert_same_site, utc
 
 H = timedelta(hours=1)
@@ -42,11 +42,10 @@ def collect(history, rng, start, end):
 
 def timeline(history, now, promises=PROMISES, days=5):
     snapshot = history.open()
-    build_source_segments(snapshot, promises, Window.ending(now, days, ZoneInfo("UTC")), now)
-    rows = snapshot.db.execute("SELECT source_id, start, stop, sev FROM segments ORDER BY ALL").fetchall()
-    carried = {s for (s,) in snapshot.db.execute("SELECT source_id FROM carried").fetchall()}
+    found = Timeline(snapshot, promises, Window.ending(now, days, ZoneInfo("UTC")), now, ParquetCache(history.root / "cache"))
+    segments, carried = found.source_segments(), found.from_cache()
     snapshot.close()
-    return rows, carried
+    return segments, carried
 
 
 def fresh(history, now, **kwargs):

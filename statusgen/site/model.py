@@ -12,23 +12,13 @@ from typing import Any, Mapping
 
 from statusgen import formats, names
 from statusgen.config import ComponentConfig, Config
-from statusgen.history import Snapshot, aware_utc, naive_utc
+from statusgen.history import Snapshot
 from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
 from statusgen.site.strips import Strip, component_strip, group_strip
 from statusgen.site.words import day_label, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
-from statusgen.timeline import (
-    Day,
-    Window,
-    build_component_segments,
-    build_source_segments,
-    daily,
-    empty_bar,
-    failed_runs,
-    status_since,
-    uptime,
-)
+from statusgen.timeline import Day, Now, Timeline, Window, kept_by, uptime
 from statusgen.urls import public_text
 
 # A component page draws this many of its sources in full (about 8 KB each); past it, the
@@ -228,30 +218,28 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     declared = snapshot.declared_promises()
     promises = {s.id: s.promise(declared.get(s.id), config.site.zone) for s in config.sources}
     covered_until = min(last_collected, now) if last_collected else window.start
-    build_source_segments(snapshot, promises, window, covered_until)
     incidents, incident_warnings = load_incidents(config.site.incidents_dir, {c.id for c in config.components}, config.site.zone)
     windows: dict[str, list[tuple[datetime, datetime]]] = {}
     for incident in incidents:
         for component_id in incident.components if incident.is_maintenance else []:
             windows.setdefault(component_id, []).append((incident.scheduled_for, incident.scheduled_until))
-    build_component_segments(snapshot, {c.id: c.depends_on for c in config.components}, windows)
-    source_bars = daily(snapshot, "segments", "source_id", window)
-    component_bars = daily(snapshot, "component_segments", "component_id", window)
-    failures = failed_runs(snapshot)
+    members = {c.id: c.depends_on for c in config.components}
+    timeline = Timeline(snapshot, promises, window, covered_until, kept_by(snapshot), members, windows)
+    source_bars = timeline.source_days()
+    component_bars = timeline.component_days()
     recent = snapshot.recent_runs(RECENT_RUNS)
     # The timeline is the one truth: what every output says now is its value at the last
     # collection (how old that is, the page says separately), never a second verdict.
-    source_now = status_since(snapshot, "segments", "source_id")
-    component_now = status_since(snapshot, "component_segments", "component_id")
+    source_now = timeline.sources_now()
+    component_now = timeline.components_now()
     facts = snapshot.source_facts()
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
 
     sources = {}
     for source in config.sources:
         seen = latest.get(source.id)
-        counts = failures.get(source.id, {})
-        bar = [replace(d, failed_runs=n) if (n := counts.get(d.day)) else d for d in source_bars.get(source.id) or empty_bar(window)]
-        status, since = source_now.get(source.id, (Status.UNKNOWN, None))
+        bar = source_bars[source.id]
+        status, since = (at.status, at.since) if (at := source_now.get(source.id)) else (Status.UNKNOWN, None)
         known = facts.get(source.id)
         sources[source.id] = SourceView(
             id=source.id,
@@ -272,7 +260,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
-        view = _component_view(component, sources, component_bars, component_now.get(component.id), window, weights)
+        view = _component_view(component, sources, component_bars, component_now.get(component.id), weights)
         view = replace(view, watched_since=min((first[s] for s in component.depends_on if s in first), default=None))
         groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
@@ -283,7 +271,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         sources=list(sources.values()),
         weights=weights,
         incidents=incidents,
-        changes=_changes(snapshot, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
+        changes=_changes(timeline, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
         warnings=list(snapshot.warnings) + incident_warnings,
     )
 
@@ -305,30 +293,19 @@ def _annotated(component: ComponentView, incidents: list[Incident], window: Wind
     return days
 
 
-def _changes(snapshot: Snapshot, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
-    """Status changes of components from `since` on: where one stretch of the timeline ends and another begins.
-    Newest first, and by component at one instant: an order that varied would change the feed between renders."""
-    rows = snapshot.db.execute(
-        """
-        SELECT component_id, start, sev, lag(sev) OVER w AS before, lag(stop) OVER w AS before_stop
-        FROM component_segments WINDOW w AS (PARTITION BY component_id ORDER BY start)
-        QUALIFY before IS NOT NULL AND before_stop = start AND start >= $since
-        ORDER BY start DESC, component_id LIMIT 100
-        """,
-        {"since": naive_utc(since)},
-    ).fetchall()
-    by_rank = {rank: status for status, rank in SEVERITY.items()}
+def _changes(timeline: Timeline, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
+    """Status changes of components from `since` on, newest first."""
     return [
-        Change(aware_utc(at), cid, components[cid].name, by_rank[before], by_rank[sev], components[cid].page)
-        for cid, at, sev, before, _ in rows
-        if cid in components
+        Change(c.at, c.component_id, components[c.component_id].name, c.before, c.after, components[c.component_id].page)
+        for c in timeline.changes(since, limit=100)
+        if c.component_id in components
     ]
 
 
-def _component_view(component: ComponentConfig, sources, bars, now: tuple[Status, datetime] | None, window, weights) -> ComponentView:
+def _component_view(component: ComponentConfig, sources, bars, now: Now | None, weights) -> ComponentView:
     members = [sources[s] for s in component.depends_on]
-    bar = bars.get(component.id) or empty_bar(window)
-    status, since = now or (Status.UNKNOWN, None)
+    bar = bars[component.id]
+    status, since = (now.status, now.since) if now else (Status.UNKNOWN, None)
     return ComponentView(
         id=component.id,
         name=component.name,

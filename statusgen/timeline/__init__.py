@@ -1,17 +1,7 @@
-"""Runs + observations → status over time → days on the bars (see statusgen.timeline.timeline)."""
+"""Runs + observations → status over time → days on the bars: the Timeline (see its module)."""
 
-from statusgen.timeline.timeline import (
-    Day,
-    Window,
-    build_component_segments,
-    build_source_segments,
-    daily,
-    empty_bar,
-    failed_runs,
-    state_severity_sql,
-    status_since,
-    uptime,
-)
+from statusgen.timeline.cache import Cache, NoCache, ParquetCache, kept_by
+from statusgen.timeline.days import Day, Window, uptime
+from statusgen.timeline.timeline import Change, Now, Segment, Timeline
 
-__all__ = ["Day", "Window", "build_component_segments", "build_source_segments", "daily", "empty_bar", "failed_runs",
-           "state_severity_sql", "status_since", "uptime"]
+__all__ = ["Cache", "Change", "Day", "NoCache", "Now", "ParquetCache", "Segment", "Timeline", "Window", "kept_by", "uptime"]

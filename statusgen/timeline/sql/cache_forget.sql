@@ -1,0 +1,2 @@
+-- A damaged cache is no cache.
+DELETE FROM carried

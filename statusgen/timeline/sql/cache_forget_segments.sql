@@ -1,0 +1,1 @@
+DELETE FROM carried_segments

@@ -1,0 +1,2 @@
+-- Whether the cache held for every source.
+SELECT count(*) = (SELECT count(*) FROM carried) FROM promise

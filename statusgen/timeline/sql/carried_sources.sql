@@ -1,0 +1,1 @@
+SELECT source_id FROM carried ORDER BY source_id

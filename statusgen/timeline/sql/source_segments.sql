@@ -1,0 +1,63 @@
+-- Each source's status over time: segments(source_id, start, stop, sev).
+CREATE OR REPLACE TEMP TABLE segments AS
+-- Clipped to the window, so that where a stretch began before it does not depend on
+-- how much of the past this render read. A stretch that ended before the window is
+-- dropped, not clipped: clipped, it would end before it starts.
+SELECT source_id, greatest(start, $window_start) AS start, stop, sev FROM (
+WITH events AS (
+    -- A source the cache holds starts from its state at the cutoff; one nothing was known
+    -- of before it has no state there: read raw, its timeline begins at its first event.
+    SELECT source_id, $cutoff AS t, -1 AS ord, state, last_success AS success_at, seen_ok FROM carried
+    WHERE state IS NOT NULL OR seen_ok IS NOT NULL
+    UNION ALL
+    SELECT r.source_id, r.ended_at, 0, r.state, CASE WHEN r.state = {success_state} THEN r.ended_at END, NULL
+    FROM finished_runs r LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR r.ended_at >= $cutoff
+    UNION ALL
+    SELECT h.source_id, h.t, 1, NULL, NULL, h.ok
+    FROM changes h LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR h.t >= $cutoff
+),
+ordered AS (
+    -- Ties at one instant: runs by the one order statusgen.status gives them, collections by
+    -- whether they reached the source, as the cache and reachability_changes order them.
+    SELECT source_id, t AS start,
+           last_value(state IGNORE NULLS) OVER w AS state,
+           max(success_at) OVER w AS last_success,
+           coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
+           coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok), $cover) AS stop,
+           lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok) IS NULL AS last
+    FROM events
+    WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+aged AS (
+    -- When the last success gets too old: past warn_after (t1), then error_after (t2).
+    SELECT o.*, {state_severity} AS state_sev,
+           last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2
+    FROM ordered o JOIN promise USING (source_id)
+    -- Of several events at the moment of the last collection, only the last holds on.
+    WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
+),
+pieces AS (
+    SELECT *, CASE WHEN seen_ok THEN state_sev ELSE {unknown} END AS fresh,
+              CASE WHEN seen_ok THEN greatest(state_sev, {degraded}) ELSE {unknown} END AS late,
+              CASE WHEN seen_ok THEN {failing} ELSE {unknown} END AS overdue,
+              CASE WHEN t1 IS NULL THEN stop ELSE least(stop, greatest(start, t1)) END AS p1,
+              CASE WHEN t2 IS NULL THEN stop ELSE least(stop, greatest(start, t2)) END AS p2
+    FROM aged
+),
+split AS (
+    SELECT source_id, start, p1 AS stop, fresh AS sev FROM pieces WHERE p1 > start
+    UNION ALL
+    SELECT source_id, p1, p2, late FROM pieces WHERE p2 > p1
+    UNION ALL
+    SELECT source_id, p2, stop, overdue FROM pieces WHERE stop > p2
+    UNION ALL
+    -- What an event at the very moment of the last collection made the status: it
+    -- lasts no time on the bars, but it is the status the source has now.
+    SELECT source_id, start, stop, CASE WHEN t1 IS NULL OR start <= t1 THEN fresh WHEN t2 IS NULL OR start <= t2 THEN late
+                                        ELSE overdue END
+        FROM pieces WHERE stop = start
+    UNION ALL
+    SELECT * FROM carried_segments WHERE stop > $window_start
+),
+{merged})
+WHERE stop > $window_start
