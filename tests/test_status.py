@@ -4,6 +4,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from statusgen import status
 from statusgen.status import (
     FINISHED_STATE_STATUS,
     SAME_INSTANT_RANK,
@@ -66,6 +67,23 @@ def test_nothing_but_the_timeline_decides_a_status():
     assert not any("def evaluate" in path.read_text() or "status_at_age" in path.read_text() for path in root.rglob("*.py"))
     assert state_severity_sql("x") == "CASE x " + " ".join(
         f"WHEN '{state.value}' THEN {SEVERITY[status]}" for state, status in FINISHED_STATE_STATUS.items()) + f" ELSE {SEVERITY[Status.UNKNOWN]} END"
+
+
+def test_the_timeline_sql_names_no_state_status_or_severity():
+    # Issue #12: the rule reaches the .sql files only as parts generated from statusgen.status.
+    sql = Path(__file__).parent.parent / "statusgen" / "timeline" / "sql"
+    words = {f"'{name.value}'" for name in [*RunState, *Status]}
+    for path in sql.glob("*.sql"):
+        code = "\n".join(line.split("--")[0] for line in path.read_text().splitlines())
+        assert not [word for word in words if word in code], path.name
+
+
+def test_the_timeline_follows_the_rule_tables_in_status_py(tmp_path, monkeypatch):
+    # Change the rule in statusgen.status alone: the timeline's verdict follows.
+    skipped = [(RunState.SUCCESS, NOW - timedelta(minutes=30)), (RunState.SKIPPED, NOW - timedelta(minutes=5))]
+    assert timeline_status(tmp_path / "a", skipped, NOW, PROMISE) is Status.DEGRADED
+    monkeypatch.setitem(status.FINISHED_STATE_STATUS, RunState.SKIPPED, Status.FAILING)
+    assert timeline_status(tmp_path / "b", skipped, NOW, PROMISE) is Status.FAILING
 
 
 def test_running_and_queued_are_not_finished_states():
