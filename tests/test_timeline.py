@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from statusgen import pipeline
+from statusgen.config import load_config
 from statusgen.history import History
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
@@ -189,14 +191,12 @@ def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data
 
 
 def test_uptime_weights_and_rounding_down():
-    day = Day(date(2026, 3, 1), {Status.OPERATIONAL: 9999, Status.FAILING: 1, Status.UNKNOWN: 500}, 100)
-    assert uptime([day], {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 99.99
-    half = Day(date(2026, 3, 1), {Status.OPERATIONAL: 50, Status.DEGRADED: 50}, 0)
-    assert uptime([half], {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 100.0
-    assert uptime([half], {Status.FAILING: 1.0, Status.DEGRADED: 0.5}) == 75.0
-    thirds = Day(date(2026, 3, 1), {Status.OPERATIONAL: 2, Status.FAILING: 1}, 0)
-    assert uptime([thirds], {Status.FAILING: 1.0}) == 66.66  # 66.666… rounds down
-    assert uptime([Day(date(2026, 3, 1), {Status.UNKNOWN: 10}, 0)], {Status.FAILING: 1.0}) is None
+    assert uptime({Status.OPERATIONAL: 9999, Status.FAILING: 1, Status.UNKNOWN: 500}, {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 99.99
+    half = {Status.OPERATIONAL: 50, Status.DEGRADED: 50}
+    assert uptime(half, {Status.FAILING: 1.0, Status.DEGRADED: 0.0}) == 100.0
+    assert uptime(half, {Status.FAILING: 1.0, Status.DEGRADED: 0.5}) == 75.0
+    assert uptime({Status.OPERATIONAL: 2, Status.FAILING: 1}, {Status.FAILING: 1.0}) == 66.66  # 66.666… rounds down
+    assert uptime({Status.UNKNOWN: 10}, {Status.FAILING: 1.0}) is None
 
 
 def test_a_maintenance_window_overrides_what_the_sources_say(history):
@@ -263,3 +263,20 @@ def test_a_reachability_file_that_does_not_match_its_day_is_not_used(history):
     assert segments(history, promises, now, now, days=4)[1] == raw
     history.compact(now)  # rewritten
     assert history.open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0
+
+
+def test_uptime_keeps_sub_second_precision_until_the_final_rounding(history, write_config):
+    # Issue #15, item 8: the time in each status was rounded to whole seconds per day before
+    # the percentage, which over a short window turned 1.1 s up of 1.5 s into 1 s of 1 s.
+    config = load_config(write_config("""
+        connections: {wh: {type: sql, database: wh.duckdb}}
+        sources: [{id: a, connection: wh, query: SELECT 1}]
+        components: [{id: c, name: C, depends_on: [a]}]
+        """), {})
+    at = utc(2026, 3, 2)
+    runs = [run("a", at + timedelta(seconds=0.5), run_id="1"), run("a", at + timedelta(seconds=1), RunState.FAILED, run_id="2"),
+            run("a", at + timedelta(seconds=1.4), run_id="3")]
+    now = at + timedelta(seconds=2)
+    append(history, now, runs, [observation("a", now)])
+    model = pipeline.model(config, history, now)
+    assert [model.sources[0].uptime_pct, model.components[0].uptime_pct] == [73.33, 73.33]

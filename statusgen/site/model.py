@@ -18,7 +18,7 @@ from statusgen.records import Run
 from statusgen.site.strips import Strip, component_strip, group_strip
 from statusgen.site.words import day_label, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
-from statusgen.timeline import Day, Now, Timeline, Window, kept_by, uptime
+from statusgen.timeline import Day, Now, Timeline, Window, kept_by
 from statusgen.urls import public_text
 
 # A component page draws this many of its sources in full (about 8 KB each); past it, the
@@ -234,6 +234,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     component_now = timeline.components_now()
     facts = snapshot.source_facts()
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
+    source_uptime, component_uptime = timeline.source_uptime(weights), timeline.component_uptime(weights)
 
     sources = {}
     for source in config.sources:
@@ -255,12 +256,12 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             note=public_text(seen.error or seen.message or "") or None if seen else "not collected yet",
             runs=recent.get(source.id, []),
             bar=bar,
-            uptime_pct=uptime(bar, weights),
+            uptime_pct=source_uptime[source.id],
         )
     first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
-        view = _component_view(component, sources, component_bars, component_now.get(component.id), weights)
+        view = _component_view(component, sources, component_bars, component_now.get(component.id), component_uptime[component.id])
         view = replace(view, watched_since=min((first[s] for s in component.depends_on if s in first), default=None))
         groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
@@ -302,7 +303,7 @@ def _changes(timeline: Timeline, components: Mapping[str, ComponentView], since:
     ]
 
 
-def _component_view(component: ComponentConfig, sources, bars, now: Now | None, weights) -> ComponentView:
+def _component_view(component: ComponentConfig, sources, bars, now: Now | None, uptime_pct: float | None) -> ComponentView:
     members = [sources[s] for s in component.depends_on]
     bar = bars[component.id]
     status, since = (now.status, now.since) if now else (Status.UNKNOWN, None)
@@ -315,7 +316,7 @@ def _component_view(component: ComponentConfig, sources, bars, now: Now | None, 
         url=component.url,
         status=status,
         since=since,
-        uptime_pct=uptime(bar, weights),
+        uptime_pct=uptime_pct,
         bar=bar,
         sources=members,
     )

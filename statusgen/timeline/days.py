@@ -1,4 +1,4 @@
-"""The days a bar covers, what each day of a bar holds, and uptime over a bar's days."""
+"""The days a bar covers, what each day of a bar holds, and uptime from the time in each status."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from functools import cached_property
-from typing import Mapping, Sequence
+from typing import Mapping
 from zoneinfo import ZoneInfo
 
 from statusgen.status import SEVERITY, Status
@@ -55,6 +55,10 @@ class Window:
     def start(self) -> datetime:
         return self.days[0][1]
 
+    @property
+    def end(self) -> datetime:
+        return self.days[-1][2]
+
     def lengths(self) -> list[tuple[date, int]]:
         """Each day and its seconds (23 or 25 hours' worth on DST days, fewer for today)."""
         return [(day, max(0, int((end - start).total_seconds()))) for day, start, end in self.days]
@@ -64,15 +68,13 @@ class Window:
         return [Day(day, spent := seconds.get(day, {}), max(0, length - sum(spent.values()))) for day, length in self.lengths()]
 
 
-def uptime(days: Sequence[Day], weights: Mapping[Status, float]) -> float | None:
-    """Percent of known time that counts as up, rounded down to two decimals.
+def uptime(time_in: Mapping[Status, int], weights: Mapping[Status, float]) -> float | None:
+    """Percent of known time that counts as up, rounded down to two decimals, from the time
+    spent in each status (in any one unit: the timeline gives microseconds).
 
     Unknown, maintenance and no-data time are left out rather than counted as up.
     """
-    spent = dict.fromkeys(Status, 0)
-    for day in days:
-        for status, seconds in day.seconds.items():
-            spent[status] += seconds
+    spent = {**dict.fromkeys(Status, 0), **time_in}
     known = spent[Status.OPERATIONAL] + spent[Status.DEGRADED] + spent[Status.FAILING]
     if known == 0:
         return None

@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import SEVERITY, Freshness, Status
 from statusgen.timeline.cache import Cache, NoCache
-from statusgen.timeline.days import Day, Window
+from statusgen.timeline.days import Day, Window, uptime
 from statusgen.timeline.queries import query
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
@@ -145,6 +145,14 @@ class Timeline:
         """Every component's bar: seconds per status per local day."""
         return self._daily(self._component_segments(), "component_id", list(self._members))
 
+    def source_uptime(self, weights: Mapping[Status, float]) -> dict[str, float | None]:
+        """Every source's uptime over the window (statusgen.timeline.days.uptime), None without known time."""
+        return self._uptime("segments", "source_id", self._sources, weights)
+
+    def component_uptime(self, weights: Mapping[Status, float]) -> dict[str, float | None]:
+        """Every component's uptime over the window, None without known time."""
+        return self._uptime(self._component_segments(), "component_id", list(self._members), weights)
+
     def changes(self, since: datetime, limit: int) -> list[Change]:
         """The `limit` latest changes of a component's status from `since` on, newest first."""
         self._component_segments()
@@ -160,6 +168,13 @@ class Timeline:
         for owner, start, stop, sev in self._db.execute(query("segments", table=table, key=key)).fetchall():
             found.setdefault(owner, []).append(Segment(aware_utc(start), aware_utc(stop), _BY_SEVERITY[sev]))
         return found
+
+    def _uptime(self, table: str, key: str, owners: Sequence[str], weights: Mapping[Status, float]) -> dict[str, float | None]:
+        spent: dict[str, dict[Status, int]] = {}
+        bounds = {"window_start": naive_utc(self.window.start), "window_end": naive_utc(self.window.end)}
+        for owner, sev, micros in self._db.execute(query("uptime", table=table, key=key), bounds).fetchall():
+            spent.setdefault(owner, {})[_BY_SEVERITY[sev]] = micros
+        return {owner: uptime(spent.get(owner, {}), weights) for owner in owners}
 
     def _daily(self, table: str, key: str, owners: Sequence[str]) -> dict[str, list[Day]]:
         self._make_days()
