@@ -114,10 +114,10 @@ def _rollups(root: Path, config: Config, now: datetime) -> float:
 
 def _collect_statuses(root: Path, config: Config, now: datetime) -> float:
     """Seconds for what a collection adds since the timeline decides its lines' statuses:
-    every source's timeline at the collection just written, from the render's cache."""
+    every source's status at the collection just written, by the timeline's rule at that instant."""
     promises = {s.id: s.freshness.promise() if s.freshness else Freshness() for s in config.sources}
     started = time.perf_counter()
-    statuses_now(config, History(root), promises, now, keep_cache=False)
+    statuses_now(History(root), promises, now)
     return time.perf_counter() - started
 
 

@@ -16,7 +16,7 @@ from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
-from statusgen.timeline import Now, Timeline, Window, kept_by
+from statusgen.timeline import statuses_at
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def collect(
         for s in config.sources
     ]
     history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
-    current = {sid: at.status for sid, at in statuses_now(config, history, promises, now, keep_cache=shard is None).items()}
+    current = statuses_now(history, promises, now)
     lines = [
         SourceLine(o.source_id, current.get(o.source_id, Status.UNKNOWN), now - o.last_success_at if o.last_success_at else None,
                    o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
@@ -91,15 +91,12 @@ def collect(
     return CollectSummary(collection_id, lines, requests, warnings)
 
 
-def statuses_now(
-    config: Config, history: History, promises: dict[str, Freshness], now: datetime, keep_cache: bool = True
-) -> dict[str, Now]:
-    """Each source's status at `now`, the collection just written, and since when: what the
-    page will say, from the timeline (a shard's collection keeps no timeline cache)."""
+def statuses_now(history: History, promises: dict[str, Freshness], now: datetime) -> dict[str, Status]:
+    """Each source's status at `now`, the collection just written: what the page will say,
+    from the timeline's rule at that instant."""
     snapshot = history.open()
     try:
-        window = Window.ending(now, config.site.days, config.site.zone)
-        return Timeline(snapshot, promises, window, now, kept_by(snapshot, write=keep_cache)).sources_now()
+        return statuses_at(snapshot, promises, now)
     finally:
         snapshot.close()
 

@@ -12,7 +12,7 @@ from statusgen.config import load_config
 from statusgen.history import History
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status
-from statusgen.timeline import Day, Now, Timeline, Window, uptime
+from statusgen.timeline import Day, Now, Timeline, Window, statuses_at, uptime
 from tests.conftest import utc
 
 UTC = ZoneInfo("UTC")
@@ -280,3 +280,24 @@ def test_uptime_keeps_sub_second_precision_until_the_final_rounding(history, wri
     append(history, now, runs, [observation("a", now)])
     model = pipeline.model(config, history, now)
     assert [model.sources[0].uptime_pct, model.components[0].uptime_pct] == [73.33, 73.33]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_status_at_the_last_collection_is_what_the_timeline_ends_with(history, seed):
+    # A collection reports statuses_at, the rule at one instant; the page the Timeline's last
+    # segment. Whole hours, so runs tie and ages reach warn_after and error_after exactly.
+    rng = random.Random(seed)
+    promises = {"a": Freshness(warn_after=2 * H, error_after=5 * H), "b": Freshness(error_after=3 * H), "c": Freshness(),
+                "d": Freshness(warn_after=H), "never": Freshness()}
+    states = [RunState.SUCCESS] * 4 + [RunState.FAILED, RunState.WARNING, RunState.SKIPPED, RunState.CANCELLED]
+    at = utc(2026, 3, 2)
+    for step in range(40):
+        at += H * rng.choice([1, 1, 2, 3])
+        runs = [run(s, at - H * rng.randint(0, 2), rng.choice(states), run_id=f"{s}{step}{n}")
+                for s in "abcd" for n in range(rng.choice([0, 0, 1, 2]))]
+        seen = [observation(s, at, "HTTP 503" if rng.random() < 0.2 else None) for s in "abcd" if rng.random() < 0.9]
+        append(history, at, runs, seen)
+        snapshot = history.open()
+        expected = {s: now.status for s, now in Timeline(snapshot, promises, Window.ending(at, 3, UTC), at).sources_now().items()}
+        assert statuses_at(snapshot, promises, at) == expected, step
+        snapshot.close()

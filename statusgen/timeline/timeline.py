@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
+import duckdb
+
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import SEVERITY, Freshness, Status
 from statusgen.timeline.cache import Cache, NoCache
@@ -81,15 +83,12 @@ class Timeline:
 
     def _build_sources(self, promises: Mapping[str, Freshness], cover: datetime, cache: Cache) -> None:
         db, window_start = self._db, naive_utc(self.window.start)
-        ids = list(promises)
-        db.execute(query("promise"), {"ids": ids, "warn": [_seconds(promises[i].warn_after) for i in ids],
-                                      "error": [_seconds(promises[i].error_after) for i in ids]})
-        db.execute(query("finished_runs"), {"cover": cover})
-        db.execute(query("reachability", reachability_changes=reachability_changes(query("reachability_seen"))), {"cover": cover})
+        _read_events(db, promises, cover)
         db.execute(query("carried"))
         db.execute(query("carried_segments"))
         cutoff = cache.restore(db, window_start, cover)
-        db.execute(query("source_segments", merged=query("merged", table="split", key="source_id")),
+        merged = query("merged", table="split", key="source_id")
+        db.execute(query("source_segments", merged=merged, status_at_start=query("status_at", at="start")),
                    {"cover": cover, "window_start": window_start, "cutoff": cutoff})
         cache.save(db, cutoff, window_start, cover)
 
@@ -189,6 +188,25 @@ class Timeline:
             self._db.execute(query("days"), {"days": [d for d, _, _ in days], "starts": [naive_utc(s) for _, s, _ in days],
                                              "ends": [naive_utc(e) for _, _, e in days]})
             self._days_made = True
+
+
+def statuses_at(snapshot: Snapshot, promises: Mapping[str, Freshness], at: datetime) -> dict[str, Status]:
+    """Each source's status at `at`, the last collection, as its Timeline ending there would
+    give it, for a collection's report: the rule at one instant needs neither the segments
+    before it nor the cache. Sources nothing is known of are left out."""
+    cover = naive_utc(at)
+    _read_events(snapshot.db, promises, cover)
+    rows = snapshot.db.execute(query("statuses_at", status_at_cover=query("status_at", at="$cover")), {"cover": cover}).fetchall()
+    return {source_id: _BY_SEVERITY[sev] for source_id, sev in rows}
+
+
+def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness], cover: datetime) -> None:
+    """Temp tables `promise`, and the finished runs and reachability changes up to `cover`."""
+    ids = list(promises)
+    db.execute(query("promise"), {"ids": ids, "warn": [_seconds(promises[i].warn_after) for i in ids],
+                                  "error": [_seconds(promises[i].error_after) for i in ids]})
+    db.execute(query("finished_runs"), {"cover": cover})
+    db.execute(query("reachability", reachability_changes=reachability_changes(query("reachability_seen"))), {"cover": cover})
 
 
 def _seconds(value: timedelta | None) -> int | None:

@@ -53,9 +53,7 @@ split AS (
     UNION ALL
     -- What an event at the very moment of the last collection made the status: it
     -- lasts no time on the bars, but it is the status the source has now.
-    SELECT source_id, start, stop, CASE WHEN t1 IS NULL OR start <= t1 THEN fresh WHEN t2 IS NULL OR start <= t2 THEN late
-                                        ELSE overdue END
-        FROM pieces WHERE stop = start
+    SELECT source_id, start, stop, {status_at_start} FROM pieces WHERE stop = start
     UNION ALL
     SELECT * FROM carried_segments WHERE stop > $window_start
 ),
