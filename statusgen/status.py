@@ -1,9 +1,10 @@
 """The status vocabulary and the one rule set that turns what a source did into a status.
 
 Collectors report facts (the state of the latest finished run, the time of the last
-success); the rule is the tables below. The timeline (statusgen/timeline.py) is the only
-place it is applied: its SQL is generated from these tables, and every status shown
-anywhere, or used for --fail-on, is the timeline's.
+success); the rule is the tables below. The timeline (statusgen/timeline/) is the only
+place it is applied: its .sql files get it only as parts generated from these tables
+(statusgen/timeline/queries.py), and every status shown anywhere, or used for --fail-on,
+is the timeline's.
 """
 
 from __future__ import annotations
