@@ -104,11 +104,38 @@ class Deadline:
         """The moment after which a landing counts for `tick`: `since` before it, else the
         tick before it (holidays included: what lands on a holiday counts for the next day)."""
         if self.since is not None:
-            return tick - self.since
+            return tick.astimezone(timezone.utc) - self.since  # elapsed time, not the wall clock's across a change
         for earlier in CronSim(self._expression, tick.astimezone(self.zone), reverse=True):
             if earlier < tick:
                 return earlier.astimezone(timezone.utc)
         return None
+
+    def schedule(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None]]:
+        """Each tick from the last one at or before `start` to `end`, with its lower bound,
+        in UTC: what the timeline judges a source against. One pass over the calendar, as a
+        render asks this for every source over every day of its bars."""
+        first = self.latest_tick(start)
+        if first is None:
+            return []
+        previous = self.lower_bound(first) if self.since is None else None
+        found = []
+        for tick in CronSim(self._expression, first.astimezone(self.zone) - timedelta(minutes=1)):
+            if tick > end:
+                break
+            if tick < first:
+                continue
+            if not self._holiday(tick.date()):
+                at = tick.astimezone(timezone.utc)
+                found.append((at, at - self.since if self.since is not None else previous))
+            previous = tick.astimezone(timezone.utc)
+        return found
+
+    @property
+    def key(self) -> str:
+        """What the ticks follow from, as text: a timeline cached under another key is stale.
+        A new release of the holiday calendars can move past ticks, so its version is part of it."""
+        calendars = f"holidays {holiday_calendars.__version__}:{self.holidays}" if self.holidays else ""
+        return "|".join([self._expression, str(self.zone), str(self.since), str(self.grace), calendars])
 
     def _holiday(self, day: date) -> bool:
         return self._calendar is not None and day in self._calendar

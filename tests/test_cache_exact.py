@@ -41,10 +41,11 @@ sources:
   - id: listed
     connection: wh
     query: SELECT loaded_at, count(*) FROM listed WHERE loaded_at > $since AND loaded_at <= $now GROUP BY 1
-    freshness: {{error_after: 5h}}
+    freshness: {{error_after: 5h, deadline: "0 6 * * 1-5", grace: 1h, holidays: FR}}
   - id: every_load
     connection: wh
     query: SELECT loaded_at FROM every_load WHERE loaded_at <= $now ORDER BY 1 DESC LIMIT 500
+    freshness: {{deadline: "30 2 * * *", since: 4h, timezone: Europe/Paris}}
   - id: flaky
     connection: wh
     query: SELECT max(loaded_at) FROM flaky

@@ -162,3 +162,27 @@ def test_a_wrong_deadline_is_named_at_its_line(write_config, freshness, line, me
         load_config(path, {})
     (problem,) = caught.value.problems
     assert f"sources.yaml:{line}" in str(problem) and "freshness" in str(problem) and message in str(problem)
+
+
+def test_a_schedule_gives_each_tick_its_bound_in_one_pass():
+    deadline = weekdays_at_six(holidays="NL")
+    schedule = deadline.schedule(local(2026, 12, 23, 12), local(2026, 12, 29, 12))
+    assert schedule == [
+        (local(2026, 12, 23, 6), local(2026, 12, 22, 6)),
+        (local(2026, 12, 24, 6), local(2026, 12, 23, 6)),
+        (local(2026, 12, 28, 6), local(2026, 12, 25, 6)),  # Christmas has no tick, but bounds the next
+        (local(2026, 12, 29, 6), local(2026, 12, 28, 6)),
+    ]
+    for tick, bound in schedule:
+        assert deadline.lower_bound(tick) == bound
+    assert weekdays_at_six(since=timedelta(hours=2)).schedule(local(2026, 11, 30, 7), local(2026, 11, 30, 8)) == [
+        (local(2026, 11, 30, 6), local(2026, 11, 30, 4))
+    ]
+
+
+def test_since_is_elapsed_time_across_a_clock_change():
+    # 2026-03-29 06:00 in Amsterdam is 04:00 UTC; six hours before is 22:00 UTC, 23:00 local, not midnight.
+    deadline = Deadline("0 6 * * *", AMSTERDAM, since=timedelta(hours=6))
+    tick = local(2026, 3, 29, 6)
+    assert deadline.lower_bound(tick) == datetime(2026, 3, 28, 22, tzinfo=timezone.utc)
+    assert deadline.schedule(tick, tick) == [(tick, datetime(2026, 3, 28, 22, tzinfo=timezone.utc))]

@@ -44,6 +44,8 @@ class SourceView:
     runs: list[Run]
     bar: list[Day]
     uptime_pct: float | None
+    on_time_pct: float | None = None  # the share of its deadlines in the window met on time
+    next_deadline: datetime | None = None
 
     @cached_property
     def strip(self) -> Strip:
@@ -69,6 +71,8 @@ class ComponentView:
     bar: list[Day]
     sources: list[SourceView]
     watched_since: datetime | None = None  # the first collection of any of its sources
+    on_time_pct: float | None = None  # the share of its sources' deadlines in the window met on time
+    next_deadline: datetime | None = None  # the soonest of its sources'
 
     @cached_property
     def strip(self) -> Strip:
@@ -235,6 +239,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     facts = snapshot.source_facts()
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
     source_uptime, component_uptime = timeline.source_uptime(weights), timeline.component_uptime(weights)
+    source_on_time, component_on_time = timeline.source_on_time(), timeline.component_on_time()
 
     sources = {}
     for source in config.sources:
@@ -257,12 +262,19 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             runs=recent.get(source.id, []),
             bar=bar,
             uptime_pct=source_uptime[source.id],
+            on_time_pct=on_time.pct if (on_time := source_on_time.get(source.id)) else None,
+            next_deadline=deadline.next_tick(now) if (deadline := promises[source.id].deadline) else None,
         )
     first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
     for component in config.components:
         view = _component_view(component, sources, component_bars, component_now.get(component.id), component_uptime[component.id])
-        view = replace(view, watched_since=min((first[s] for s in component.depends_on if s in first), default=None))
+        view = replace(
+            view,
+            watched_since=min((first[s] for s in component.depends_on if s in first), default=None),
+            on_time_pct=on_time.pct if (on_time := component_on_time.get(component.id)) else None,
+            next_deadline=min((d for s in component.depends_on if (d := sources[s].next_deadline)), default=None),
+        )
         groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
         config=config,
@@ -326,11 +338,12 @@ def status_json(model: SiteModel) -> dict[str, Any]:
     """The site's own JSON; a public site leaves out sources, their names and messages."""
     components = [
         {"id": c.id, "name": c.name, "group": c.group, "status": c.status.value, "uptime_pct": c.uptime_pct,
-         "last_success_at": _iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
+         "on_time_pct": c.on_time_pct, "next_deadline": _iso(c.next_deadline), "last_success_at": _iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
         for c in model.components
     ]
     sources = [
-        {"id": s.id, "name": s.title, "status": s.status.value, "last_success_at": _iso(s.last_success_at),
+        {"id": s.id, "name": s.title, "status": s.status.value, "on_time_pct": s.on_time_pct,
+         "next_deadline": _iso(s.next_deadline), "last_success_at": _iso(s.last_success_at),
          "last_run_state": s.latest_state, "message": s.note}
         for s in model.sources
     ]

@@ -14,12 +14,14 @@ reads them, every answer leaves it as typed data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
 import duckdb
 
+from statusgen.deadlines import Deadline
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import SEVERITY, Freshness, Status
 from statusgen.timeline.cache import Cache, NoCache
@@ -27,6 +29,9 @@ from statusgen.timeline.days import Day, Window, uptime
 from statusgen.timeline.queries import query
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
+# How far before the window (or the cache's cutoff) a deadline's ticks are read: the status
+# where the timeline starts depends on the tick before it.
+TICKS_BEFORE = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,19 @@ class Segment:
     start: datetime
     stop: datetime
     status: Status
+
+
+@dataclass(frozen=True)
+class OnTime:
+    """Of the deadlines that fell in the window, how many were met on time."""
+
+    due: int
+    met: int
+
+    @property
+    def pct(self) -> float | None:
+        """Rounded down to two decimals, as uptime is: 99.996 % on time is not 100 %."""
+        return math.floor(10_000 * self.met / self.due) / 100 if self.due else None
 
 
 @dataclass(frozen=True)
@@ -79,16 +97,20 @@ class Timeline:
         self._members = members or {}
         self._maintenance = maintenance or {}
         self._components_made = self._days_made = False
-        self._build_sources(promises, naive_utc(covered_until), cache or NoCache())
+        self._cover = naive_utc(covered_until)
+        self._build_sources(promises, self._cover, cache or NoCache())
 
     def _build_sources(self, promises: Mapping[str, Freshness], cover: datetime, cache: Cache) -> None:
         db, window_start = self._db, naive_utc(self.window.start)
-        _read_events(db, promises, cover)
+        # Ticks from a little before the window: the status where it starts (or at a cutoff
+        # the cache carries from, a day before the last collection) depends on the tick before.
+        _read_events(db, promises, cover, ticks_from=min(self.window.start, aware_utc(cover)) - TICKS_BEFORE)
         db.execute(query("carried"))
         db.execute(query("carried_segments"))
         cutoff = cache.restore(db, window_start, cover)
         merged = query("merged", table="split", key="source_id")
-        db.execute(query("source_segments", merged=merged, status_at_start=query("status_at", at="start")),
+        db.execute(query("source_segments", merged=merged, status_at_start=query("status_at", at="start"),
+                         deadline_severity=query("deadline_severity", at="start")),
                    {"cover": cover, "window_start": window_start, "cutoff": cutoff})
         cache.save(db, cutoff, window_start, cover)
 
@@ -152,6 +174,21 @@ class Timeline:
         """Every component's uptime over the window, None without known time."""
         return self._uptime(self._component_segments(), "component_id", list(self._members), weights)
 
+    def source_on_time(self) -> dict[str, OnTime]:
+        """Every source with a deadline that fell in the window since it was first collected."""
+        rows = self._db.execute(query("on_time"), {"window_start": naive_utc(self.window.start), "cover": self._cover}).fetchall()
+        return {source_id: OnTime(due, met) for source_id, due, met in rows}
+
+    def component_on_time(self) -> dict[str, OnTime]:
+        """Every component's deadlines: all of its sources' together."""
+        by_source = self.source_on_time()
+        found = {}
+        for component, sources in self._members.items():
+            mine = [by_source[s] for s in sources if s in by_source]
+            if mine:
+                found[component] = OnTime(sum(o.due for o in mine), sum(o.met for o in mine))
+        return found
+
     def changes(self, since: datetime, limit: int) -> list[Change]:
         """The `limit` latest changes of a component's status from `since` on, newest first."""
         self._component_segments()
@@ -195,16 +232,26 @@ def statuses_at(snapshot: Snapshot, promises: Mapping[str, Freshness], at: datet
     give it, for a collection's report: the rule at one instant needs neither the segments
     before it nor the cache. Sources nothing is known of are left out."""
     cover = naive_utc(at)
-    _read_events(snapshot.db, promises, cover)
-    rows = snapshot.db.execute(query("statuses_at", status_at_cover=query("status_at", at="$cover")), {"cover": cover}).fetchall()
+    _read_events(snapshot.db, promises, cover, ticks_from=at)
+    rows = snapshot.db.execute(query("statuses_at", status_at_cover=query("status_at", at="$cover"),
+                                     deadline_severity=query("deadline_severity", at="$cover")), {"cover": cover}).fetchall()
     return {source_id: _BY_SEVERITY[sev] for source_id, sev in rows}
 
 
-def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness], cover: datetime) -> None:
-    """Temp tables `promise`, and the finished runs and reachability changes up to `cover`."""
+def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness], cover: datetime, ticks_from: datetime) -> None:
+    """Temp tables `promise` and `ticks` (each deadline's, from the last one at or before
+    `ticks_from`), and the finished runs and reachability changes up to `cover`."""
     ids = list(promises)
+    deadlines = {i: promises[i].deadline for i in ids}
     db.execute(query("promise"), {"ids": ids, "warn": [_seconds(promises[i].warn_after) for i in ids],
-                                  "error": [_seconds(promises[i].error_after) for i in ids]})
+                                  "error": [_seconds(promises[i].error_after) for i in ids],
+                                  "deadline": [d.key if d else None for d in deadlines.values()]})
+    schedules: dict[Deadline, list[tuple[datetime, datetime | None]]] = {}
+    for deadline in set(filter(None, deadlines.values())):  # sources share a few: each calendar is walked once
+        schedules[deadline] = deadline.schedule(ticks_from, aware_utc(cover))
+    rows = [(i, tick, bound, tick + d.grace) for i, d in deadlines.items() if d is not None for tick, bound in schedules[d]]
+    db.execute(query("ticks"), {"ids": [r[0] for r in rows], "ticks": [naive_utc(r[1]) for r in rows],
+                                "bounds": [naive_utc(r[2]) for r in rows], "late_until": [naive_utc(r[3]) for r in rows]})
     db.execute(query("finished_runs"), {"cover": cover})
     db.execute(query("reachability", reachability_changes=reachability_changes(query("reachability_seen"))), {"cover": cover})
 

@@ -1,8 +1,9 @@
--- What each source's timeline before $cutoff was computed from: its promise, and a count and
+-- What each source's timeline before $cutoff was computed from: its promise (ages and the
+-- deadline's key, which names its calendar's version), and a count and
 -- sum of hashes of its finished runs and reachability changes before it.
 CREATE OR REPLACE TEMP TABLE fingerprint AS
 SELECT p.source_id,
-       concat_ws('|', coalesce(p.warn_s::VARCHAR, '-'), coalesce(p.error_s::VARCHAR, '-'), coalesce(r.n, 0), coalesce(r.h, '0'),
+       concat_ws('|', coalesce(p.warn_s::VARCHAR, '-'), coalesce(p.error_s::VARCHAR, '-'), coalesce(p.deadline, '-'), coalesce(r.n, 0), coalesce(r.h, '0'),
                  coalesce(c.n, 0), coalesce(c.h, '0')) AS fingerprint
 FROM promise p
 LEFT JOIN (SELECT source_id, count(*) AS n, sum(hash(ended_at, state))::VARCHAR AS h

@@ -4,7 +4,7 @@ CREATE OR REPLACE TEMP TABLE segments AS
 -- how much of the past this render read. A stretch that ended before the window is
 -- dropped, not clipped: clipped, it would end before it starts.
 SELECT source_id, greatest(start, $window_start) AS start, stop, sev FROM (
-WITH events AS (
+WITH seen_events AS (
     -- A source the cache holds starts from its state at the cutoff; one nothing was known
     -- of before it has no state there: read raw, its timeline begins at its first event.
     SELECT source_id, $cutoff AS t, -1 AS ord, state, last_success AS success_at, seen_ok FROM carried
@@ -15,6 +15,18 @@ WITH events AS (
     UNION ALL
     SELECT h.source_id, h.t, 1, NULL, NULL, h.ok
     FROM changes h LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR h.t >= $cutoff
+),
+events AS (
+    SELECT * FROM seen_events
+    UNION ALL
+    -- A deadline's tick, and the end of its grace, change the status with nothing seen: they
+    -- cut the timeline too, after what happened at the same instant (a load at 06:00 meets a
+    -- 06:00 deadline). Only after the source's first event: before it nothing is known.
+    SELECT k.source_id, k.t, 2, NULL, NULL, NULL
+    FROM (SELECT source_id, tick AS t FROM ticks UNION SELECT source_id, late_until FROM ticks WHERE late_until > tick) k
+    JOIN (SELECT source_id, min(t) AS first_t FROM seen_events GROUP BY source_id) f USING (source_id)
+    LEFT JOIN carried c USING (source_id)
+    WHERE k.t > f.first_t AND (c.source_id IS NULL OR k.t >= $cutoff)
 ),
 ordered AS (
     -- Ties at one instant: runs by the one order statusgen.status gives them, collections by
@@ -29,16 +41,20 @@ ordered AS (
     WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 aged AS (
-    -- When the last success gets too old: past warn_after (t1), then error_after (t2).
+    -- When the last success gets too old: past warn_after (t1), then error_after (t2); and
+    -- what the latest deadline at the piece's start asks: met (a success after its bound), or
+    -- late until the end of its grace, then missed.
     SELECT o.*, {state_severity} AS state_sev,
-           last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2
+           last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2,
+           {deadline_severity} AS dl
     FROM ordered o JOIN promise USING (source_id)
+    ASOF LEFT JOIN ticks k ON o.source_id = k.source_id AND o.start >= k.tick
     -- Of several events at the moment of the last collection, only the last holds on.
     WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
 ),
 pieces AS (
-    SELECT *, CASE WHEN seen_ok THEN state_sev ELSE {unknown} END AS fresh,
-              CASE WHEN seen_ok THEN greatest(state_sev, {degraded}) ELSE {unknown} END AS late,
+    SELECT *, CASE WHEN seen_ok THEN greatest(state_sev, dl) ELSE {unknown} END AS fresh,
+              CASE WHEN seen_ok THEN greatest(state_sev, dl, {degraded}) ELSE {unknown} END AS late,
               CASE WHEN seen_ok THEN {failing} ELSE {unknown} END AS overdue,
               CASE WHEN t1 IS NULL THEN stop ELSE least(stop, greatest(start, t1)) END AS p1,
               CASE WHEN t2 IS NULL THEN stop ELSE least(stop, greatest(start, t2)) END AS p2
