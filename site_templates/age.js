@@ -5,13 +5,20 @@
   var checked = Date.parse(root.getAttribute("data-last-collected"));
   var staleAt = Date.parse(root.getAttribute("data-stale-at"));
 
-  // The largest whole unit, as the render's duration filter writes it.
+  // The two largest whole units, as the render's duration filter writes them: "1 d 6 h",
+  // never "1 d 0 h 5 min".
   function span(seconds) {
     var units = [["d", 86400], ["h", 3600], ["min", 60]];
-    for (var i = 0; i < units.length; i++) {
-      if (seconds >= units[i][1]) return Math.floor(seconds / units[i][1]) + " " + units[i][0];
+    var out = [];
+    for (var i = 0; i < units.length && out.length < 2; i++) {
+      if (seconds >= units[i][1]) {
+        out.push(Math.floor(seconds / units[i][1]) + " " + units[i][0]);
+        seconds %= units[i][1];
+      } else if (out.length) {
+        break;
+      }
     }
-    return seconds + " s";
+    return out.length ? out.join(" ") : seconds + " s";
   }
 
   function each(selector, apply) {

@@ -1,6 +1,7 @@
 """Incidents and maintenance: Markdown files, sanitised, shown on the page, the feed and the API."""
 
 import json
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -237,3 +238,27 @@ def test_validate_does_not_read_incidents_from_a_folder_it_cannot_trust(write_co
     write(tmp_path / "incidents", "bad.md", "no front matter\n")
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 2 and "Mars/Olympus" in result.output and "bad.md" not in result.output
+
+
+def test_incidents_html_lists_now_upcoming_and_past_under_headings(site_with_incidents, tmp_path):
+    """At 11:00 the outage is going on, the upgrade is still to come, and a resolved outage of
+    the day before is past: each under its heading, and only current ones in an impact colour."""
+    write(tmp_path / "incidents", "yesterday.md", """---
+title: Outage of the day before
+impact: critical
+components: [orders]
+started: 2026-11-21T08:00:00Z
+resolved: 2026-11-21T09:00:00Z
+---
+Over.
+""")
+    build(site_with_incidents, tmp_path, utc(2026, 11, 22, 11))
+    html = (tmp_path / "site/incidents.html").read_text()
+    sections = re.findall(r"<h2[^>]*>([^<]+)</h2>(.*?)</section>", html, re.S)
+    titles = [(heading, re.findall(r'class="incident ([^"]+)">\s*<h3 class="incident-title"><a [^>]+>([^<]+)</a>', body))
+              for heading, body in sections]
+    assert titles == [
+        ("Now", [("impact-major", "Orders table is missing rows")]),
+        ("Upcoming", [("impact-none", "Warehouse upgrade")]),
+        ("Resolved and past", [("impact-critical over", "Outage of the day before")]),
+    ]

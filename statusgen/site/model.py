@@ -15,6 +15,7 @@ from statusgen.config import ComponentConfig, Config
 from statusgen.history import Snapshot
 from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
+from statusgen.site import runs as run_table
 from statusgen.site.strips import Strip, component_strip, group_strip
 from statusgen.site.words import day_label, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
@@ -50,6 +51,11 @@ class SourceView:
     @cached_property
     def strip(self) -> Strip:
         return component_strip(self.bar, day_label)
+
+    @cached_property
+    def run_columns(self) -> tuple[str, ...]:
+        """The columns of its runs table that some run has a value for (statusgen/site/runs.py)."""
+        return run_table.columns(self.runs)
 
     @property
     def failed_run_url(self) -> str | None:
@@ -98,9 +104,10 @@ class ComponentView:
 
     @property
     def last_success_at(self) -> datetime | None:
-        """When every source had last succeeded: the oldest of their last successes."""
-        times = [s.last_success_at for s in self.sources]
-        return None if not times or None in times else min(times)
+        """When all of it that ever succeeded had last done so: the oldest of its sources' last
+        successes. A source that never succeeded leaves it out, or one such source would make a
+        component whose data did load say "Updated never"; its status says what is wrong."""
+        return min((s.last_success_at for s in self.sources if s.last_success_at), default=None)
 
     @property
     def page(self) -> str:
@@ -187,6 +194,21 @@ class SiteModel:
         """Windows running now or still to come, soonest first."""
         return sorted((i for i in self.incidents if i.is_maintenance and (i.active(self.now) or i.upcoming(self.now))),
                       key=lambda i: i.begins)
+
+    @property
+    def ongoing(self) -> list[Incident]:
+        """Incidents and maintenance going on now, newest first."""
+        return [i for i in self.incidents if i.active(self.now)]
+
+    @property
+    def upcoming(self) -> list[Incident]:
+        """Maintenance (or an incident) still to come, soonest first."""
+        return sorted((i for i in self.incidents if i.upcoming(self.now)), key=lambda i: i.begins)
+
+    @property
+    def past(self) -> list[Incident]:
+        """Incidents resolved and maintenance over, newest first."""
+        return [i for i in self.incidents if i.ends is not None and i.ends <= self.now]
 
     def incidents_of(self, component_id: str) -> list[Incident]:
         return [i for i in self.incidents if component_id in i.components]

@@ -21,6 +21,7 @@ from statusgen.incidents import render_markdown
 from statusgen.site.feeds import badge_svg, feed_files, shields
 from statusgen.site.ical import calendar
 from statusgen.site.model import SiteModel, status_json
+from statusgen.site.runs import own_id
 from statusgen.site.statuspage import statuspage
 from statusgen.site.words import BANNER, STATUS_LABEL, ago, day_label, duration
 from statusgen.status import Status
@@ -118,6 +119,7 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
     env.filters["day_label"] = day_label  # the built-in pages label days through strips; themes may still draw a day a mark
     names = {c.id: c.name for c in model.components}
     env.filters["component_name"] = lambda cid: names.get(cid, cid)
+    env.filters["own_id"] = own_id
     env.filters["safe_url"] = lambda u: u if isinstance(u, str) and u.startswith(("http://", "https://")) else None
     env.globals.update(label=STATUS_LABEL, banner=BANNER, Status=Status)
     return env

@@ -26,9 +26,11 @@ BANNER = {
 
 
 def ago(delta: timedelta) -> str:
+    """How long ago, to two units: "1 d" for 30 hours beside "failing after 1 d" would not
+    explain the status; "1 d 6 h" does."""
     if delta < timedelta(0):
         return "in the future"
-    return "just now" if delta < timedelta(minutes=1) else f"{duration(delta, 1)} ago"
+    return "just now" if delta < timedelta(minutes=1) else f"{duration(delta)} ago"
 
 
 def duration(delta: timedelta | None, parts: int = 2) -> str:
