@@ -113,6 +113,15 @@ def test_phone_width_has_no_sideways_scrolling(browser, site, tmp_path):
     assert (tmp_path / "phone.png").stat().st_size > 10_000
 
 
+def test_run_ids_on_a_phone_take_a_few_lines_not_one_a_character(browser, site):
+    """A UUID squeezed by the other columns at 390 px broke one character a line (rows about
+    12 lines tall); the table scrolls sideways instead."""
+    page = open_page(browser, site, "components/orders.html", viewport={"width": 390, "height": 844})
+    heights = page.evaluate("[...document.querySelectorAll('td.run-id')].map(td => td.getBoundingClientRect().height / "
+                            "parseFloat(getComputedStyle(td).lineHeight))")
+    assert heights and max(heights) < 5, heights
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["index.html", "components/orders.html", "incidents.html", "incident"])
 def test_axe_core_finds_no_violations(browser, site, scheme, path):
