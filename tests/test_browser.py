@@ -68,7 +68,7 @@ def test_without_javascript_every_updated_and_since_shows_its_absolute_time(brow
     page = open_page(browser, site, path, java_script_enabled=False)
     shown = page.locator("main .meta, main .facts, footer").all_inner_texts()
     updated = [m for text in shown for m in re.findall(r"(?:Updated|Last success|Last checked) [^·\n]*", text)]
-    since = [m for text in shown for m in re.findall(r"\w+ for \d+ (?:s|min|h|d), since [^·\n]*", text)]
+    since = [m for text in shown for m in re.findall(r"\w+ for \d+ (?:s|min|h|d)(?: \d+ (?:h|min))?, since [^·\n]*", text)]
     assert updated and all(re.search(r"(never|(ago|just now) \((Nov \d+|2026-11-\d+) \d\d:\d\d)", u) for u in updated), updated
     assert all(re.search(r"since Nov \d+ \d\d:\d\d", s) for s in since), since
     if path == "components/marketing_roi_report.html":
@@ -269,7 +269,7 @@ def test_five_minutes_after_the_render_the_page_reads_as_current(browser, fresh_
 def test_past_stale_after_the_page_says_it_is_out_of_date(browser, fresh_site, path):
     page = open_page(browser, fresh_site, path, clock=RENDERED + timedelta(hours=2, minutes=1))
     assert page.locator(".notice.stale").is_visible()
-    assert "This page may be out of date." in shown(page) and "Last checked 2 h ago" in shown(page)
+    assert "This page may be out of date." in shown(page) and "Last checked 2 h 1 min ago" in shown(page)
     assert "is fresh" not in shown(page)  # the banner's wording for current statuses
     if path == "index.html":
         assert page.locator("h1").inner_text() == "Statuses not known since Nov 30 05:00"
