@@ -168,6 +168,13 @@ def _schedule(value: str) -> str:
     return value
 
 
+def _grace(value: timedelta) -> timedelta:
+    # The timeline reads a deadline's ticks a week back: a tick missed before that is failing.
+    if value > timedelta(days=7):
+        raise ValueError("a grace longer than 7d is a different promise: use a later deadline")
+    return value
+
+
 def _calendar(value: str) -> str:
     problem = holidays_problem(value)
     if problem:
@@ -184,7 +191,9 @@ class FreshnessConfig(Model):
     since: Duration | None = Field(
         None, description="Only a landing this long before a tick counts for it (default: a landing after the tick before)."
     )
-    grace: Duration = Field(timedelta(0), description="Degraded (late) this long after a missed tick, failing after it.")
+    grace: Annotated[Duration, AfterValidator(_grace)] = Field(
+        timedelta(0), description="Degraded (late) this long after a missed tick, failing after it (at most 7d)."
+    )
     timezone: TimeZoneName | None = Field(None, description="The deadline's time zone (default: site.timezone).")
     holidays: Annotated[str, AfterValidator(_calendar)] | None = Field(
         None, description="No tick on this country's public holidays: a country (NL) or country-subdivision (DE-BY)."

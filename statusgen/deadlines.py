@@ -16,10 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
+from importlib.metadata import version
+from itertools import takewhile
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 from cronsim import CronSim, CronSimError
+
+CRONSIM_VERSION = version("cronsim")  # how ticks fall is part of what a cached timeline was computed from
 
 # Airflow and crontab spell common schedules as presets; cronsim reads only the five fields.
 PRESETS = {
@@ -72,23 +76,22 @@ class Deadline:
 
     def ticks(self, start: datetime, end: datetime) -> list[datetime]:
         """The ticks in (start, end], in UTC, without those on public holidays."""
-        found = []
-        for tick in CronSim(self._expression, start.astimezone(self.zone)):
-            if tick > end:
-                break
-            if tick > start and not self._holiday(tick.date()):
-                found.append(tick.astimezone(timezone.utc))
-        return found
+        return [tick for tick, _ in self.schedule(start, end) if tick > start]
 
     def latest_tick(self, at: datetime) -> datetime | None:
-        """The last tick at or before `at` that is not on a holiday (within ten years)."""
-        for tick in CronSim(self._expression, at.astimezone(self.zone) + timedelta(minutes=1), reverse=True):
-            if tick > at:
+        """The last tick at or before `at` that is not on a holiday (within ten years).
+
+        Stepping backwards, cron skips the second pass through an hour an autumn change
+        repeats, so each tick found backwards is followed forwards up to `at`."""
+        for candidate in CronSim(self._expression, at.astimezone(self.zone) + timedelta(minutes=1), reverse=True):
+            if candidate > at:
                 continue
-            if at - tick > timedelta(days=3660):
+            if at - candidate > timedelta(days=3660):
                 return None
-            if not self._holiday(tick.date()):
-                return tick.astimezone(timezone.utc)
+            following = takewhile(lambda tick: tick <= at, CronSim(self._expression, candidate))
+            for tick in reversed([candidate, *following]):
+                if not self._holiday(tick.date()):
+                    return tick.astimezone(timezone.utc)
         return None
 
     def next_tick(self, at: datetime) -> datetime | None:
@@ -135,7 +138,7 @@ class Deadline:
         """What the ticks follow from, as text: a timeline cached under another key is stale.
         A new release of the holiday calendars can move past ticks, so its version is part of it."""
         calendars = f"holidays {holiday_calendars.__version__}:{self.holidays}" if self.holidays else ""
-        return "|".join([self._expression, str(self.zone), str(self.since), str(self.grace), calendars])
+        return "|".join([f"cronsim {CRONSIM_VERSION}", self._expression, str(self.zone), str(self.since), str(self.grace), calendars])
 
     def _holiday(self, day: date) -> bool:
         return self._calendar is not None and day in self._calendar
@@ -204,7 +207,10 @@ def _and(items: list[str]) -> str:
 
 
 def _duration(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
+    seconds = int(value.total_seconds())
+    if seconds % 60:
+        return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
+    minutes = seconds // 60
     if minutes % 1440 == 0:
         return f"{minutes // 1440} d"
     if minutes % 60 == 0:

@@ -106,3 +106,24 @@ def test_on_time_and_the_next_deadline_are_figures(tmp_path):
     (source,) = found["sources"]
     assert component["on_time_pct"] == source["on_time_pct"] == 50.0
     assert component["next_deadline"] == source["next_deadline"] == "2026-12-01T05:00:00Z"
+
+
+def test_a_deadline_missed_for_days_stays_failing_at_the_next_tick(tmp_path):
+    """Found in review: at each new tick the source turned late again for the grace, a
+    recovery that never happened (and a failing → degraded change in the feed)."""
+    seen = [local(2026, 11, 26, 5, 30), local(2026, 11, 30, 6, 30)]
+    found = week(tmp_path, [local(2026, 11, 26, 5)], seen)
+    assert status_of(found) == "failing"  # Friday's 06:00 was missed; Monday's tick does not make it late again
+    result = CliRunner().invoke(main, ["render", "-c", str(tmp_path / "sources.yaml"), "--now", seen[-1], "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "site/components/orders.html").read_text()
+    assert "Nov 30: 6 h 30 min failing" in page  # all of Monday so far, no degraded hour at 06:00
+    assert "failing → degraded" not in (tmp_path / "site/history.atom").read_text()
+
+
+def test_on_time_counts_the_ticks_the_bars_show(tmp_path):
+    """A source first collected after ticks it had missed: the bar shows them missed, so the
+    on-time figure counts them (it counted none before)."""
+    found = week(tmp_path, [local(2026, 11, 26, 5)], [local(2026, 11, 30, 9)])
+    (component,) = found["components"]
+    assert component["on_time_pct"] == 33.33  # Thursday's 06:00 met by the 05:00 load; Friday's and Monday's missed

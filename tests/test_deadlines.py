@@ -186,3 +186,14 @@ def test_since_is_elapsed_time_across_a_clock_change():
     tick = local(2026, 3, 29, 6)
     assert deadline.lower_bound(tick) == datetime(2026, 3, 28, 22, tzinfo=timezone.utc)
     assert deadline.schedule(tick, tick) == [(tick, datetime(2026, 3, 28, 22, tzinfo=timezone.utc))]
+
+
+def test_the_latest_tick_in_an_hour_the_autumn_change_repeats_is_its_second_pass():
+    # Found in review: stepping backwards, cron skipped the repeated hour's ticks.
+    deadline = Deadline("30 * * * *", AMSTERDAM)
+    assert deadline.latest_tick(datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)) == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    assert deadline.latest_tick(datetime(2026, 10, 25, 1, 10, tzinfo=timezone.utc)) == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
+
+
+def test_a_grace_under_a_minute_is_said_in_seconds():
+    assert Deadline("0 6 * * *", AMSTERDAM, grace=timedelta(seconds=30)).in_words().endswith("(late for 30 s, then failing)")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from statusgen import names
+from statusgen.site.words import iso
 from statusgen.status import Status
 
 if TYPE_CHECKING:
@@ -32,10 +33,6 @@ BADGE_COLOUR = {
 # XML 1.0 cannot carry these even as character references (a terminal colour code pasted into
 # a name, say); left in, they make the whole file unreadable to every XML parser.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def atom(model: SiteModel, base: str, path: str, title: str, page: str, entries:
     feed = _element(None, "feed", {"xmlns": "http://www.w3.org/2005/Atom"})
     _element(feed, "id", text=iri(model, base, page))
     _element(feed, "title", text=title)
-    _element(feed, "updated", text=_iso(_updated(model, entries)))
+    _element(feed, "updated", text=iso(_updated(model, entries)))
     author = _element(feed, "author")
     _element(author, "name", text=model.config.site.title)
     if base:
@@ -110,7 +107,7 @@ def atom(model: SiteModel, base: str, path: str, title: str, page: str, entries:
         entry = _element(feed, "entry")
         _element(entry, "id", text=iri(model, base, item.key))
         _element(entry, "title", text=item.title)
-        _element(entry, "updated", text=_iso(item.updated))
+        _element(entry, "updated", text=iso(item.updated))
         _element(entry, "link", {"rel": "alternate", "type": "text/html", "href": link + item.page})
         # Atom's type="html": the HTML travels as escaped text, never as elements of the feed.
         _element(entry, "content", {"type": "html"}, text=item.html)

@@ -17,7 +17,7 @@ from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
 from statusgen.site import runs as run_table
 from statusgen.site.strips import Strip, component_strip, group_strip
-from statusgen.site.words import day_label, short_date
+from statusgen.site.words import day_label, iso, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
 from statusgen.timeline import Day, Now, Timeline, Window, kept_by
 from statusgen.urls import public_text
@@ -285,7 +285,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             bar=bar,
             uptime_pct=source_uptime[source.id],
             on_time_pct=on_time.pct if (on_time := source_on_time.get(source.id)) else None,
-            next_deadline=deadline.next_tick(now) if (deadline := promises[source.id].deadline) else None,
+            next_deadline=deadline.next_tick(covered_until) if (deadline := promises[source.id].deadline) else None,
         )
     first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
@@ -360,19 +360,19 @@ def status_json(model: SiteModel) -> dict[str, Any]:
     """The site's own JSON; a public site leaves out sources, their names and messages."""
     components = [
         {"id": c.id, "name": c.name, "group": c.group, "status": c.status.value, "uptime_pct": c.uptime_pct,
-         "on_time_pct": c.on_time_pct, "next_deadline": _iso(c.next_deadline), "last_success_at": _iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
+         "on_time_pct": c.on_time_pct, "next_deadline": iso(c.next_deadline), "last_success_at": iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
         for c in model.components
     ]
     sources = [
         {"id": s.id, "name": s.title, "status": s.status.value, "on_time_pct": s.on_time_pct,
-         "next_deadline": _iso(s.next_deadline), "last_success_at": _iso(s.last_success_at),
+         "next_deadline": iso(s.next_deadline), "last_success_at": iso(s.last_success_at),
          "last_run_state": s.latest_state, "message": s.note}
         for s in model.sources
     ]
     return {
         "schema_version": formats.STATUS_JSON.version,
-        "generated_at": _iso(model.now),
-        "last_collected_at": _iso(model.last_collected_at),
+        "generated_at": iso(model.now),
+        "last_collected_at": iso(model.last_collected_at),
         "status": model.status.value,
         "components": components,
         **({"sources": sources} if model.internal else {}),
@@ -381,5 +381,3 @@ def status_json(model: SiteModel) -> dict[str, Any]:
 
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from statusgen import names
 from statusgen.incidents import Impact, Incident
+from statusgen.site.words import iso
 from statusgen.status import Status
 
 if TYPE_CHECKING:
@@ -39,10 +40,6 @@ INDICATOR_TEXT = {
 UNRESOLVED = {"investigating", "identified", "monitoring"}
 # Statuspage lists the 50 most recent incidents and the 50 most recent maintenances.
 MOST_RECENT = 50
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def group_id(group: GroupView) -> str:
@@ -74,7 +71,7 @@ def statuspage(model: SiteModel, base_url: str) -> dict[str, dict[str, Any]]:
 def _files(model: SiteModel, prefix: str) -> dict[str, dict[str, Any]]:
     link: Callable[[str], str] = lambda path: prefix + path  # noqa: E731
     page = {"id": PAGE_ID, "name": model.config.site.title, "url": link(""), "time_zone": model.config.site.timezone,
-            "updated_at": _iso(model.last_collected_at)}  # what the statuses are as of, not when they were rendered
+            "updated_at": iso(model.last_collected_at)}  # what the statuses are as of, not when they were rendered
     level = indicator(model)
     status = {"indicator": level, "description": INDICATOR_TEXT[level]}
     components = _components(model)
@@ -118,7 +115,7 @@ def _component(cid: str, name: str, status: Status, description: str | None, pos
                updated: datetime | None, group: bool = False, group_id: str | None = None,
                members: list[str] | None = None) -> dict[str, Any]:
     return {
-        "id": cid, "name": name, "status": STATUSPAGE[status], "created_at": _iso(created), "updated_at": _iso(updated),
+        "id": cid, "name": name, "status": STATUSPAGE[status], "created_at": iso(created), "updated_at": iso(updated),
         "position": position, "description": description, "showcase": not group, "start_date": None,
         "group_id": group_id, "page_id": PAGE_ID, "group": group, "only_show_if_degraded": False,
         **({"components": members} if group else {}),
@@ -147,12 +144,12 @@ def _incident(incident: Incident, model: SiteModel, components: dict[str, dict[s
     found = {
         "id": incident.id, "name": incident.title, "status": state,
         "impact": "maintenance" if incident.is_maintenance else incident.impact.value,
-        "created_at": _iso(incident.begins), "updated_at": _iso(incident.updates[0].at if incident.updates else incident.begins),
-        "monitoring_at": _iso(min(monitoring)) if monitoring else None, "resolved_at": _iso(resolved),
-        "started_at": _iso(incident.begins), "shortlink": link(incident.page), "page_id": PAGE_ID,
+        "created_at": iso(incident.begins), "updated_at": iso(incident.updates[0].at if incident.updates else incident.begins),
+        "monitoring_at": iso(min(monitoring)) if monitoring else None, "resolved_at": iso(resolved),
+        "started_at": iso(incident.begins), "shortlink": link(incident.page), "page_id": PAGE_ID,
         "incident_updates": [
             {"id": f"{incident.id}-{len(incident.updates) - n}", "status": u.status or state, "body": u.html,
-             "incident_id": incident.id, "created_at": _iso(u.at), "updated_at": _iso(u.at), "display_at": _iso(u.at),
+             "incident_id": incident.id, "created_at": iso(u.at), "updated_at": iso(u.at), "display_at": iso(u.at),
              "affected_components": None, "deliver_notifications": False, "custom_tweet": None, "tweet_id": None}
             for n, u in enumerate(incident.updates)
         ],
@@ -160,5 +157,5 @@ def _incident(incident: Incident, model: SiteModel, components: dict[str, dict[s
         "components": [components[c] for c in incident.components if c in components],
     }
     if incident.is_maintenance:
-        found |= {"scheduled_for": _iso(incident.scheduled_for), "scheduled_until": _iso(incident.scheduled_until)}
+        found |= {"scheduled_for": iso(incident.scheduled_for), "scheduled_until": iso(incident.scheduled_until)}
     return found

@@ -4,7 +4,7 @@ labels) and the templates (filters), so the two always say the same thing."""
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from statusgen.status import Status
 from statusgen.timeline import Day
@@ -23,6 +23,11 @@ BANNER = {
     Status.UNKNOWN: "Some statuses are unknown",
     Status.MAINTENANCE: "Maintenance in progress",
 }
+
+
+def iso(value: datetime | None) -> str | None:
+    """A moment as the machine-readable files write it: ISO 8601, UTC as Z."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def ago(delta: timedelta) -> str:

@@ -35,9 +35,11 @@ CUTOFF_KEY = "statusgen.timeline_cutoff"
 WINDOW_KEY = "statusgen.timeline_window_start"
 RULES_KEY = "statusgen.timeline_rules"
 _HERE = Path(__file__).parent
-# Any change to the rules, the timeline's code or its SQL makes earlier caches unusable.
+# Any change to the rules, the deadlines' calendar, the timeline's code or its SQL makes
+# earlier caches unusable.
 RULES = hashlib.sha256(b"".join(
-    path.read_bytes() for path in [_HERE.parent / "status.py", *sorted(_HERE.glob("*.py")), *sorted(_HERE.glob("sql/*.sql"))]
+    path.read_bytes() for path in [_HERE.parent / "status.py", _HERE.parent / "deadlines.py", *sorted(_HERE.glob("*.py")),
+                                   *sorted(_HERE.glob("sql/*.sql"))]
 )).hexdigest()[:16]
 
 

@@ -29,9 +29,10 @@ from statusgen.timeline.days import Day, Window, uptime
 from statusgen.timeline.queries import query
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
-# How far before the window (or the cache's cutoff) a deadline's ticks are read: the status
-# where the timeline starts depends on the tick before it.
-TICKS_BEFORE = timedelta(days=2)
+# How far back a deadline's ticks are read, before the window (or the cache's cutoff, or a
+# collection's instant): the status there depends on the first tick still unmet, and one
+# missed longer ago than the longest grace allowed is failing whichever it was.
+TICKS_BEFORE = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def statuses_at(snapshot: Snapshot, promises: Mapping[str, Freshness], at: datet
     give it, for a collection's report: the rule at one instant needs neither the segments
     before it nor the cache. Sources nothing is known of are left out."""
     cover = naive_utc(at)
-    _read_events(snapshot.db, promises, cover, ticks_from=at)
+    _read_events(snapshot.db, promises, cover, ticks_from=at - TICKS_BEFORE)
     rows = snapshot.db.execute(query("statuses_at", status_at_cover=query("status_at", at="$cover"),
                                      deadline_severity=query("deadline_severity", at="$cover")), {"cover": cover}).fetchall()
     return {source_id: _BY_SEVERITY[sev] for source_id, sev in rows}
@@ -252,6 +253,7 @@ def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness
     rows = [(i, tick, bound, tick + d.grace) for i, d in deadlines.items() if d is not None for tick, bound in schedules[d]]
     db.execute(query("ticks"), {"ids": [r[0] for r in rows], "ticks": [naive_utc(r[1]) for r in rows],
                                 "bounds": [naive_utc(r[2]) for r in rows], "late_until": [naive_utc(r[3]) for r in rows]})
+    db.execute(query("first_ticks"))
     db.execute(query("finished_runs"), {"cover": cover})
     db.execute(query("reachability", reachability_changes=reachability_changes(query("reachability_seen"))), {"cover": cover})
 

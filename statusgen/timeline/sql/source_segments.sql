@@ -42,13 +42,13 @@ ordered AS (
 ),
 aged AS (
     -- When the last success gets too old: past warn_after (t1), then error_after (t2); and
-    -- what the latest deadline at the piece's start asks: met (a success after its bound), or
-    -- late until the end of its grace, then missed.
+    -- what the deadlines ask at the piece's start (deadline_severity.sql).
     SELECT o.*, {state_severity} AS state_sev,
            last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2,
            {deadline_severity} AS dl
     FROM ordered o JOIN promise USING (source_id)
-    ASOF LEFT JOIN ticks k ON o.source_id = k.source_id AND o.start >= k.tick
+    ASOF LEFT JOIN ticks k ON o.source_id = k.source_id AND o.last_success <= k.bound
+    LEFT JOIN first_ticks f ON f.source_id = o.source_id
     -- Of several events at the moment of the last collection, only the last holds on.
     WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
 ),

@@ -8,13 +8,13 @@ WITH runs AS (
     FROM finished_runs GROUP BY source_id
 ),
 seen AS (SELECT source_id, arg_max(ok, (t, ok)) AS seen_ok FROM changes GROUP BY source_id),
-latest_tick AS (SELECT source_id, arg_max(tick, tick) AS tick, arg_max(bound, tick) AS bound, arg_max(late_until, tick) AS late_until
-                FROM ticks WHERE tick <= $cover GROUP BY source_id),
 known AS (
     SELECT source_id, {state_severity} AS state_sev, coalesce(seen.seen_ok, true) AS seen_ok,
            last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2,
            {deadline_severity} AS dl
-    FROM promise LEFT JOIN runs USING (source_id) LEFT JOIN seen USING (source_id) LEFT JOIN latest_tick k USING (source_id)
+    FROM promise LEFT JOIN runs USING (source_id) LEFT JOIN seen USING (source_id)
+    ASOF LEFT JOIN ticks k ON promise.source_id = k.source_id AND runs.last_success <= k.bound
+    LEFT JOIN first_ticks f ON f.source_id = promise.source_id
     WHERE runs.source_id IS NOT NULL OR seen.source_id IS NOT NULL
 )
 SELECT source_id, {status_at_cover} FROM known
