@@ -54,8 +54,8 @@ def feed_files(model: SiteModel, base_url: str) -> dict[str, str]:
     files = {path: atom(model, base, path, title, "", everything) for path in ("history.atom", "feed.xml")}
     files["history.rss"] = rss(model, base, "history.rss", title, everything)
     for component in model.components:
-        files[f"components/{component.id}.atom"] = atom(model, base, f"components/{component.id}.atom",
-                                                        f"{title}: {component.name}", component.page, _entries(model, component.id))
+        files[component.feed] = atom(model, base, component.feed, f"{title}: {component.name}", component.page,
+                                     _entries(model, component.id))
     return files
 
 

@@ -113,6 +113,11 @@ class ComponentView:
     def page(self) -> str:
         return f"components/{self.id}.html"
 
+    @property
+    def feed(self) -> str:
+        """Its Atom feed, beside its page."""
+        return f"components/{self.id}.atom"
+
 
 @dataclass(frozen=True)
 class GroupView:
