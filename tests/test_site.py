@@ -69,7 +69,7 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
         "api/v2/scheduled-maintenances/upcoming.json", "api/v2/status.json", "api/v2/summary.json",
         "badges/broken.json", "badges/broken.svg", "badges/orders.json", "badges/orders.svg",
         "components/broken.atom", "components/broken.html", "components/orders.atom", "components/orders.html",
-        "feed.xml", "history.atom", "history.rss", "incidents.html", "index.html", "maintenance.ics", "status.json",
+        "feed.xml", "history.atom", "history.html", "history.rss", "incidents.html", "index.html", "maintenance.ics", "status.json",
     ]
     assert summary.pages == len(files) - 1
     status = json.loads((site / "status.json").read_text())

@@ -16,6 +16,7 @@ from statusgen.incidents import Incident, Update
 from statusgen.records import Run
 from statusgen.site import ComponentView, GroupView, SiteModel, SourceView, render_pages
 from statusgen.site.model import Change
+from statusgen.site.months import Month
 from statusgen.site.strips import Strip
 from statusgen.status import Freshness, Status
 from statusgen.timeline import Day
@@ -24,7 +25,7 @@ from tests.conftest import collect_and_render, utc
 DOC = Path(__file__).resolve().parent.parent / "docs" / "theming.md"
 NOW = utc(2026, 11, 22, 12)
 CLASSES = {cls.__name__: cls for cls in (SiteModel, SiteConfig, GroupView, ComponentView, SourceView, Freshness, Day, Change,
-                                          Incident, Update, Run, Strip)}
+                                          Incident, Update, Run, Strip, Month)}
 
 
 def documented() -> dict[tuple[str, str | None], set[str]]:

@@ -16,6 +16,7 @@ from statusgen.history import Snapshot
 from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
 from statusgen.site import runs as run_table
+from statusgen.site.months import Month, by_month
 from statusgen.site.strips import Strip, component_strip, group_strip
 from statusgen.site.words import day_label, iso, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
@@ -214,6 +215,12 @@ class SiteModel:
     def past(self) -> list[Incident]:
         """Incidents resolved and maintenance over, newest first."""
         return [i for i in self.incidents if i.ends is not None and i.ends <= self.now]
+
+    @cached_property
+    def months(self) -> list[Month]:
+        """The history page's months, newest first: past incidents by the month they began in,
+        and each component's uptime in every month its bars cover."""
+        return by_month(self.components, self.incidents, self.weights, self.config.site.zone, self.now)
 
     def incidents_of(self, component_id: str) -> list[Incident]:
         return [i for i in self.incidents if component_id in i.components]

@@ -55,6 +55,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
 
     page("index.html", "index.html")
     page("incidents.html", "incidents.html")
+    page("history.html", "history.html")
     for group in model.groups if model.compact else []:
         page("group.html", group.page, group=group)
     for component in model.components:
