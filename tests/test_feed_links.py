@@ -101,3 +101,11 @@ def test_every_feed_link_reaches_a_feed_of_the_type_it_says(site):
         parsed = links(site, page)
         for href, kind in parsed.alternate + [(h, t) for h, t in parsed.shown if t in ROOT_TAG]:
             assert ET.fromstring((site / target(page, href)).read_bytes()).tag == ROOT_TAG[kind], (page, href)
+
+
+def test_a_component_pages_head_holds_its_title_and_links_only(site):
+    """What a component page adds (its feed, the subscribe line) is in its place, once."""
+    page = (site / "components/orders.html").read_text()
+    head, body = page.split("</head>")
+    assert "<title>Orders · Shop data</title>" in head and "<h2" not in head
+    assert body.count("Subscribe to its incidents") == 1
