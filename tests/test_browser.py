@@ -78,7 +78,7 @@ def test_without_javascript_every_updated_and_since_shows_its_absolute_time(brow
 def test_the_script_writes_what_the_render_wrote_at_the_same_moment(browser, site):
     """The render and the script format relative times alike: at the render's own moment,
     the script changes no word."""
-    for path in ["index.html", "components/orders.html", "components/marketing_roi_report.html"]:
+    for path in ["index.html", "components/orders.html", "components/marketing_roi_report.html", "tiles/marketing_roi_report.html"]:
         read = "[...document.querySelectorAll('main, footer')].map(e => e.innerText).join('\\n')"
         without = open_page(browser, site, path, java_script_enabled=False).evaluate(read)
         page = browser.new_context().new_page()
@@ -106,8 +106,9 @@ def test_dark_mode_follows_the_system(browser, site):
     assert dark.evaluate(background) == "rgb(15, 20, 27)"
 
 
-def test_phone_width_has_no_sideways_scrolling(browser, site, tmp_path):
-    page = open_page(browser, site, "index.html", viewport={"width": 390, "height": 844})
+@pytest.mark.parametrize("path", ["index.html", "history.html"])
+def test_phone_width_has_no_sideways_scrolling(browser, site, tmp_path, path):
+    page = open_page(browser, site, path, viewport={"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert (tmp_path / "phone.png").stat().st_size > 10_000
@@ -123,7 +124,8 @@ def test_run_ids_on_a_phone_take_a_few_lines_not_one_a_character(browser, site):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", ["index.html", "components/orders.html", "incidents.html", "incident"])
+@pytest.mark.parametrize("path", ["index.html", "components/orders.html", "incidents.html", "incident", "history.html",
+                                  "tiles/marketing_roi_report.html"])
 def test_axe_core_finds_no_violations(browser, site, scheme, path):
     if path == "incident":
         path = next(site.glob("incidents/*.html")).relative_to(site).as_posix()
@@ -133,6 +135,44 @@ def test_axe_core_finds_no_violations(browser, site, scheme, path):
     page.add_script_tag(path=str(axe))
     violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.nodes[0].target)")
     assert violations == []
+
+
+TILE_SIZES = [(300, 80), (600, 120)]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width, height", TILE_SIZES)
+def test_a_tile_fits_its_frame_in_both_modes(browser, site, scheme, width, height):
+    """Every line inside the frame, none of them cut but the reason's last (an ellipsis), and
+    no request to another host."""
+    for tile in sorted(site.glob("tiles/*.html")):
+        page = open_page(browser, site, tile.relative_to(site).as_posix(), color_scheme=scheme,
+                         viewport={"width": width, "height": height})
+        outside = page.evaluate("""() => [...document.querySelectorAll('.tile > *:not([hidden])')]
+            .map(e => e.getBoundingClientRect()).filter(r => r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5).length""")
+        assert outside == 0, tile.name
+        assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 12
+        assert page.outside_requests == []
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(23, 30, 40)")
+
+
+def test_a_tile_in_an_iframe_keeps_its_style_and_script_and_its_link_leaves_the_frame(browser, site, tmp_path):
+    """A dashboard of another origin frames the tile: the tile's own stylesheet and script
+    apply inside the frame, and its link opens the component's page in the whole window."""
+    host = tmp_path / "dashboard.html"
+    tile = (site / "tiles/marketing_roi_report.html").as_uri()
+    host.write_text(f'<!doctype html><title>BI</title><iframe src="{tile}" title="Marketing ROI" width="300" height="80"></iframe>')
+    page = browser.new_context().new_page()
+    page.clock.install(time=datetime.fromisoformat("2026-11-23T10:00:00+00:00"))  # a day after the render
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    assert frame.locator(".pill").first.evaluate("e => getComputedStyle(e).fontWeight") == "600"  # styled
+    assert frame.locator(".why[data-stale]").is_visible()  # the script judged the tile's age
+    assert frame.locator(".why[data-stale]").inner_text() == "Not checked since Nov 22 11:00"
+    frame.locator("h1 a").click()
+    page.wait_for_url("**/components/marketing_roi_report.html")
+    assert page.locator("h1").inner_text() == "Marketing ROI"
 
 
 def test_every_page_is_valid_html(site):

@@ -62,7 +62,9 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     css = next(f for f in files if f.startswith("style."))
     assert re.fullmatch(r"style\.[0-9a-f]{10}\.css", css) and f'href="{css}"' in (site / "index.html").read_text()
-    assert [f for f in files if f != css] == [
+    tile_css = next(f for f in files if f.startswith("tile."))
+    assert re.fullmatch(r"tile\.[0-9a-f]{10}\.css", tile_css) and f'href="../{tile_css}"' in (site / "tiles/orders.html").read_text()
+    assert [f for f in files if f not in (css, tile_css)] == [
         ".statusgen-site",
         "api/v2/components.json", "api/v2/incidents.json", "api/v2/incidents/unresolved.json",
         "api/v2/scheduled-maintenances.json", "api/v2/scheduled-maintenances/active.json",
@@ -70,6 +72,7 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
         "badges/broken.json", "badges/broken.svg", "badges/orders.json", "badges/orders.svg",
         "components/broken.atom", "components/broken.html", "components/orders.atom", "components/orders.html",
         "feed.xml", "history.atom", "history.html", "history.rss", "incidents.html", "index.html", "maintenance.ics", "status.json",
+        "tiles/broken.html", "tiles/orders.html",
     ]
     assert summary.pages == len(files) - 1
     status = json.loads((site / "status.json").read_text())

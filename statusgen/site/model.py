@@ -115,6 +115,11 @@ class ComponentView:
         return f"components/{self.id}.html"
 
     @property
+    def tile(self) -> str:
+        """Its tile, for an iframe in a dashboard."""
+        return f"tiles/{self.id}.html"
+
+    @property
     def feed(self) -> str:
         """Its Atom feed, beside its page."""
         return f"components/{self.id}.atom"

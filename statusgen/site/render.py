@@ -32,12 +32,10 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
     site = model.config.site
     theme = Path(site.theme_dir) if site.theme_dir else None
-    css_file = theme / "style.css" if theme and (theme / "style.css").is_file() else None
-    css = css_file.read_text(encoding="utf-8") if css_file else files(TEMPLATES).joinpath("style.css").read_text(encoding="utf-8")
-    css += _strip_columns(site.days)
-    # The name changes with the content, so browsers and CDNs may keep it for a year.
-    css_name = f"style.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
-    pages: dict[str, str | bytes] = {css_name: css}
+    css = _stylesheet(theme, "style.css") + _strip_columns(site.days)
+    tile_css = _stylesheet(theme, "tile.css")
+    css_name, tile_css_name = _fingerprinted("style", css), _fingerprinted("tile", tile_css)
+    pages: dict[str, str | bytes] = {css_name: css, tile_css_name: tile_css}
     logo = None
     if site.logo:
         try:
@@ -47,7 +45,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
         logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
         pages[logo] = data
     env = _environment(model, theme)
-    env.globals.update(css=css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
+    env.globals.update(css=css_name, tile_css=tile_css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
                        age_script=age_script(), csp=content_security_policy(age_script()))
 
     def page(template: str, path: str, **context: Any) -> None:
@@ -60,6 +58,7 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
         page("group.html", group.page, group=group)
     for component in model.components:
         page("component.html", component.page, component=component)
+        page("tile.html", component.tile, component=component)
         pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
         pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status, site.collect_every))
     for incident in model.incidents:
@@ -87,6 +86,18 @@ def content_security_policy(script: str) -> str:
     # so) may ask the site itself; only the hashed script could, and only there.
     return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'self'; img-src 'self'; "
             "connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+def _stylesheet(theme: Path | None, name: str) -> str:
+    """A theme's stylesheet of that name, else the built-in one."""
+    if theme and (theme / name).is_file():
+        return (theme / name).read_text(encoding="utf-8")
+    return files(TEMPLATES).joinpath(name).read_text(encoding="utf-8")
+
+
+def _fingerprinted(stem: str, css: str) -> str:
+    """A name that changes with the content, so browsers and CDNs may keep the file for a year."""
+    return f"{stem}.{hashlib.sha256(css.encode()).hexdigest()[:10]}.css"
 
 
 def _strip_columns(days: int) -> str:
