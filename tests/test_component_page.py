@@ -86,3 +86,10 @@ def test_the_shields_line_needs_the_sites_address(shop, tmp_path):
     assert "YOUR-SITE" not in html and "img.shields.io" not in html
     html = page(shop(", url: 'https://status.shop.example'"), tmp_path)
     assert "https://img.shields.io/endpoint?url=https://status.shop.example/badges/orders.json" in html
+
+
+def test_the_tile_line_to_paste_needs_the_sites_address_too(shop, tmp_path):
+    html = page(shop(), tmp_path)
+    assert "&lt;iframe" not in html and "With <code>site.url</code> set" in html
+    html = page(shop(", url: 'https://status.shop.example'"), tmp_path)
+    assert "&lt;iframe src=&#34;https://status.shop.example/tiles/orders.html&#34;" in html

@@ -14,7 +14,7 @@ from statusgen.config import load_config
 from statusgen.incidents import Impact, Incident
 from statusgen.site.months import by_month
 from statusgen.status import Status
-from statusgen.timeline import Day, uptime
+from statusgen.timeline import Day, time_in, uptime
 from tests.conftest import collect_and_render, utc
 
 NOW = utc(2026, 11, 22, 12)
@@ -63,7 +63,7 @@ def test_a_months_uptime_is_the_timelines_over_that_months_days_of_the_bar():
     orders = SimpleNamespace(id="orders", bar=october + november)
     nothing = SimpleNamespace(id="new", bar=bar(date(2026, 10, 25), 29))
     months = {m.anchor: m for m in by_month([orders, nothing], [], WEIGHTS, AMSTERDAM, NOW)}
-    assert months["2026-10"].uptime == {"orders": uptime(october, WEIGHTS), "new": None}
+    assert months["2026-10"].uptime == {"orders": uptime(time_in(october), WEIGHTS), "new": None}
     assert months["2026-10"].uptime["orders"] == 92.59  # 80000 of 86400 s a day up, rounded down
     assert months["2026-11"].uptime["orders"] == 100.0
 

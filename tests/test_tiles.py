@@ -140,5 +140,5 @@ def test_a_component_page_shows_how_to_embed_its_tile(write_config, path):
     site = build(write_config)
     page = (site / path).read_text()
     component = Path(path).stem
-    assert f"&lt;iframe src=&#34;https://YOUR-SITE/tiles/{component}.html&#34;" in page
+    assert "YOUR-SITE" not in page and "With <code>site.url</code> set" in page  # no address to give: say what to set
     assert f'href="../tiles/{component}.html"' in page

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from statusgen.incidents import Incident
 from statusgen.status import Status
-from statusgen.timeline import Day, uptime
+from statusgen.timeline import Day, time_in, uptime
 
 if TYPE_CHECKING:
     from statusgen.site.model import ComponentView
@@ -59,5 +59,5 @@ def by_month(components: Sequence[ComponentView], incidents: Sequence[Incident],
     for first in sorted(begun.keys() | covered.keys(), reverse=True):
         bars = covered.get(first, {})
         months.append(Month(first=first, incidents=begun.get(first, []), days=max(map(len, bars.values()), default=0),
-                            uptime={cid: uptime(days, weights) for cid, days in bars.items()}))
+                            uptime={cid: uptime(time_in(days), weights) for cid, days in bars.items()}))
     return months

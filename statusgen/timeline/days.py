@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from functools import cached_property
-from typing import Mapping
+from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from statusgen.status import SEVERITY, Status
@@ -66,6 +66,15 @@ class Window:
     def bar(self, seconds: Mapping[date, Mapping[Status, int]]) -> list[Day]:
         """A mark for every day, from the seconds spent in each status on the days that have any."""
         return [Day(day, spent := seconds.get(day, {}), max(0, length - sum(spent.values()))) for day, length in self.lengths()]
+
+
+def time_in(days: Sequence[Day]) -> dict[Status, int]:
+    """Seconds in each status over `days`, for uptime over some of a bar's days (a month)."""
+    spent: dict[Status, int] = {}
+    for day in days:
+        for status, seconds in day.seconds.items():
+            spent[status] = spent.get(status, 0) + seconds
+    return spent
 
 
 def uptime(time_in: Mapping[Status, int], weights: Mapping[Status, float]) -> float | None:
