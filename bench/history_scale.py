@@ -20,6 +20,7 @@ import pstats
 import resource
 import tempfile
 import time
+from dataclasses import MISSING, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,8 +28,10 @@ import duckdb
 
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
-from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.history import COMPACTED_KEY, History
+from statusgen.history.schema import OBSERVATION_COLUMNS, RUN_COLUMNS, stamped
 from statusgen.pipeline import statuses_now
+from statusgen.records import Observation, Run
 from statusgen.site import build_model, render_pages
 from statusgen.status import Freshness
 from statusgen.timeline import Timeline, Window
@@ -36,24 +39,62 @@ from statusgen.timeline import Timeline, Window
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 EVERY = timedelta(minutes=5)
 
-OBSERVATIONS = """
-    SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'c' || epoch(t)::BIGINT AS collection_id, t AS collected_at,
-           'operational' AS status, 'success' AS latest_state, t - INTERVAL 20 MINUTE AS last_success_at,
-           CASE WHEN hash(s, t) % 500 = 0 THEN 'HTTP 503' END AS error, NULL::VARCHAR AS message,
-           (hash(s, t) % 400)::INTEGER AS latency_ms, 7200::BIGINT AS warn_after_s, 21600::BIGINT AS error_after_s
-    FROM range($sources) r(s), generate_series($start, $end - INTERVAL 1 SECOND, INTERVAL 5 MINUTE) g(t)"""
-RUNS = """
-    SELECT 's' || lpad(s::VARCHAR, 4, '0') AS source_id, 'r' || epoch(t)::BIGINT AS run_id,
-           CASE WHEN hash(s, t) % 40 = 0 THEN 'failed' ELSE 'success' END AS state,
-           t - INTERVAL 4 MINUTE AS started_at, t AS ended_at, NULL::VARCHAR AS url,
-           (hash(s, t) % 10000)::BIGINT AS rows_loaded, NULL::VARCHAR AS message,
-           t + INTERVAL 3 MINUTE AS collected_at, 'c' || epoch(t + INTERVAL 3 MINUTE)::BIGINT AS collection_id
-    FROM range($sources) r(s), generate_series($start, $end - INTERVAL 1 SECOND, INTERVAL 1 HOUR) g(t)"""
+# How the benchmark makes each column of today's history files; the columns themselves, their
+# order and their types come from statusgen's records (statusgen.history.schema), so a column
+# added there is written here too (its field's default) or fails the generator at once.
+OBSERVED = {
+    "source_id": "'s' || lpad(s::VARCHAR, 4, '0')",
+    "collection_id": "'c' || epoch(t)::BIGINT",
+    "collected_at": "t",
+    "latest_state": "'success'",
+    "last_success_at": "t - INTERVAL 20 MINUTE",
+    "error": "CASE WHEN hash(s, t) % 500 = 0 THEN 'HTTP 503' END",
+    "message": "NULL",
+    "latency_ms": "hash(s, t) % 400",
+    "warn_after_s": "7200",
+    "error_after_s": "21600",
+}
+RAN = {
+    "source_id": "'s' || lpad(s::VARCHAR, 4, '0')",
+    "run_id": "'r' || epoch(t)::BIGINT",
+    "state": "CASE WHEN hash(s, t) % 40 = 0 THEN 'failed' ELSE 'success' END",
+    "started_at": "t - INTERVAL 4 MINUTE",
+    "ended_at": "t",
+    "rows_loaded": "hash(s, t) % 10000",
+    "collected_at": "t + INTERVAL 3 MINUTE",
+    "collection_id": "'c' || epoch(t + INTERVAL 3 MINUTE)::BIGINT",
+}
+
+
+def rows_sql(record: type, columns: dict[str, str], made: dict[str, str], every: str) -> str:
+    """SQL for `record`'s rows with exactly `columns`: one per source `s` and instant `t`,
+    `every` apart from $start to $end, each column made as `made` says or else its field's default."""
+    unknown = set(made) - set(columns)
+    if unknown:
+        raise ValueError(f"not a column of history's {record.__name__} any more: {sorted(unknown)}")
+    defaults = {f.name: f.default for f in fields(record) if f.default is not MISSING}
+    values = []
+    for column, kind in columns.items():
+        if column in made:
+            value = made[column]
+        elif column in defaults:
+            value = "NULL" if defaults[column] is None else repr(defaults[column]).lower()
+        else:
+            raise ValueError(f"the benchmark does not make {record.__name__}.{column}, which history requires")
+        values.append(f"CAST({value} AS {kind}) AS {column}")
+    return (f"SELECT {', '.join(values)} "
+            f"FROM range($sources) r(s), generate_series($start, $end - INTERVAL 1 SECOND, INTERVAL {every}) g(t)")
+
+
+OBSERVATIONS = rows_sql(Observation, OBSERVATION_COLUMNS, OBSERVED, "5 MINUTE")
+RUNS = rows_sql(Run, RUN_COLUMNS, RAN, "1 HOUR")
 
 
 def _copy(db, sql: str, target: Path, sources: int, start: datetime, end: datetime, compacted: bool) -> None:
+    # Not statusgen's write_parquet: its fsync of each of the ~470 files would make generating
+    # (and tests/test_bench.py) several times slower, and nothing here needs to survive a crash.
     target.parent.mkdir(parents=True, exist_ok=True)
-    meta = f"'{VERSION_KEY}': '{SCHEMA_VERSION}'" + (f", '{COMPACTED_KEY}': '[]'" if compacted else "")
+    meta = ", ".join(f"'{k}': '{v}'" for k, v in stamped({COMPACTED_KEY: "[]"} if compacted else None).items())
     quoted = str(target).replace("'", "''")
     db.execute(f"COPY ({sql} ORDER BY source_id, collected_at) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{meta}}})",
                {"sources": sources, "start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)})
