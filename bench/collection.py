@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
+from bench.clock import Clock
 from statusgen.collect import collect_all
 from statusgen.collectors.airflow import AirflowConnection, AirflowSource
 from statusgen.config import Config, HistoryConfig, SiteConfig
@@ -83,9 +84,8 @@ def measure(connections: int, dags: int, workers: int | None = None) -> dict[str
     server.start()
     try:
         config = _config(mine.recv(), connections, dags)
-        started = time.perf_counter()
-        result = collect_all(config, NOW, {}, **({"max_workers": workers} if workers else {}))
-        wall = time.perf_counter() - started
+        with Clock() as took:
+            result = collect_all(config, NOW, {}, **({"max_workers": workers} if workers else {}))
     finally:
         server.terminate()
         server.join()
@@ -95,7 +95,8 @@ def measure(connections: int, dags: int, workers: int | None = None) -> dict[str
         "workers": workers or "default",
         "connections": connections,
         "dags": dags,
-        "wall_s": wall,
+        "wall_s": took.wall,
+        "cpu_s": took.cpu,  # statusgen's alone: the server is another process
         "floor_s": LATENCY * per_connection,
         "requests": requests.value,
         "requests_per_connection": requests.value / connections,

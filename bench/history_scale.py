@@ -19,13 +19,13 @@ import cProfile
 import pstats
 import resource
 import tempfile
-import time
 from dataclasses import MISSING, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
+from bench.clock import Clock
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
 from statusgen.history import COMPACTED_KEY, History
@@ -129,37 +129,36 @@ def config_for(sources: int) -> Config:
     return Config(Path("bench.yaml"), SiteConfig(), HistoryConfig(), {"wh": connection}, source_configs, components)
 
 
-def _render(root: Path, config: Config, now: datetime) -> float:
-    """Seconds for model and pages, as a fresh process would spend them."""
-    started = time.perf_counter()
-    snapshot = History(root).open()
-    render_pages(build_model(config, snapshot, now))
-    snapshot.close()
-    return time.perf_counter() - started
+def _render(root: Path, config: Config, now: datetime) -> Clock:
+    """Model and pages, as a fresh process would spend them."""
+    with Clock() as took:
+        snapshot = History(root).open()
+        render_pages(build_model(config, snapshot, now))
+        snapshot.close()
+    return took
 
 
-def _rollups(root: Path, config: Config, now: datetime) -> float:
-    """Seconds for the daily rollups alone: seconds per status per day, for every source and component."""
+def _rollups(root: Path, config: Config, now: datetime) -> Clock:
+    """The daily rollups alone: seconds per status per day, for every source and component."""
     snapshot = History(root).open()
     window = Window.ending(now, config.site.days, config.site.zone)
     # No cache: other promises than the render's, so leave its timeline cache alone.
     timeline = Timeline(snapshot, {s.id: Freshness() for s in config.sources}, window, now,
                         members={c.id: c.depends_on for c in config.components})
-    started = time.perf_counter()
-    timeline.source_days()
-    timeline.component_days()
-    took = time.perf_counter() - started
+    with Clock() as took:
+        timeline.source_days()
+        timeline.component_days()
     snapshot.close()
     return took
 
 
-def _collect_statuses(root: Path, config: Config, now: datetime) -> float:
-    """Seconds for what a collection adds since the timeline decides its lines' statuses:
+def _collect_statuses(root: Path, config: Config, now: datetime) -> Clock:
+    """What a collection adds since the timeline decides its lines' statuses:
     every source's status at the collection just written, by the timeline's rule at that instant."""
     promises = {s.id: s.freshness.promise() if s.freshness else Freshness() for s in config.sources}
-    started = time.perf_counter()
-    statuses_now(History(root), promises, now)
-    return time.perf_counter() - started
+    with Clock() as took:
+        statuses_now(History(root), promises, now)
+    return took
 
 
 def _files(root: Path) -> int:
@@ -179,26 +178,23 @@ def _profile(root: Path, config: Config, now: datetime, top: int = 8) -> list[tu
 
 
 def run(sources: int = 1000, days: int = 90) -> dict:
+    """Every figure: sizes and counts as numbers, each timed step as a Clock (wall and CPU)."""
     config = config_for(sources)
     with tempfile.TemporaryDirectory(prefix="statusgen-bench-") as folder:
         root = Path(folder)
-        started = time.perf_counter()
-        observations = generate(root, sources, days)
-        generated = time.perf_counter() - started
+        with Clock() as generated:
+            observations = generate(root, sources, days)
 
         files_before = _files(root)
-        started = time.perf_counter()
-        History(root).compact(NOW)
-        first_compaction = time.perf_counter() - started
+        with Clock() as first_compaction:
+            History(root).compact(NOW)
         files_after = _files(root)
-        started = time.perf_counter()
-        History(root).compact(NOW)
-        next_compaction = time.perf_counter() - started
+        with Clock() as next_compaction:
+            History(root).compact(NOW)
         size = sum(p.stat().st_size for p in (root / "observations").rglob("*.parquet"))
 
-        floor_started = time.perf_counter()
-        duckdb.sql(f"SELECT source_id, date_trunc('day', collected_at), count(*) FROM '{root}/observations/*/*.parquet' GROUP BY ALL").fetchall()
-        floor = time.perf_counter() - floor_started
+        with Clock() as floor:
+            duckdb.sql(f"SELECT source_id, date_trunc('day', collected_at), count(*) FROM '{root}/observations/*/*.parquet' GROUP BY ALL").fetchall()
 
         full = _render(root, config, NOW)
         later = NOW + EVERY
@@ -212,22 +208,20 @@ def run(sources: int = 1000, days: int = 90) -> dict:
         profile = _profile(root, config, later)
 
         kept_before = _files(root)
-        started = time.perf_counter()
-        History(root).apply_retention(later, retention_days=30)
-        retention = time.perf_counter() - started
+        with Clock() as retention:
+            History(root).apply_retention(later, retention_days=30)
         kept_after = _files(root)
     return {
         "sources": sources,
         "days": days,
         "observations": observations,
-        "generate_s": generated,
+        "generate": generated,
         "bytes_per_observation": size / observations,
-        "floor_s": floor,
-        "render_s": full,
-        "incremental_s": incremental,
-        "rollups_s": rollups,
-        "collect_statuses_s": collect_statuses,
-        "ratio": full / floor,
+        "floor": floor,
+        "render": full,
+        "incremental": incremental,
+        "rollups": rollups,
+        "collect_statuses": collect_statuses,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "compaction": (first_compaction, files_before, files_after, next_compaction),
         "retention": (retention, kept_before, kept_after),
