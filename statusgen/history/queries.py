@@ -110,10 +110,11 @@ class Snapshot:
     def recent_runs(self, limit: int) -> dict[str, list[Run]]:
         """Each source's latest `limit` runs, newest first, in one pass over history. Runs of one
         moment go by run id, so which of them are listed, and in what order, never varies."""
+        # Newest first, then by run id, as one key: with one ORDER BY expression DuckDB keeps
+        # the top `limit` of each source as it reads, with two it sorts every run (8× the CPU).
+        newest = "{moment: -epoch_us(coalesce(ended_at, started_at, collected_at)), run_id: run_id}"
         cursor = self.db.execute(
-            "SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id "
-            "ORDER BY coalesce(ended_at, started_at, collected_at) DESC, run_id) <= $1 "
-            "ORDER BY source_id, coalesce(ended_at, started_at, collected_at) DESC, run_id",
+            f"SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY {newest}) <= $1 ORDER BY source_id, {newest}",
             [limit],
         )
         found: dict[str, list[Run]] = {}
