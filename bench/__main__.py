@@ -34,7 +34,7 @@ def report() -> list[str]:
                f"of a render, the daily rollups of 1,200 bars take {row['rollups']}",
                f"a collection's statuses from the timeline (what its lines and --fail-on say): {row['collect_statuses']}",
                f"peak RSS {row['peak_rss_mb']:.0f} MB (target ≤ 1,024)",
-               "where a render's time goes (cProfile, time in the function and below):",
+               "where a render's CPU time goes (cProfile, CPU seconds in the function and below):",
                *[f"  {seconds:6.2f} s  {name}" for name, seconds in row["profile"]],
                "",
                "compaction and retention on that history",

@@ -19,6 +19,7 @@ import cProfile
 import pstats
 import resource
 import tempfile
+import time
 from dataclasses import MISSING, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -166,8 +167,9 @@ def _files(root: Path) -> int:
 
 
 def _profile(root: Path, config: Config, now: datetime, top: int = 8) -> list[tuple[str, float]]:
-    """statusgen's functions by time spent in them and below, outermost first."""
-    profiler = cProfile.Profile()
+    """statusgen's functions by CPU time spent in them and below, outermost first: CPU, as the
+    wall clock on a shared machine counts other processes' turns against whichever function ran."""
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     _render(root, config, now)
     profiler.disable()
