@@ -146,6 +146,9 @@ def _rollups(root: Path, config: Config, now: datetime) -> Clock:
     # No cache: other promises than the render's, so leave its timeline cache alone.
     timeline = Timeline(snapshot, {s.id: Freshness() for s in config.sources}, window, now,
                         members={c.id: c.depends_on for c in config.components})
+    # The components' segments are made when first asked for: ask before the clock starts, so
+    # that the rollups alone are timed, as the segments of the sources are.
+    timeline.components_now()
     with Clock() as took:
         timeline.source_days()
         timeline.component_days()
