@@ -229,6 +229,10 @@ class UptimeWeights(Model):
     degraded: float = Field(0.0, ge=0, le=1)
 
 
+# What browsers take as a page's icon, by the file's suffix.
+FAVICON_TYPES = (".ico", ".png", ".svg")
+
+
 class SiteConfig(Model):
     title: str = "Data status"
     description: str = ""
@@ -240,6 +244,9 @@ class SiteConfig(Model):
         False, description="true: the site is served behind access control, so `validate` does not warn that an internal site deployed to GitHub Pages is public."
     )
     logo: ExistingFile | None = Field(None, description="An image shown beside the title (copied into the site).")
+    favicon: ExistingFile | None = Field(
+        None, description="The icon of browser tabs and bookmarks, a .ico, .png or .svg file (copied into the site); default: a small built-in one."
+    )
     footer: str = Field("", description="Text (Markdown) at the foot of every page.")
     theme_dir: RelativePath | None = Field(None, description="Templates and style.css here override the built-in ones.")
     incidents_dir: RelativePath = Field(Path("incidents"), description="Folder of incident and maintenance Markdown files.")
@@ -257,6 +264,13 @@ class SiteConfig(Model):
     days: int = Field(90, ge=1, le=400, description="Days shown on each bar.")
     links: list[Link] = []
     uptime_weights: UptimeWeights = UptimeWeights()
+
+    @field_validator("favicon")
+    @classmethod
+    def _icon(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in FAVICON_TYPES:
+            raise ValueError(f"must be a {', '.join(FAVICON_TYPES)} file, not {value.name}")
+        return value
 
     @field_validator("footer")
     @classmethod

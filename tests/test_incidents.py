@@ -161,7 +161,7 @@ def test_a_public_site_shows_the_business_view_only(write_config, tmp_path):
         """), {})
     build(config, tmp_path)
     # Every file the site has, feeds and calendar included.
-    everything = "".join(p.read_text() for p in (tmp_path / "site").rglob("*") if p.is_file())
+    everything = "".join(p.read_text(errors="replace") for p in (tmp_path / "site").rglob("*") if p.is_file())
     assert "internal_loader_name" not in everything and "secret_schema" not in everything
     assert "Orders" in everything
 

@@ -74,9 +74,11 @@ def outputs(site) -> dict:
     index = (site / "index.html").read_text()
     status = json.loads((site / "status.json").read_text())
     summary = json.loads((site / "api/v2/summary.json").read_text())
-    usual, said, marks = re.search(r'<div class="strip u-(\w+)"[^>]*><span class="sr">([^<]*)</span>(.*?)</div>', index).groups()
-    marked = re.search(r'<i class="c90 h\d s-(\w+)">', marks)  # today: the last of site.days
-    today = (marked[1] if marked else usual, said.split("; ")[-2])  # the last day named before "every other day"
+    usual, marks = re.search(r'<div class="strip u-(\w+)"[^>]*>(.*?)</div>', index).groups()
+    marked = re.search(r'<i class="c90(?: h\d)? s-(\w+)">', marks)  # today: the last of site.days
+    # The component's page lists every day, newest first.
+    said = re.search(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", (site / "components/orders.html").read_text()).groups()
+    today = (marked[1] if marked else usual, ": ".join(said))
     return {
         "banner": re.search(r'class="banner s-(\w+)"', index)[1],
         "pill": re.search(r'class="pill s-(\w+)"', index)[1],

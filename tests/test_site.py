@@ -71,7 +71,7 @@ def test_site_has_index_component_pages_json_and_css(site_config, tmp_path):
         "api/v2/scheduled-maintenances/upcoming.json", "api/v2/status.json", "api/v2/summary.json",
         "badges/broken.json", "badges/broken.svg", "badges/orders.json", "badges/orders.svg",
         "components/broken.atom", "components/broken.html", "components/orders.atom", "components/orders.html",
-        "feed.xml", "history.atom", "history.html", "history.rss", "incidents.html", "index.html", "maintenance.ics", "status.json",
+        "favicon.ico", "feed.xml", "history.atom", "history.html", "history.rss", "incidents.html", "index.html", "maintenance.ics", "status.json",
         "tiles/broken.html", "tiles/orders.html",
     ]
     assert summary.pages == len(files) - 1
@@ -103,13 +103,15 @@ def test_everything_from_config_and_apis_is_escaped(site_config, tmp_path):
 def test_each_day_has_a_text_label_not_only_a_colour(site_config, tmp_path):
     build(site_config, tmp_path)
     index = (tmp_path / "site/index.html").read_text()
-    # Each bar names the days that differ from its usual one, and says what the others were.
-    assert re.findall(r'class="sr">([^<]*)', index) == [
-        "Nov 22: operational, partly no data; every other day no data.",
-        "every day no data.",
+    # On the index each bar is one image named by a sentence counting its days; every day's
+    # words are on the component's page, newest first.
+    assert re.findall(r'class="strip[^"]*" role="img" aria-label="[^"]*?, (\d+ days: [^"]*)"', index) == [
+        "3 days: 2 no data, 1 operational; 100.00 % uptime",
+        "3 days: 3 no data",
     ]
     page = (tmp_path / "site/components/orders.html").read_text()
-    assert "<li>Nov 22: operational, partly no data</li>" in page and "<li>Every other day no data.</li>" in page
+    days = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+    assert len(days) == 3 and days[:2] == [("Nov 22", "operational, partly no data"), ("Nov 21", "no data")]
 
 
 def test_a_later_render_replaces_the_site_whole(site_config, tmp_path):

@@ -133,10 +133,15 @@ def rss(model: SiteModel, base: str, path: str, title: str, entries: list[Entry]
     return '<?xml version="1.0" encoding="utf-8"?>\n' + _serialise(root)
 
 
+def badge_widths(label: str, status: Status) -> tuple[int, int]:
+    """A badge's two halves, estimated from the text (about 6.5 px a character at 11 px)."""
+    return 10 + int(6.5 * len(label)), 10 + int(6.5 * len(status.value))
+
+
 def badge_svg(label: str, status: Status) -> str:
-    """A flat badge, its widths estimated from the text (about 6.5 px a character at 11 px)."""
+    """A flat badge, 20 px high."""
     message = status.value
-    left, right = 10 + int(6.5 * len(label)), 10 + int(6.5 * len(message))
+    left, right = badge_widths(label, status)
     said = f"{label}: {message}"
     svg = _element(None, "svg", {"xmlns": "http://www.w3.org/2000/svg", "width": left + right, "height": 20, "role": "img",
                                  "aria-label": said})

@@ -18,12 +18,12 @@ import jinja2
 
 from statusgen.errors import StatusgenError
 from statusgen.incidents import render_markdown
-from statusgen.site.feeds import badge_svg, feed_files, shields
+from statusgen.site.feeds import badge_svg, badge_widths, feed_files, shields
 from statusgen.site.ical import calendar
 from statusgen.site.model import SiteModel, status_json
 from statusgen.site.runs import own_id
 from statusgen.site.statuspage import statuspage
-from statusgen.site.words import BANNER, STATUS_LABEL, ago, day_label, duration
+from statusgen.site.words import BANNER, STATUS_LABEL, ago, day_label, day_words, duration, short_date
 from statusgen.status import Status
 
 # The built-in templates: the top-level site_templates/ folder, installed under this name.
@@ -38,14 +38,14 @@ def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     pages: dict[str, str | bytes] = {css_name: css, tile_css_name: tile_css}
     logo = None
     if site.logo:
-        try:
-            data = Path(site.logo).read_bytes()
-        except OSError as exc:  # validated, but removed or locked since
-            raise StatusgenError(f"cannot read site.logo {site.logo}: {exc.strerror}") from None
+        data = _read("site.logo", site.logo)
         logo = f"logo.{hashlib.sha256(data).hexdigest()[:10]}{Path(site.logo).suffix.lower()}"
         pages[logo] = data
+    # Browsers ask for an icon whatever the page says: without one, a 404 on every page.
+    favicon = f"favicon{Path(site.favicon).suffix.lower()}" if site.favicon else "favicon.ico"
+    pages[favicon] = _read("site.favicon", site.favicon) if site.favicon else files(TEMPLATES).joinpath("favicon.ico").read_bytes()
     env = _environment(model, theme)
-    env.globals.update(css=css_name, tile_css=tile_css_name, logo=logo, footer=render_markdown(site.footer) if site.footer else "",
+    env.globals.update(css=css_name, tile_css=tile_css_name, logo=logo, favicon=favicon, footer=render_markdown(site.footer) if site.footer else "",
                        age_script=age_script(), csp=content_security_policy(age_script()))
 
     def page(template: str, path: str, **context: Any) -> None:
@@ -107,6 +107,13 @@ def _strip_columns(days: int) -> str:
     return f"\n/* Strips: {days} days (statusgen/site/strips.py). */\n.strip{{--days:{days}}}\n{places}\n"
 
 
+def _read(key: str, path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:  # validated, but removed or locked since
+        raise StatusgenError(f"cannot read {key} {path}: {exc.strerror}") from None
+
+
 def _json(content: Any) -> str:
     return json.dumps(content, indent=2, ensure_ascii=False) + "\n"
 
@@ -129,6 +136,9 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
     env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
     env.filters["duration"] = duration
     env.filters["day_label"] = day_label  # the built-in pages label days through strips; themes may still draw a day a mark
+    env.filters["day_words"] = day_words
+    env.filters["short_date"] = short_date
+    env.filters["badge_width"] = lambda component: sum(badge_widths(component.name, component.status))
     names = {c.id: c.name for c in model.components}
     env.filters["component_name"] = lambda cid: names.get(cid, cid)
     env.filters["own_id"] = own_id

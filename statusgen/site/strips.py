@@ -49,6 +49,9 @@ class Strip:
     usual: str  # what every unmarked day was: a status value, or NO_DATA
     marks: tuple[Mark, ...]
     notes: tuple[str, ...]  # the text of every day worth a word, in order
+    # The whole strip in one sentence, its accessible name where a page holds many strips:
+    # "90 days: 86 operational, 3 degraded, 1 failing".
+    summary: str = ""
 
     @property
     def usual_words(self) -> str:
@@ -81,7 +84,9 @@ def component_strip(days: Sequence[Day], label: Callable[[Day], str]) -> Strip:
         # Labels are most of a page's drawing time: only the days worth a word get one.
         if k != usual or _more_than_its_status(day, usual):
             notes.append(label(day))
-    return Strip(len(days), usual, tuple(marks), tuple(notes))
+    counts = Counter(keys)
+    told = ", ".join(f"{counts[k]} {WORDS[k]}" for k in sorted(counts, key=_rank))
+    return Strip(len(days), usual, tuple(marks), tuple(notes), f"{len(days)} days: {told}")
 
 
 def _more_than_its_status(day: Day, usual: str) -> bool:
@@ -96,14 +101,19 @@ def group_strip(bars: Sequence[Sequence[Day]], when: Callable[[date], str]) -> S
     """Per day, the share of members not in the usual status, coloured by the worst of them."""
     columns = [[key(d) for d in marks] for marks in zip(*bars)]
     usual = _usual([k for column in columns for k in column])
-    marks, notes = [], []
+    marks, notes, most = [], [], 0
     for index, column in enumerate(columns):
         others = Counter(k for k in column if k != usual)
         if not others:
             continue
         count = sum(others.values())
+        most = max(most, count)
         worst_key = max(others, key=_rank)
         marks.append(Mark(index + 1, worst_key, -(-count * QUARTERS // len(column))))
         counted = ", ".join(f"{n} {WORDS[k]}" for k, n in sorted(others.items(), key=lambda item: -_rank(item[0])))
         notes.append(f"{when(bars[0][index].day)}: {count} of {len(column)} not {WORDS[usual]} ({counted})")
-    return Strip(len(columns), usual, tuple(marks), tuple(notes))
+    members = len(bars)
+    summary = f"{len(columns)} days: {len(columns) - len(marks)} with all {members} {WORDS[usual]}"
+    if marks:
+        summary += f", {len(marks)} with up to {most} of {members} not"
+    return Strip(len(columns), usual, tuple(marks), tuple(notes), summary)
