@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gc
 import hashlib
 import json
 from datetime import timezone
@@ -30,6 +31,16 @@ from statusgen.status import Status
 TEMPLATES = "statusgen.site_templates"
 def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
+    # The model is millions of long-lived objects and drawing allocates millions of short-lived
+    # ones: frozen, the model is no longer walked by every pass of the garbage collector.
+    gc.freeze()
+    try:
+        return _render_pages(model)
+    finally:
+        gc.unfreeze()
+
+
+def _render_pages(model: SiteModel) -> dict[str, str | bytes]:
     site = model.config.site
     theme = Path(site.theme_dir) if site.theme_dir else None
     css = _stylesheet(theme, "style.css") + _strip_columns(site.days)
@@ -128,9 +139,11 @@ def _environment(model: SiteModel, theme: Path | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # a render is over in seconds: no need to stat every template at each page
     )
     zone = model.config.site.zone
-    env.filters["local"] = lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never"
+    env.filters["local"] = functools.lru_cache(maxsize=8192)(  # runs of many sources share their hours
+        lambda t, fmt="%Y-%m-%d %H:%M %Z": t.astimezone(zone).strftime(fmt) if t else "never")
     env.filters["ago"] = lambda t: ago(model.now - t) if t else "never"
     # To the second, in UTC: what the page's script reads back with Date.parse.
     env.filters["iso"] = lambda t: t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""

@@ -58,17 +58,19 @@ class Strip:
         return WORDS[self.usual]
 
 
+_KEYS = {status: status.value for status in Status}
+
+
 def key(day: Day) -> str:
-    return day.worst.value if day.worst else NO_DATA
+    return _KEYS.get(day.worst, NO_DATA)  # a dict, not Enum.value: this runs for every day of every bar
 
 
 def _rank(status: str) -> int:
     return -1 if status == NO_DATA else SEVERITY[Status(status)]
 
 
-def _usual(keys: Sequence[str]) -> str:
+def _usual(counts: Counter[str]) -> str:
     """The most common; on a tie the better status, so a tie never paints a strip red."""
-    counts = Counter(keys)
     return min(counts, key=lambda k: (-counts[k], _rank(k))) if counts else NO_DATA
 
 
@@ -76,7 +78,8 @@ def component_strip(days: Sequence[Day], label: Callable[[Day], str]) -> Strip:
     """One mark per day not in the usual status; a note for those and for any usual day whose
     label says more than its status (failed runs, an incident, partly no data)."""
     keys = [key(d) for d in days]
-    usual = _usual(keys)
+    counts = Counter(keys)
+    usual = _usual(counts)
     marks, notes = [], []
     for column, (day, k) in enumerate(zip(days, keys), start=1):
         if k != usual:
@@ -84,7 +87,6 @@ def component_strip(days: Sequence[Day], label: Callable[[Day], str]) -> Strip:
         # Labels are most of a page's drawing time: only the days worth a word get one.
         if k != usual or _more_than_its_status(day, usual):
             notes.append(label(day))
-    counts = Counter(keys)
     told = ", ".join(f"{counts[k]} {WORDS[k]}" for k in sorted(counts, key=_rank))
     return Strip(len(days), usual, tuple(marks), tuple(notes), f"{len(days)} days: {told}")
 
@@ -100,7 +102,7 @@ def _more_than_its_status(day: Day, usual: str) -> bool:
 def group_strip(bars: Sequence[Sequence[Day]], when: Callable[[date], str]) -> Strip:
     """Per day, the share of members not in the usual status, coloured by the worst of them."""
     columns = [[key(d) for d in marks] for marks in zip(*bars)]
-    usual = _usual([k for column in columns for k in column])
+    usual = _usual(Counter(k for column in columns for k in column))
     marks, notes, most = [], [], 0
     for index, column in enumerate(columns):
         others = Counter(k for k in column if k != usual)
