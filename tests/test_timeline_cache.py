@@ -169,7 +169,7 @@ def test_a_source_first_collected_after_the_cutoff_has_no_history_before_it(writ
     shutil.rmtree(tmp_path / "history" / "cache")
     run("render", "--now", "2026-11-30T03:29:00Z", "--out", "raw")
     page = (tmp_path / "cached" / "components" / "orders.html").read_text()
-    assert "<li>Nov 30: operational, partly no data</li>" in page and "<li>Every other day no data.</li>" in page
+    assert "<tr><td>Nov 30</td><td>operational, partly no data</td></tr>" in page and "<tr><td>Nov 29</td><td>no data</td></tr>" in page
     assert "unknown" not in (tmp_path / "cached" / "feed.xml").read_text()
     assert_same_site(tmp_path / "raw", tmp_path / "first", "first render")
     assert_same_site(tmp_path / "raw", tmp_path / "cached", "render from the cache")
