@@ -68,8 +68,8 @@ def test_the_group_model_uses_the_group_strip():
 def test_an_index_of_200_components_stays_small_enough_to_use():
     """Issue #16: 41,157 elements and 19,297 tab stops at 200 components. The targets: at most
     5,000 elements, one tab stop per component (its name; besides a toggle per group and the
-    page's five links) and 60 KB gzipped."""
+    page's own links: skip, title, Incidents, History, JSON and the two feeds) and 60 KB gzipped."""
     weight = measure(200)
     assert weight["elements"] <= 5000
-    assert weight["tab_stops"] <= 200 + 12 + 5
+    assert weight["tab_stops"] <= 200 + 12 + 7
     assert weight["gzip_kb"] <= 60
