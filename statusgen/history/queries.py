@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, Iterable, Sequence
 
@@ -23,6 +24,14 @@ class SourceFacts:
     latest_ended_at: datetime | None
     last_success_at: datetime | None
     last_collected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Observed:
+    seen: datetime | None  # the last collection that reached the source
+    declared: bool  # whether its system ever declared a promise
+    warn_s: int | None
+    error_s: int | None
 
 
 @dataclass
@@ -52,21 +61,20 @@ class Snapshot:
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
         rows = self.db.execute(
             f"""
-            WITH r AS (
-              SELECT source_id,
-                     arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
-                     max(ended_at) AS latest_ended_at,
-                     max(ended_at) FILTER (WHERE state = 'success') AS last_success_at
-              FROM runs WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id),
-            o AS (SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL) AS seen FROM observations GROUP BY source_id)
-            SELECT source_id, r.latest_state, r.latest_ended_at, r.last_success_at, o.seen
-            FROM r FULL JOIN o USING (source_id)
+            SELECT source_id,
+                   arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
+                   max(ended_at) AS latest_ended_at,
+                   max(ended_at) FILTER (WHERE state = 'success') AS last_success_at
+            FROM runs WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id
             """
         ).fetchall()
-        return {
-            sid: SourceFacts(state, aware_utc(ended), aware_utc(success), aware_utc(seen))
-            for sid, state, ended, success, seen in rows
-        }
+        ran = {sid: (state, ended, success) for sid, state, ended, success in rows}
+        facts = {}
+        for sid in ran.keys() | self._observed.keys():
+            state, ended, success = ran.get(sid, (None, None, None))
+            observed = self._observed.get(sid)
+            facts[sid] = SourceFacts(state, aware_utc(ended), aware_utc(success), aware_utc(observed.seen) if observed else None)
+        return facts
 
     def run_times(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
         """The start and end history holds for each (source id, run id) of `keys` it has seen."""
@@ -91,12 +99,19 @@ class Snapshot:
     def declared_promises(self) -> dict[str, Freshness]:
         """The promise each source's system declared last (collections that declared none, such
         as failed ones, left out): a collection that fails must not erase it from history."""
-        rows = self.db.execute(
-            "SELECT source_id, arg_max([warn_after_s, error_after_s], collected_at) FROM observations "
-            "WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL GROUP BY source_id"
-        ).fetchall()
         seconds = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
-        return {source_id: Freshness(seconds(warn), seconds(error)) for source_id, (warn, error) in rows}
+        return {sid: Freshness(seconds(o.warn_s), seconds(o.error_s)) for sid, o in self._observed.items() if o.declared}
+
+    @cached_property
+    def _observed(self) -> dict[str, _Observed]:
+        """What the facts and the promises need of the observations, in one scan of them:
+        the dearest read of a render or a collection, done once per snapshot."""
+        rows = self.db.execute(
+            "SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL), "
+            "arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL) "
+            "FROM observations GROUP BY source_id"
+        ).fetchall()
+        return {sid: _Observed(seen, promise is not None, *(promise or (None, None))) for sid, seen, promise in rows}
 
     def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.
