@@ -32,13 +32,25 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """When an orchestrator itself starts a pipeline: a cron expression (five fields, or a
+    preset such as @daily) in a time zone. A fact its system reports, as a run is; the promise
+    it implies (a run finishing within its usual duration after each tick) is history's to
+    derive, from the runs it holds."""
+
+    cron: str
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class SourceReport:
     """What a collector saw of one source: its runs, and a note when something is off.
 
     `error` means the collector could not see the source at all (the status becomes
     unknown). `paused` means it saw the source switched off in its system: unknown too, but
     the collection worked, so the next one still reads only what is new. `freshness` lets a system that declares its own promise (dbt's
-    `freshness:` blocks) supply it when sources.yaml gives none.
+    `freshness:` blocks) supply it when sources.yaml gives none; `schedule` is the
+    orchestrator's own schedule for it, from which a promise follows when neither gives one.
     """
 
     source_id: str
@@ -47,6 +59,7 @@ class SourceReport:
     message: str | None = None
     freshness: Freshness | None = None
     paused: bool = False
+    schedule: Schedule | None = None
 
 
 @dataclass(frozen=True)
