@@ -40,13 +40,14 @@ class Subject:
     since: datetime | None
     page: str
     parts: list[SourceView]
+    reason: str | None = None
 
 
 def subjects(model: SiteModel, with_sources: bool) -> list[Subject]:
-    found = [Subject(c.id, c.name, c.group, c.status, c.since, c.page, c.sources) for c in model.components]
+    found = [Subject(c.id, c.name, c.group, c.status, c.since, c.page, c.sources, c.reason) for c in model.components]
     if with_sources:
         pages = {s.id: c.page for c in reversed(model.components) for s in c.sources}
-        found += [Subject(f"source:{s.id}", s.title, f"{s.kind} · {s.connection}", s.status, s.since, pages.get(s.id, "index.html"), [s])
+        found += [Subject(f"source:{s.id}", s.title, f"{s.kind} · {s.connection}", s.status, s.since, pages.get(s.id, "index.html"), [s], s.reason)
                   for s in model.sources]
     return found
 
@@ -64,8 +65,10 @@ class Transition:
         subject = self.subject
         since = subject.since or now
         lines = [f"{subject.name} ({subject.where}) is {self.new.value}, was {self.old.value}, since {since:%Y-%m-%d %H:%M} UTC."]
+        if subject.reason and self.new is not Status.OPERATIONAL:
+            lines.append(f"Why: {subject.reason}")
         troubled = [s for s in subject.parts if s.status is not Status.OPERATIONAL]
-        lines += [f"- {s.title}: {s.status.value}" + (f" ({s.note})" if s.note else "") for s in troubled]
+        lines += [f"- {s.title}: {s.status.value}" + (f" ({why})" if (why := s.reason or s.note) else "") for s in troubled]
         failing_run = next((s.failed_run_url for s in troubled if s.failed_run_url), None)
         if failing_run and self.new != Status.OPERATIONAL:
             lines.append(f"Failing run: {failing_run}")

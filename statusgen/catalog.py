@@ -69,3 +69,22 @@ def _expand(component: ComponentConfig, group: str, members: list[str]) -> Compo
         return component
     depends_on = [m for dep in component.depends_on for m in (members if dep == group else [dep])]
     return component.model_copy(update={"depends_on": list(dict.fromkeys(depends_on))})
+
+
+def upstream(config: Config, catalog: Catalog) -> dict[str, frozenset[str]]:
+    """Each source's ancestors among `config`'s sources, where its system gave lineage (a dbt
+    manifest's parents, kept in the catalog): what lets a component name its root cause."""
+    found: dict[str, frozenset[str]] = {}
+    for name, entry in catalog.entries.items():
+        by_node = {node: s.id for s in config.sources if s.connection == name and (node := getattr(s, "node", None))}
+        seen: dict[str, frozenset[str]] = {}
+
+        def ancestors(node: str, path: frozenset[str] = frozenset()) -> frozenset[str]:
+            if node not in seen:
+                parents = [p for p in entry.lineage.get(node, ()) if p not in path]  # a cycle is not lineage
+                seen[node] = frozenset().union(*(ancestors(p, path | {node}) | {p} for p in parents))
+            return seen[node]
+
+        for node, source_id in by_node.items():
+            found[source_id] = frozenset(by_node[a] for a in ancestors(node) if a in by_node)
+    return found

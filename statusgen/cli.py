@@ -222,11 +222,11 @@ def status(config_path: Path, history_path: str | None, now: datetime, fail_on: 
     if as_json:
         click.echo(json.dumps(status_json(model), indent=2))
     else:
-        rows = [("COMPONENT / SOURCE", "STATUS", "SINCE", "NOTE")]
+        rows = [("COMPONENT / SOURCE", "STATUS", "SINCE", "WHY")]
         for component in model.components:
             zone = config.site.zone
-            rows.append((component.name, component.status.value, _when(component.since, zone), ""))
-            rows += [(f"  {s.title}", s.status.value, _when(s.since, zone), s.note or "") for s in component.sources]
+            rows.append((component.name, component.status.value, _when(component.since, zone), component.reason or ""))
+            rows += [(f"  {s.title}", s.status.value, _when(s.since, zone), s.reason or s.note or "") for s in component.sources]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for row in rows:
             click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3])

@@ -54,9 +54,9 @@ def markdown(model: SiteModel) -> str:
 
 def annotations(model: SiteModel) -> list[str]:
     if model.internal:
-        subjects = [(s.status, f"{s.title} ({s.kind} · {s.connection})", s.note or s.status.value) for s in model.sources]
+        subjects = [(s.status, f"{s.title} ({s.kind} · {s.connection})", s.reason or s.note or s.status.value) for s in model.sources]
     else:
-        subjects = [(c.status, c.name, f"{c.name} is {c.status.value}") for c in model.components]
+        subjects = [(c.status, c.name, f"{c.name} is {c.status.value}" + (f": {c.reason}" if c.reason else "")) for c in model.components]
     lines = []
     for level in ("error", "warning"):
         found = sorted((s for s in subjects if LEVEL.get(s[0]) == level), key=lambda s: -SEVERITY[s[0]])
@@ -72,11 +72,8 @@ def _row(component: ComponentView, model: SiteModel) -> str:
     if model.config.site.url:
         name = f"[{name}]({model.config.site.url.rstrip('/')}/{component.page})"
     since = f"{component.since:%Y-%m-%d %H:%M} UTC" if component.since else ""
-    if model.internal:
-        why = "; ".join(f"{s.title}: {s.note or s.status.value}" for s in component.troubled_sources)
-        run = next((s.failed_run_url for s in component.troubled_sources if s.failed_run_url), None)
-    else:
-        why, run = "", None
+    why = component.reason or ""
+    run = next((s.failed_run_url for s in component.troubled_sources if s.failed_run_url), None) if model.internal else None
     link = f"[failed run]({run.replace(' ', '%20').replace(')', '%29')})" if run and run.startswith(("https://", "http://")) else ""
     return f"| {name} | {component.status.value} | {since} | {_cell(why)} | {link} |"
 

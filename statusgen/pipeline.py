@@ -167,7 +167,8 @@ def model(config: Config, history: History, now: datetime) -> SiteModel:
     found = catalog_file.read(history.layout, config)
     snapshot = history.open()
     try:
-        model = build_model(catalog.apply(config, found), snapshot, now)
+        applied = catalog.apply(config, found)
+        model = build_model(applied, snapshot, now, catalog.upstream(applied, found))
     finally:
         snapshot.close()
     return replace(model, warnings=list(found.problems) + model.warnings)

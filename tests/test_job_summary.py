@@ -53,7 +53,7 @@ def test_the_summary_lists_what_is_not_operational_and_the_sources_are_annotated
     assert "Web" not in text  # operational components are not listed
     annotations = [line for line in done.output.splitlines() if line.startswith("::")]
     assert annotations[0].startswith("::error title=Orders <raw> (sql · wh)::")
-    assert annotations[1].startswith("::warning title=vendor_feed (http · vendor)::vendor: HTTP 500 from http")
+    assert annotations[1].startswith("::warning title=vendor_feed (http · vendor)::Could not be checked at the last collection: vendor: HTTP 500 from http")
     assert len(annotations) == 2
     assert "s3cr3t-t0k3n" not in text + done.output
 

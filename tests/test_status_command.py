@@ -37,7 +37,7 @@ def status(*args):
 def test_a_table_of_components_and_their_sources_in_the_site_zone(history):
     done = status()
     lines = done.output.splitlines()
-    assert lines[0].split() == ["COMPONENT", "/", "SOURCE", "STATUS", "SINCE", "NOTE"]
+    assert lines[0].split() == ["COMPONENT", "/", "SOURCE", "STATUS", "SINCE", "WHY"]
     assert lines[1].split()[:2] == ["Orders", "failing"]
     assert lines[2].split()[:3] == ["Orders", "raw", "failing"]
     assert "CET" in lines[1]

@@ -11,7 +11,7 @@ from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.history import History
 from statusgen.records import Observation, Run
-from statusgen.status import Freshness, RunState, Status
+from statusgen.status import Freshness, RunState, Status, worst
 from statusgen.timeline import Day, Now, Timeline, Window, statuses_at, uptime
 from tests.conftest import utc
 
@@ -298,6 +298,10 @@ def test_the_status_at_the_last_collection_is_what_the_timeline_ends_with(histor
         seen = [observation(s, at, "HTTP 503" if rng.random() < 0.2 else None) for s in "abcd" if rng.random() < 0.9]
         append(history, at, runs, seen)
         snapshot = history.open()
-        expected = {s: now.status for s, now in Timeline(snapshot, promises, Window.ending(at, 3, UTC), at).sources_now().items()}
+        found = Timeline(snapshot, promises, Window.ending(at, 3, UTC), at)
+        expected = {s: now.status for s, now in found.sources_now().items()}
         assert statuses_at(snapshot, promises, at) == expected, step
+        # The parts a reason is told from make the same status: the page's words and colour agree.
+        parts = {s: worst([w.by_run, w.by_age, w.by_deadline]) if w.reached else Status.UNKNOWN for s, w in found.sources_why().items()}
+        assert parts == expected, step
         snapshot.close()

@@ -72,7 +72,7 @@ def _entries(model: SiteModel, component_id: str | None = None) -> list[Entry]:
         if component_id is not None and change.key != component_id:
             continue
         title = f"{change.name}: {change.old.value} → {change.new.value}"
-        paragraph = ET.tostring(_element(None, "p", text=title), encoding="unicode", method="html")
+        paragraph = ET.tostring(_element(None, "p", text=f"{title}. {change.reason}" if change.reason else title), encoding="unicode", method="html")
         entries.append(Entry(change.at, title, change.page, paragraph, f"{change.page}#{change.at:%Y%m%dT%H%M%SZ}"))
     entries.sort(key=lambda e: e.updated, reverse=True)
     return entries[:MAX_ENTRIES]

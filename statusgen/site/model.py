@@ -17,6 +17,7 @@ from statusgen.incidents import Incident, load_incidents
 from statusgen.records import Run
 from statusgen.site import runs as run_table
 from statusgen.site.months import Month, by_month
+from statusgen.site.reasons import Reason, component_reason, source_reason
 from statusgen.site.strips import Strip, component_strip, group_strip
 from statusgen.site.words import day_label, iso, short_date
 from statusgen.status import SEVERITY, Freshness, RunState, Status, worst
@@ -48,6 +49,12 @@ class SourceView:
     uptime_pct: float | None
     on_time_pct: float | None = None  # the share of its deadlines in the window met on time
     next_deadline: datetime | None = None
+    why: Reason | None = None  # why it is not operational, in both wordings (statusgen/site/reasons.py)
+
+    @property
+    def reason(self) -> str | None:
+        """Why it has its status, in one sentence; None when operational."""
+        return self.why.internal if self.why else None
 
     @cached_property
     def strip(self) -> Strip:
@@ -80,6 +87,7 @@ class ComponentView:
     watched_since: datetime | None = None  # the first collection of any of its sources
     on_time_pct: float | None = None  # the share of its sources' deadlines in the window met on time
     next_deadline: datetime | None = None  # the soonest of its sources'
+    reason: str | None = None  # why it is not operational, its root cause, in the audience's words
 
     @cached_property
     def strip(self) -> Strip:
@@ -157,6 +165,7 @@ class Change:
     old: Status
     new: Status
     page: str
+    reason: str | None = None  # the component's reason now, on its latest change only
 
 
 @dataclass(frozen=True)
@@ -253,7 +262,9 @@ class SiteSummary:
     model: SiteModel
 
 
-def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
+def build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Mapping[str, frozenset[str]] | None = None) -> SiteModel:
+    """The page model at `now`; `upstream` gives each source's ancestors among the sources
+    (statusgen.catalog.upstream), for a component's root cause."""
     window = Window.ending(now, config.site.days, config.site.zone)
     snapshot.keep_runs()
     latest = snapshot.latest_observations()
@@ -275,6 +286,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
     # collection (how old that is, the page says separately), never a second verdict.
     source_now = timeline.sources_now()
     component_now = timeline.components_now()
+    why = timeline.sources_why()
     facts = snapshot.source_facts()
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
     source_uptime, component_uptime = timeline.source_uptime(weights), timeline.component_uptime(weights)
@@ -286,6 +298,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         bar = source_bars[source.id]
         status, since = (at.status, at.since) if (at := source_now.get(source.id)) else (Status.UNKNOWN, None)
         known = facts.get(source.id)
+        runs = recent.get(source.id, [])
         sources[source.id] = SourceView(
             id=source.id,
             title=source.title,
@@ -298,11 +311,12 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             freshness=promises[source.id],
             # Rows written before collection stripped URL credentials hold them still: not on the page.
             note=public_text(seen.error or seen.message or "") or None if seen else "not collected yet",
-            runs=recent.get(source.id, []),
+            runs=runs,
             bar=bar,
             uptime_pct=source_uptime[source.id],
             on_time_pct=on_time.pct if (on_time := source_on_time.get(source.id)) else None,
             next_deadline=deadline.next_tick(covered_until) if (deadline := promises[source.id].deadline) else None,
+            why=source_reason(status, why.get(source.id), seen, runs, promises[source.id], covered_until, config.site.zone),
         )
     first = snapshot.first_collected_at()
     groups: dict[str, list[ComponentView]] = {}
@@ -314,6 +328,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
             on_time_pct=on_time.pct if (on_time := component_on_time.get(component.id)) else None,
             next_deadline=min((d for s in component.depends_on if (d := sources[s].next_deadline)), default=None),
         )
+        cause = component_reason(view.status, view.sources, upstream or {}, _maintenance_now(incidents, component.id, covered_until))
+        view = replace(view, reason=cause.said_to(config.site.audience == "internal") if cause else None)
         groups.setdefault(component.group, []).append(replace(view, bar=_annotated(view, incidents, window)))
     return SiteModel(
         config=config,
@@ -326,6 +342,12 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime) -> SiteModel:
         changes=_changes(timeline, {c.id: c for g in groups.values() for c in g}, now - FEED_DAYS),
         warnings=list(snapshot.warnings) + incident_warnings,
     )
+
+
+def _maintenance_now(incidents: list[Incident], component_id: str, at: datetime) -> str | None:
+    """The title of the maintenance `component_id` is under at `at`, if any."""
+    return next((i.title for i in incidents if i.is_maintenance and component_id in i.components
+                 and i.scheduled_for <= at < i.scheduled_until), None)
 
 
 def _by_status(components: list[ComponentView]) -> dict[Status, list[ComponentView]]:
@@ -347,11 +369,12 @@ def _annotated(component: ComponentView, incidents: list[Incident], window: Wind
 
 def _changes(timeline: Timeline, components: Mapping[str, ComponentView], since: datetime) -> list[Change]:
     """Status changes of components from `since` on, newest first."""
-    return [
-        Change(c.at, c.component_id, components[c.component_id].name, c.before, c.after, components[c.component_id].page)
-        for c in timeline.changes(since, limit=100)
-        if c.component_id in components
-    ]
+    found = []
+    for c in timeline.changes(since, limit=100):
+        if (component := components.get(c.component_id)) is not None:
+            current = c.at == component.since and c.after is component.status
+            found.append(Change(c.at, c.component_id, component.name, c.before, c.after, component.page, component.reason if current else None))
+    return found
 
 
 def _component_view(component: ComponentConfig, sources, bars, now: Now | None, uptime_pct: float | None) -> ComponentView:
@@ -377,13 +400,13 @@ def status_json(model: SiteModel) -> dict[str, Any]:
     """The site's own JSON; a public site leaves out sources, their names and messages."""
     components = [
         {"id": c.id, "name": c.name, "group": c.group, "status": c.status.value, "uptime_pct": c.uptime_pct,
-         "on_time_pct": c.on_time_pct, "next_deadline": iso(c.next_deadline), "last_success_at": iso(c.last_success_at), **({"sources": [s.id for s in c.sources]} if model.internal else {})}
+         "on_time_pct": c.on_time_pct, "next_deadline": iso(c.next_deadline), "last_success_at": iso(c.last_success_at), "reason": c.reason, **({"sources": [s.id for s in c.sources]} if model.internal else {})}
         for c in model.components
     ]
     sources = [
         {"id": s.id, "name": s.title, "status": s.status.value, "on_time_pct": s.on_time_pct,
          "next_deadline": iso(s.next_deadline), "last_success_at": iso(s.last_success_at),
-         "last_run_state": s.latest_state, "message": s.note}
+         "last_run_state": s.latest_state, "reason": s.reason, "message": s.note}
         for s in model.sources
     ]
     return {

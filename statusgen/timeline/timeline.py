@@ -23,7 +23,7 @@ import duckdb
 
 from statusgen.deadlines import Deadline
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
-from statusgen.status import SEVERITY, Freshness, Status
+from statusgen.status import SEVERITY, Freshness, RunState, Status
 from statusgen.timeline.cache import Cache, NoCache
 from statusgen.timeline.days import Day, Window, uptime
 from statusgen.timeline.queries import query
@@ -41,6 +41,20 @@ class Now:
 
     status: Status
     since: datetime
+
+
+@dataclass(frozen=True)
+class Why:
+    """What each part of the status rule asks of a source at the last collection: the worst
+    of them (when the source was reached) is its status, so the page can say which it was."""
+
+    reached: bool
+    latest_state: RunState | None
+    by_run: Status  # the latest finished run's state
+    by_age: Status  # the last success against warn_after / error_after
+    by_deadline: Status  # the last success against the first deadline tick it does not meet
+    last_success: datetime | None
+    due_tick: datetime | None  # that tick (None: no deadline, or none yet)
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ class Timeline:
         db.execute(query("carried_segments"))
         cutoff = cache.restore(db, window_start, cover)
         merged = query("merged", table="split", key="source_id")
-        db.execute(query("source_segments", merged=merged, status_at_start=query("status_at", at="start"),
+        db.execute(query("source_segments", merged=merged, status_at_start=_status_at("start"),
                          deadline_severity=query("deadline_severity", at="start")),
                    {"cover": cover, "window_start": window_start, "cutoff": cutoff})
         cache.save(db, cutoff, window_start, cover)
@@ -139,6 +153,17 @@ class Timeline:
     def components_now(self) -> dict[str, Now]:
         """Each component's status at the last collection; components nothing is known of are left out."""
         return self._now(self._component_segments(), "component_id")
+
+    def sources_why(self) -> dict[str, Why]:
+        """Each source's parts of the rule at the last collection (sources nothing is known of
+        left out): they give sources_now()'s status, which a test holds them to."""
+        rows = self._db.execute(query("why_at", judged_at=_judged_at(),
+                                      age_severity_at_cover=query("age_severity", at="$cover")), {"cover": self._cover}).fetchall()
+        return {
+            source_id: Why(reached, state and RunState(state), _BY_SEVERITY[by_run], _BY_SEVERITY[by_age], _BY_SEVERITY[by_deadline],
+                           aware_utc(last_success), aware_utc(due_tick))
+            for source_id, reached, state, by_run, by_age, by_deadline, last_success, due_tick in rows
+        }
 
     def source_segments(self) -> dict[str, list[Segment]]:
         """Each source's stretches of one status within the window, in time order."""
@@ -234,9 +259,18 @@ def statuses_at(snapshot: Snapshot, promises: Mapping[str, Freshness], at: datet
     before it nor the cache. Sources nothing is known of are left out."""
     cover = naive_utc(at)
     _read_events(snapshot.db, promises, cover, ticks_from=at - TICKS_BEFORE)
-    rows = snapshot.db.execute(query("statuses_at", status_at_cover=query("status_at", at="$cover"),
-                                     deadline_severity=query("deadline_severity", at="$cover")), {"cover": cover}).fetchall()
+    rows = snapshot.db.execute(query("statuses_at", status_at_cover=_status_at("$cover"), judged_at=_judged_at()), {"cover": cover}).fetchall()
     return {source_id: _BY_SEVERITY[sev] for source_id, sev in rows}
+
+
+def _status_at(at: str) -> str:
+    """The status rule (status_at.sql) at the instant `at`, an SQL expression."""
+    return query("status_at", at=at, age_severity=query("age_severity", at=at))
+
+
+def _judged_at() -> str:
+    """The rule's inputs at $cover, per source (judged_at.sql)."""
+    return query("judged_at", deadline_severity=query("deadline_severity", at="$cover"))
 
 
 def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness], cover: datetime, ticks_from: datetime) -> None:
