@@ -51,8 +51,8 @@ def test_a_failed_run_is_told_with_its_time_and_message(write_config):
                 message="Binder Error: column x not found")]
     found = by_id(model(write_config, runs, [seen("orders_raw", AT), seen("customers_raw", AT)]))
     assert found["orders_raw"].reason is None
-    assert found["customers_raw"].reason == "The latest run failed today 02:14: Binder Error: column x not found"
-    assert found["report"].reason == "raw.customers: the latest run failed today 02:14: Binder Error: column x not found"
+    assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: Binder Error: column x not found"
+    assert found["report"].reason == "raw.customers: the latest run failed Wednesday 02:14: Binder Error: column x not found"
 
 
 def test_an_age_names_how_old_and_the_promise_that_is_broken(write_config):
@@ -60,11 +60,11 @@ def test_an_age_names_how_old_and_the_promise_that_is_broken(write_config):
         return [Run("orders_raw", "1", RunState.SUCCESS, None, AT - timedelta(hours=hours_ago)),
                 Run("customers_raw", "2", RunState.SUCCESS, None, AT)]
     observations = [seen("orders_raw", AT), seen("customers_raw", AT)]
-    assert by_id(model(write_config, landed(3), observations))["orders_raw"].reason == "Not updated for 3 h; expected within 2 h"
+    assert by_id(model(write_config, landed(3), observations))["orders_raw"].reason == "Not updated since Wednesday 09:00; expected within 2 h"
     failing = by_id(model(write_config, landed(7), observations))
     assert failing["orders_raw"].status is Status.FAILING
-    assert failing["orders_raw"].reason == "Not updated for 7 h; expected within 6 h"
-    assert failing["report"].reason == "raw.orders: not updated for 7 h; expected within 6 h"
+    assert failing["orders_raw"].reason == "Not updated since Wednesday 05:00; expected within 6 h"
+    assert failing["report"].reason == "raw.orders: not updated since Wednesday 05:00; expected within 6 h"
 
 
 def test_unknown_says_what_is_not_known(write_config):
@@ -85,8 +85,8 @@ def test_a_public_site_names_no_source_message_or_system(write_config):
     found = model(write_config, runs, [seen("orders_raw", AT, error="HTTP 503"), seen("customers_raw", AT)], audience="public")
     (report,) = found.components
     assert report.status is Status.FAILING
-    assert report.reason == "The latest update failed today 02:14"
-    assert status_json(found)["components"][0]["reason"] == "The latest update failed today 02:14"
+    assert report.reason == "The latest update failed Wednesday 02:14"
+    assert status_json(found)["components"][0]["reason"] == "The latest update failed Wednesday 02:14"
     assert "sources" not in status_json(found)
 
 
@@ -94,10 +94,10 @@ def test_status_json_and_the_feed_carry_the_same_sentence(write_config):
     runs = [Run("orders_raw", "1", RunState.SUCCESS, None, AT - timedelta(hours=3)), Run("customers_raw", "2", RunState.SUCCESS, None, AT)]
     found = model(write_config, runs, [seen("orders_raw", AT), seen("customers_raw", AT)])
     document = status_json(found)
-    assert {s["id"]: s["reason"] for s in document["sources"]} == {"orders_raw": "Not updated for 3 h; expected within 2 h", "customers_raw": None}
-    assert document["components"][0]["reason"] == "raw.orders: not updated for 3 h; expected within 2 h"
+    assert {s["id"]: s["reason"] for s in document["sources"]} == {"orders_raw": "Not updated since Wednesday 09:00; expected within 2 h", "customers_raw": None}
+    assert document["components"][0]["reason"] == "raw.orders: not updated since Wednesday 09:00; expected within 2 h"
     feeds = feed_files(found, "https://status.example.com/")
-    assert all("raw.orders: not updated for 3 h; expected within 2 h" in feeds[name] for name in ("history.atom", "history.rss", "components/report.atom"))
+    assert all("raw.orders: not updated since Wednesday 09:00; expected within 2 h" in feeds[name] for name in ("history.atom", "history.rss", "components/report.atom"))
 
 
 def test_a_deadline_names_the_tick_missed_and_the_last_landing(tmp_path):
@@ -105,7 +105,7 @@ def test_a_deadline_names_the_tick_missed_and_the_last_landing(tmp_path):
     loads = [local(2026, 11, 27, 5, 40)]
     seen_at = [local(2026, 11, 27, 5, 45), local(2026, 11, 28, 12), local(2026, 11, 30, 6, 10)]
     (source,) = week(tmp_path, loads, seen_at)["sources"]
-    assert (source["status"], source["reason"]) == ("degraded", "Expected by today 06:00; last landed Friday 05:40")
+    assert (source["status"], source["reason"]) == ("degraded", "Expected by Monday 06:00; last landed Friday 05:40")
 
 
 def test_the_root_cause_is_the_most_upstream_source_in_the_status(write_config):
@@ -143,5 +143,5 @@ def test_an_alert_says_why(write_config):
     found = model(write_config, runs, [seen("orders_raw", AT), seen("customers_raw", AT)])
     (report,) = subjects(found, with_sources=False)
     body = Transition(report, Status.OPERATIONAL, Status.DEGRADED).body(None, AT)
-    assert "Why: raw.orders: not updated for 3 h; expected within 2 h" in body
-    assert "- raw.orders: degraded (Not updated for 3 h; expected within 2 h)" in body
+    assert "Why: raw.orders: not updated since Wednesday 09:00; expected within 2 h" in body
+    assert "- raw.orders: degraded (Not updated since Wednesday 09:00; expected within 2 h)" in body

@@ -74,7 +74,7 @@ def source_reason(
         return Reason(text, text.replace("last landed", "not updated since"))
     if why.by_age is status and why.last_success is not None:
         limit = promise.warn_after if status is Status.DEGRADED and promise.warn_after else promise.error_after
-        text = f"Not updated for {duration(at - why.last_success)}" + (f"; expected within {duration(limit)}" if limit else "")
+        text = f"Not updated since {when(why.last_success)}" + (f"; expected within {duration(limit)}" if limit else "")
         return Reason(text, text)
     return Reason(seen.message or "Status unknown", "Status unknown")
 
@@ -111,17 +111,12 @@ def component_reason(status: Status, members: Sequence[Member], upstream: Mappin
 
 
 def moment_words(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
-    """A moment as people say it, in the site's time zone: "today 05:40", "yesterday 21:16",
-    "Friday 05:40" within the week, "Nov 20 21:16" before."""
-    local, today = moment.astimezone(zone), now.astimezone(zone).date()
-    days = (today - local.date()).days
-    clock = local.strftime("%H:%M")
-    if days == 0:
-        return f"today {clock}"
-    if days == 1:
-        return f"yesterday {clock}"
-    if 1 < days < 7:
-        return f"{local.strftime('%A')} {clock}"
+    """A moment as people say it, in the site's time zone: "Friday 05:40" within the week
+    before `now`, "Nov 20 21:16" before that. Never "today" or "3 h ago": a static page is
+    read after it was made, and its reasons must stay true until the next one."""
+    local = moment.astimezone(zone)
+    if 0 <= (now.astimezone(zone).date() - local.date()).days < 7:
+        return local.strftime("%A %H:%M")
     return local.strftime("%b %-d %H:%M")
 
 
