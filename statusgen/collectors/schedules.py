@@ -32,12 +32,12 @@ def with_schedule(report: SourceReport, system: str, schedules: Iterable[Schedul
         return report
     if len(found) > 1:
         listed = "; ".join(_spelt(s) for s in found)
-        return _noted(report, f"{system} starts it on {len(found)} schedules ({listed}): judged against its own schedule "
-                              f"only with one schedule; give it a promise in sources.yaml")
+        return noted(report, f"{system} starts it on {len(found)} schedules ({listed}): judged against its own schedule "
+                             f"only with one schedule; give it a promise in sources.yaml")
     (schedule,) = found
     problem = cron_problem(schedule.cron) or _zone_problem(schedule.timezone)
     if problem:
-        return _noted(report, f"{system}'s schedule {_spelt(schedule)} cannot be followed: {problem}")
+        return noted(report, f"{system}'s schedule {_spelt(schedule)} cannot be followed: {problem}")
     return replace(report, schedule=schedule)
 
 
@@ -53,5 +53,6 @@ def _zone_problem(name: str) -> str | None:
     return None
 
 
-def _noted(report: SourceReport, message: str) -> SourceReport:
+def noted(report: SourceReport, message: str) -> SourceReport:
+    """`report` with `message` after the one it has."""
     return replace(report, message=f"{report.message}; {message}" if report.message else message)
