@@ -12,6 +12,7 @@ from statusgen.collectors.dagster import (
     DagsterConnection,
     DagsterSource,
 )
+from statusgen.records import Schedule
 from statusgen.status import RunState
 from tests.conftest import context
 from tests.servers import Server, free_port, venv
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.integration
 
 DEFS = '''
 import os
+from datetime import timedelta
 import dagster as dg
 
 @dg.asset(key_prefix=["raw"])
@@ -46,7 +48,38 @@ def inventory():
 
 inventory_job = dg.define_asset_job("inventory_job", selection=["inventory"])
 
-defs = dg.Definitions(assets=[orders, revenue, inventory], jobs=[orders_job, inventory_job])
+@dg.job
+def nightly_export():
+    load()
+
+@dg.job
+def twice_export():
+    load()
+
+@dg.job
+def stopped_export():
+    load()
+
+@dg.asset(freshness_policy=dg.FreshnessPolicy.cron(deadline_cron="0 6 * * 1-5", lower_bound_delta=timedelta(hours=6),
+                                                   timezone="Europe/Amsterdam"))
+def finance_report():
+    return 1
+
+@dg.asset
+def stock():
+    return 1
+
+stock_job = dg.define_asset_job("stock_job", selection=["stock"])
+RUNNING = dg.DefaultScheduleStatus.RUNNING
+schedules = [
+    dg.ScheduleDefinition(job=nightly_export, cron_schedule="0 2 * * *", execution_timezone="Europe/Amsterdam", default_status=RUNNING),
+    dg.ScheduleDefinition(job=twice_export, cron_schedule=["0 2 * * *", "0 14 * * *"], default_status=RUNNING),
+    dg.ScheduleDefinition(job=stopped_export, cron_schedule="0 2 * * *"),
+    dg.ScheduleDefinition(job=stock_job, cron_schedule="30 3 * * *", default_status=RUNNING),
+]
+
+defs = dg.Definitions(assets=[orders, revenue, inventory, finance_report, stock],
+                      jobs=[orders_job, inventory_job, nightly_export, twice_export, stopped_export, stock_job], schedules=schedules)
 '''
 
 
@@ -147,3 +180,33 @@ def test_a_failed_run_of_a_whole_asset_job_makes_its_asset_fail(dagster):
     assert latest.state is RunState.FAILED
     assert [r.state for r in report.runs].count(RunState.SUCCESS) == 1
     assert ctx.api.requests_made == 1
+
+
+def test_jobs_and_assets_report_the_one_running_schedule_dagster_starts_them_by(dagster):
+    """A job's schedules (`Schedule { pipelineName cronSchedule executionTimezone scheduleState { status } }`),
+    an asset's `FreshnessPolicy.cron` (`AssetNode.internalFreshnessPolicy`, a `CronFreshnessPolicy`)
+    and the schedules that target an asset (`AssetNode.targetingInstigators`), in Dagster 1.13's
+    GraphQL schema; a schedule is stopped unless its `default_status` says RUNNING."""
+    env_dir, env, root, url = dagster
+    collector = DagsterCollector("d", DagsterConnection(type="dagster", url=url, timeout=timedelta(seconds=30)))
+    sources = [
+        DagsterSource(id="nightly", connection="d", job="nightly_export"),
+        DagsterSource(id="twice", connection="d", job="twice_export"),
+        DagsterSource(id="stopped", connection="d", job="stopped_export"),
+        DagsterSource(id="unscheduled", connection="d", job="orders_job"),
+        DagsterSource(id="promised", connection="d", job="nightly_export", freshness={"warn_after": "1d"}),
+        DagsterSource(id="report", connection="d", asset="finance_report"),
+        DagsterSource(id="stock", connection="d", asset="stock"),
+        DagsterSource(id="orders", connection="d", asset="raw/orders"),
+    ]
+    ctx = context(collector, None, datetime.now(timezone.utc))
+    reports = {r.source_id: r for r in collector.collect(sources, ctx)}
+
+    assert reports["nightly"].schedule == Schedule("0 2 * * *", "Europe/Amsterdam")
+    assert reports["report"].schedule == Schedule("0 6 * * 1-5", "Europe/Amsterdam")
+    assert reports["stock"].schedule == Schedule("30 3 * * *", "UTC")
+    assert [reports[s].schedule for s in ("twice", "stopped", "unscheduled", "promised", "orders")] == [None] * 5
+    assert reports["twice"].message.endswith("; Dagster starts it on 2 schedules (0 14 * * * UTC; 0 2 * * * UTC): "
+                                             "judged against its own schedule only with one schedule; give it a promise in sources.yaml")
+    assert all(r.error is None for r in reports.values())
+    assert ctx.api.requests_made == 2  # the one query, and the look-up that jobs with no runs always cost

@@ -1,7 +1,9 @@
 """The github_actions collector against payloads shaped as GitHub documents them:
 https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow
-(the example response's fields, conclusions from the same page's `conclusion` enum)."""
+(the example response's fields, conclusions from the same page's `conclusion` enum), and
+https://docs.github.com/en/rest/repos/contents#get-repository-content for the workflow file."""
 
+import base64
 import time
 from datetime import timedelta
 
@@ -13,6 +15,7 @@ from statusgen.collectors.github_actions import (
     GithubActionsSource,
 )
 from statusgen.errors import CollectorError
+from statusgen.records import Schedule
 from statusgen.status import RunState
 from tests.conftest import collected, context, utc
 
@@ -38,7 +41,8 @@ def collector(server, **settings):
     return GithubActionsCollector("gh", connection)
 
 
-SOURCE = [GithubActionsSource(id="nightly", connection="gh", workflow="nightly.yml", branch="main")]
+# A promise of its own in sources.yaml, so the workflow file is not read (see the schedule tests below).
+SOURCE = [GithubActionsSource(id="nightly", connection="gh", workflow="nightly.yml", branch="main", freshness={"warn_after": "1d"})]
 
 
 def test_conclusions_map_onto_run_states(httpserver):
@@ -160,3 +164,104 @@ def test_a_run_lasting_days_is_followed_until_it_ends(httpserver, tmp_path):
     ctx = context(c, later, later + timedelta(minutes=10), tmp_path)
     c.collect(SOURCE, ctx)
     assert ctx.api.requests_made == 1
+
+
+FILE = "/repos/acme/pipelines/contents/.github/workflows/nightly.yml"
+SCHEDULED = [GithubActionsSource(id="nightly", connection="gh", workflow="nightly.yml")]
+
+
+def workflow_file(text, path=".github/workflows/nightly.yml"):
+    """GET /repos/{owner}/{repo}/contents/{path} for a file: its content base64-encoded, in lines."""
+    return {
+        "type": "file", "encoding": "base64", "size": len(text), "name": path.rsplit("/", 1)[-1], "path": path,
+        "content": base64.encodebytes(text.encode()).decode(), "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+        "url": f"https://api.github.com/repos/acme/pipelines/contents/{path}",
+        "git_url": "https://api.github.com/repos/acme/pipelines/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
+        "html_url": f"https://github.com/acme/pipelines/blob/main/{path}",
+        "download_url": f"https://raw.githubusercontent.com/acme/pipelines/main/{path}",
+        "_links": {"self": f"https://api.github.com/repos/acme/pipelines/contents/{path}"},
+    }
+
+
+NIGHTLY = """name: Nightly load
+on:
+  schedule:
+    - cron: '30 5 * * 1-5'
+  workflow_dispatch:
+jobs:
+  load:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make load
+"""
+NO_RUNS = {"total_count": 0, "workflow_runs": []}
+
+
+def test_the_workflow_files_one_cron_is_its_schedule_read_conditionally(httpserver, tmp_path):
+    """`on.schedule` is a list of `cron:` entries, in UTC unless an entry names its `timezone`
+    (https://docs.github.com/en/actions/reference/workflows-and-actions/events-that-trigger-workflows#schedule)."""
+    httpserver.expect_request(PATH).respond_with_json(NO_RUNS)
+    httpserver.expect_oneshot_request(FILE, headers={"Authorization": "Bearer ghp_s3cr3t"}).respond_with_json(
+        workflow_file(NIGHTLY), headers={"ETag": '"3d21ec"'})
+    httpserver.expect_oneshot_request(FILE, headers={"If-None-Match": '"3d21ec"'}).respond_with_data("", status=304)
+    c = collector(httpserver)
+    ctx = context(c, None, NOW, tmp_path)
+    (first,) = c.collect(SCHEDULED, ctx)
+    (second,) = collected(collector(httpserver), SCHEDULED, NOW, NOW + timedelta(minutes=30), tmp_path)
+    assert first.schedule == second.schedule == Schedule("30 5 * * 1-5", "UTC")
+    assert first.message == "no runs in the window read" and ctx.api.requests_made == 2
+    assert [response.status_code for request, response in httpserver.log if request.path == FILE] == [200, 304]
+
+
+def test_a_schedule_in_its_own_time_zone(httpserver):
+    httpserver.expect_request(PATH).respond_with_json(NO_RUNS)
+    text = NIGHTLY.replace("    - cron: '30 5 * * 1-5'\n", "    - cron: '30 5 * * 1-5'\n      timezone: Europe/Amsterdam\n")
+    httpserver.expect_request(FILE).respond_with_json(workflow_file(text))
+    (report,) = collected(collector(httpserver), SCHEDULED, None, NOW)
+    assert report.schedule == Schedule("30 5 * * 1-5", "Europe/Amsterdam")
+
+
+def test_several_crons_give_no_schedule_and_say_a_promise_is_needed(httpserver):
+    httpserver.expect_request(PATH).respond_with_json(NO_RUNS)
+    text = NIGHTLY.replace("    - cron: '30 5 * * 1-5'\n", "    - cron: '30 5 * * 1-5'\n    - cron: '0 12 * * *'\n")
+    httpserver.expect_request(FILE).respond_with_json(workflow_file(text))
+    (report,) = collected(collector(httpserver), SCHEDULED, None, NOW)
+    assert report.schedule is None
+    assert report.message == ("no runs in the window read; GitHub Actions starts it on 2 schedules (0 12 * * * UTC; 30 5 * * 1-5 UTC): "
+                              "judged against its own schedule only with one schedule; give it a promise in sources.yaml")
+
+
+def test_a_workflow_with_no_schedule_has_none(httpserver):
+    httpserver.expect_request(PATH).respond_with_json(NO_RUNS)
+    httpserver.expect_request(FILE).respond_with_json(workflow_file("on: [push, workflow_dispatch]\njobs: {}\n"))
+    (report,) = collected(collector(httpserver), SCHEDULED, None, NOW)
+    assert (report.schedule, report.message) == (None, "no runs in the window read")
+
+
+def test_a_token_that_cannot_read_the_file_keeps_the_runs_and_says_which_permission(httpserver):
+    """A fine-grained token without `contents: read` gets 403 "Resource not accessible by
+    personal access token"; a private repository's file can answer 404 instead."""
+    body = {"total_count": 1, "workflow_runs": [workflow_run(1, "completed", "success", "2026-11-22T02:10:00Z")]}
+    httpserver.expect_request(PATH).respond_with_json(body)
+    httpserver.expect_request(FILE).respond_with_json({"message": "Resource not accessible by personal access token"}, status=403)
+    (report,) = collected(collector(httpserver), SCHEDULED, None, NOW)
+    assert [r.run_id for r in report.runs] == ["1"] and report.schedule is None and report.error is None
+    assert report.message == ("schedule not read: authentication failed for connection gh (HTTP 403) "
+                              "(reading .github/workflows/nightly.yml needs the token's contents: read)")
+
+
+def test_a_workflow_named_by_id_is_read_from_the_file_its_runs_name(httpserver):
+    by_id = [GithubActionsSource(id="nightly", connection="gh", workflow="159038")]
+    runs = [workflow_run(1, "completed", "success", "2026-11-22T02:10:00Z") | {"path": ".github/workflows/nightly.yml@main"}]
+    httpserver.expect_request("/repos/acme/pipelines/actions/workflows/159038/runs").respond_with_json({"total_count": 1, "workflow_runs": runs})
+    httpserver.expect_request(FILE).respond_with_json(workflow_file(NIGHTLY))
+    (report,) = collected(collector(httpserver), by_id, None, NOW)
+    assert report.schedule == Schedule("30 5 * * 1-5", "UTC")
+
+
+def test_a_promise_in_sources_yaml_spares_the_request(httpserver):
+    httpserver.expect_request(PATH).respond_with_json(NO_RUNS)
+    c = collector(httpserver)
+    ctx = context(c, None, NOW)
+    (report,) = c.collect(SOURCE, ctx)
+    assert report.schedule is None and ctx.api.requests_made == 1

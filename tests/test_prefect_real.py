@@ -16,6 +16,7 @@ from statusgen.collectors.prefect import (
 )
 from statusgen.config import Config, HistoryConfig, SiteConfig
 from statusgen.history import History
+from statusgen.records import Schedule
 from statusgen.status import RunState, Status
 from tests.conftest import context
 from tests.servers import Server, free_port, venv
@@ -159,3 +160,40 @@ def test_a_paused_deployment_keeps_the_past_it_had(prefect, tmp_path):
     finally:
         snapshot.close()
     assert (facts.latest_state, facts.last_success_at) == ("success", ended)
+
+
+def test_a_deployment_reports_its_one_active_cron_schedule(prefect):
+    """A deployment's `schedules: [{schedule: {cron, timezone, day_or}, active}]`, as
+    POST /deployments/ takes them and /deployments/filter answers
+    (https://docs.prefect.io/v3/api-ref/rest-api/server/deployments/create-deployment)."""
+    env_dir, env, api, server = prefect
+    flow = requests.post(f"{api}/flows/", json={"name": "exports"}, timeout=10).json()
+
+    def deployment(name, schedules, paused=False):
+        made = requests.post(f"{api}/deployments/", json={"name": name, "flow_id": flow["id"], "schedules": schedules, "paused": paused}, timeout=10)
+        made.raise_for_status()
+
+    def cron(expression, active=True, **more):
+        return {"schedule": {"cron": expression, "timezone": "Europe/Amsterdam", **more}, "active": active}
+
+    deployment("daily", [cron("0 2 * * *"), cron("30 4 * * *", active=False), {"schedule": {"interval": 3600}, "active": True}])
+    deployment("twice", [cron("0 2 * * *"), cron("0 14 * * 1-5")])
+    deployment("both_days", [cron("0 2 1 * 1", day_or=False)])
+    deployment("by_hand", [])
+    deployment("stopped", [cron("0 2 * * *")], paused=True)
+
+    collector = PrefectCollector("p", PrefectConnection(type="prefect", api_url=api, timeout=timedelta(seconds=30)))
+    sources = [PrefectSource(id=name, connection="p", deployment=f"exports/{name}") for name in ("daily", "twice", "both_days", "by_hand", "stopped")]
+    sources += [PrefectSource(id="any", connection="p", flow="exports"),
+                PrefectSource(id="promised", connection="p", deployment="exports/daily", freshness={"warn_after": "1d"})]
+    ctx = context(collector, None, datetime.now(timezone.utc))
+    reports = {r.source_id: r for r in collector.collect(sources, ctx)}
+
+    assert reports["daily"].schedule == Schedule("0 2 * * *", "Europe/Amsterdam")
+    assert reports["twice"].schedule is None
+    assert reports["twice"].message == (
+        "no finished runs in the window read; Prefect starts it on 2 schedules (0 14 * * 1-5 Europe/Amsterdam; 0 2 * * * Europe/Amsterdam): "
+        "judged against its own schedule only with one schedule; give it a promise in sources.yaml")
+    assert [reports[s].schedule for s in ("both_days", "by_hand", "stopped", "any", "promised")] == [None] * 5
+    assert reports["stopped"].paused and reports["promised"].message == "no finished runs in the window read"
+    assert ctx.api.requests_made == 4  # flows, deployments, and the two run queries: schedules cost no request

@@ -4,10 +4,16 @@ One query per collection asks for every watched job and asset at once (one alias
 GraphQL errors arrive with HTTP 200, so each answer is read by its `__typename`. Run
 times are float seconds; materialization timestamps are strings of milliseconds.
 An asset's runs are its materializations, plus the failed runs that targeted it.
+
+The same query asks for schedules, where a source has no promise in sources.yaml: a job's
+running schedules (every code location's, in one `repositoriesOrError` field), and an
+asset's cron freshness policy (`FreshnessPolicy.cron`, Dagster 1.11 and later), else the
+running schedules that target it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, Sequence
@@ -16,9 +22,10 @@ from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
 from statusgen.collectors.context import CollectContext, WindowedConnection
+from statusgen.collectors.schedules import needs_schedule, with_schedule
 from statusgen.config import SourceConfig, did_you_mean
 from statusgen.errors import CollectorError
-from statusgen.records import Run, SourceReport
+from statusgen.records import Run, Schedule, SourceReport
 from statusgen.status import RunState
 
 # DagsterRunStatus.
@@ -36,6 +43,11 @@ RUN_STATUS: dict[str, RunState] = {
 FINISHED_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
 FINISHED = f"[{', '.join(FINISHED_STATUSES)}]"
 RUN_FIELDS = "runId status startTime endTime"
+SCHEDULE_FIELDS = "cronSchedule executionTimezone scheduleState { status }"
+ASSET_SCHEDULES = (
+    "definition { internalFreshnessPolicy { __typename ... on CronFreshnessPolicy { deadlineCron timezone } } "
+    f"targetingInstigators {{ __typename ... on Schedule {{ {SCHEDULE_FIELDS} }} }} }} "
+)
 
 
 class DagsterConnection(WindowedConnection):
@@ -74,7 +86,8 @@ class DagsterCollector(Collector):
             reason = errors[0].get("message", "") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else "no data"
             raise CollectorError(f"{self.name}: GraphQL error: {str(reason)[:200]}")
         failed_for_assets = _failed_asset_runs(data.get("failed"), data.get("latest"))
-        reports = [self._report(source, data.get(f"s{i}"), failed_for_assets) for i, source in enumerate(sources)]
+        job_schedules = _job_schedules(data.get("schedules"))
+        reports = [self._report(source, data.get(f"s{i}"), failed_for_assets, job_schedules) for i, source in enumerate(sources)]
         return self._name_missing(client, sources, reports)
 
     def _name_missing(self, client, sources: Sequence[DagsterSource], reports: list[SourceReport]) -> list[SourceReport]:
@@ -97,7 +110,8 @@ class DagsterCollector(Collector):
         missing |= {s.id: _no_asset(s) + did_you_mean(s.asset, assets) for s in lost}
         return [replace(r, error=missing[r.source_id], message=None) if r.source_id in missing else r for r in reports]
 
-    def _report(self, source: DagsterSource, item: Any, failed_for_assets: dict[tuple, list[dict]]) -> SourceReport:
+    def _report(self, source: DagsterSource, item: Any, failed_for_assets: dict[tuple, list[dict]],
+                job_schedules: dict[str, list[Schedule]]) -> SourceReport:
         kind = item.get("__typename") if isinstance(item, dict) else None
         if kind in ("PythonError", "InvalidPipelineRunsFilterError", "AssetNotFoundError"):
             return SourceReport(source.id, error=f"Dagster: {str(item.get('message') or kind)[:200]}")
@@ -114,7 +128,10 @@ class DagsterCollector(Collector):
             runs += [self._run(r) for r in failed_for_assets.get(key, []) if r["runId"] not in materialized]
             runs += _freshness_verdict(item)
         runs = [replace(r, source_id=source.id) for r in runs]
-        return SourceReport(source.id, runs=runs, message=None if runs else "no finished runs in the window read")
+        report = SourceReport(source.id, runs=runs, message=None if runs else "no finished runs in the window read")
+        if not needs_schedule(source):
+            return report
+        return with_schedule(report, "Dagster", job_schedules.get(source.job, []) if source.job else _asset_schedules(item))
 
     def _run(self, item: dict[str, Any]) -> Run:
         state = RUN_STATUS.get(item.get("status"))
@@ -157,9 +174,11 @@ def _query(sources: Sequence[DagsterSource], after: float, limit: int) -> tuple[
             fields.append(
                 f"s{i}: assetOrError(assetKey: $v{i}) {{ __typename ... on Asset {{ hasDefinitionOrRecord "
                 f"assetMaterializations(afterTimestampMillis: $afterMs, limit: {limit}) {{ timestamp runId }} "
-                f"assetHealth {{ freshnessStatus }} freshnessStatusChangedTimestamp }} "
+                f"assetHealth {{ freshnessStatus }} freshnessStatusChangedTimestamp {ASSET_SCHEDULES if needs_schedule(source) else ''}}} "
                 f"... on AssetNotFoundError {{ message }} }}"
             )
+    if any(s.job and needs_schedule(s) for s in sources):
+        fields.append(f"schedules: repositoriesOrError {{ __typename ... on RepositoryConnection {{ nodes {{ schedules {{ pipelineName {SCHEDULE_FIELDS} }} }} }} }}")
     assets = [{"path": s.asset.split("/")} for s in sources if s.asset]
     if assets:
         fields.append(
@@ -171,6 +190,36 @@ def _query(sources: Sequence[DagsterSource], after: float, limit: int) -> tuple[
         variables["assets"] = assets
         fields.append(f"latest: assetsLatestInfo(assetKeys: $assets) {{ assetKey {{ path }} latestRun {{ {RUN_FIELDS} }} }}")
     return f"query Status({', '.join(declared)}) {{ {' '.join(fields)} }}", variables
+
+
+def _job_schedules(answer: Any) -> dict[str, list[Schedule]]:
+    """Each job's running schedules, from every code location."""
+    found: dict[str, list[Schedule]] = {}
+    if isinstance(answer, dict) and answer.get("__typename") == "RepositoryConnection":
+        for repository in answer.get("nodes") or []:
+            for schedule in repository.get("schedules") or []:
+                found.setdefault(str(schedule.get("pipelineName")), []).extend(_running(schedule))
+    return found
+
+
+def _asset_schedules(asset: dict[str, Any]) -> list[Schedule]:
+    """The cron of an asset's freshness policy, its owner's own word on when it is due; else
+    the running schedules that materialize it."""
+    definition = asset.get("definition") or {}
+    policy = definition.get("internalFreshnessPolicy") or {}
+    if policy.get("__typename") == "CronFreshnessPolicy" and isinstance(policy.get("deadlineCron"), str):
+        return [Schedule(policy["deadlineCron"], policy.get("timezone") or "UTC")]
+    return [found for s in definition.get("targetingInstigators") or [] if s.get("__typename") == "Schedule" for found in _running(s)]
+
+
+def _running(schedule: dict[str, Any]) -> list[Schedule]:
+    """A schedule's crons if it is running. Dagster takes a list of crons as one schedule and
+    answers it as the list's Python text ("['0 2 * * *', '0 14 * * *']")."""
+    if (schedule.get("scheduleState") or {}).get("status") != "RUNNING":
+        return []
+    cron = str(schedule.get("cronSchedule") or "")
+    crons = re.findall(r"'([^']*)'", cron) if cron.startswith("[") else [cron]
+    return [Schedule(c, schedule.get("executionTimezone") or "UTC") for c in crons if c]
 
 
 def _failed_asset_runs(failed: Any, latest: Any) -> dict[tuple, list[dict]]:

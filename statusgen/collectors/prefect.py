@@ -3,7 +3,9 @@
 Sources name a deployment (`flow-name/deployment-name`) or a flow (any deployment).
 Flow-run records carry ids, not names, so names are resolved first (`/flows/filter`,
 `/deployments/filter`), then every watched flow's finished runs come from one paginated
-`/flow_runs/filter`, plus one for runs that are Late right now.
+`/flow_runs/filter`, plus one for runs that are Late right now. A deployment's answer also
+carries its schedules (`schedules: [{schedule: {cron, timezone}, active}]`): an active cron
+one is reported as the source's schedule.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pydantic import Field, SecretStr, model_validator
 
 from statusgen.collectors import Collector
 from statusgen.collectors.context import CollectContext, WindowedConnection
+from statusgen.collectors.schedules import needs_schedule, with_schedule
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import SourceConfig
 from statusgen.errors import CollectorError
-from statusgen.records import Run, SourceReport
+from statusgen.records import Run, Schedule, SourceReport
 from statusgen.status import RunState
 
 # A flow run's state type; the state name refines two of them.
@@ -110,7 +113,12 @@ class PrefectCollector(Collector):
             if source.deployment and deployment.get("paused"):  # its runs are still its past
                 reports.append(SourceReport(source.id, runs=found, paused=True, message=f"Paused in Prefect (deployment {source.deployment})"))
                 continue
-            reports.append(SourceReport(source.id, runs=found, message=None if found else "no finished runs in the window read"))
+            report = SourceReport(source.id, runs=found, message=None if found else "no finished runs in the window read")
+            # A flow runs from any of its deployments, each on schedules of its own: only a
+            # deployment source has one schedule to be judged by.
+            if source.deployment and needs_schedule(source):
+                report = with_schedule(report, "Prefect", _cron_schedules(deployment))
+            reports.append(report)
         return reports
 
     def _all(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -139,6 +147,19 @@ class PrefectCollector(Collector):
 
     def _link(self, run_id: str) -> str:
         return f"{ui_base(self.connection)}/runs/flow-run/{run_id}"
+
+
+def _cron_schedules(deployment: dict[str, Any]) -> list[Schedule]:
+    """A deployment's active cron schedules. Interval and RRule schedules give none: their
+    ticks (every 90 minutes from an anchor, RFC 5545 rules) are not a cron's. Nor does a cron
+    with `day_or: false`: it ticks only on days both its day fields match, where a five-field
+    cron ticks on days either matches."""
+    found = []
+    for item in deployment.get("schedules") or []:
+        schedule = item.get("schedule") if isinstance(item, dict) else None
+        if isinstance(schedule, dict) and item.get("active", True) and isinstance(schedule.get("cron"), str) and schedule.get("day_or", True):
+            found.append(Schedule(schedule["cron"], schedule.get("timezone") or "UTC"))
+    return found
 
 
 def ui_base(connection: PrefectConnection) -> str:
