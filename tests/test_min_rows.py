@@ -1,6 +1,7 @@
 """min_rows (issue #14 item 4): a success that loaded fewer rows than its source wants is
 degraded and no landing, wherever a status, a bar, an uptime or a last success is read."""
 
+import json
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,6 +9,7 @@ import duckdb
 import jsonschema
 import pytest
 
+from statusgen import pipeline
 from statusgen.config import json_schema, load_config
 from statusgen.deadlines import Deadline
 from statusgen.errors import ConfigError
@@ -95,6 +97,58 @@ def test_bars_uptime_and_the_status_at_a_collection_count_short_loads_as_degrade
     assert day.seconds[Status.DEGRADED] == 5 * 3600 and day.seconds[Status.OPERATIONAL] == 6 * 3600
     assert uptime == {"full": 100.0, "empty": 54.54}
     assert now == {"full": Status.OPERATIONAL, "empty": Status.DEGRADED}
+
+
+def test_the_page_last_success_and_status_json_follow_min_rows(write_config, tmp_path):
+    write_config("""
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders, connection: wh, query: "SELECT 1", min_rows: 10, freshness: {warn_after: 3h}}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders]}
+    """)
+    config = load_config(tmp_path / "sources.yaml")
+    history = History(tmp_path / "history")
+    full, empty = utc(2026, 11, 22, 6), utc(2026, 11, 22, 9)
+    runs = [Run("orders", "a", RunState.SUCCESS, ended_at=full, rows_loaded=40),
+            Run("orders", "b", RunState.SUCCESS, ended_at=empty, rows_loaded=0)]
+    history.append("c1", NOW, runs, [Observation("orders", "c1", NOW, None, None, None, None, 1)])
+    model = pipeline.model(config, history, NOW)
+    (source,) = model.sources
+    assert (source.status, source.last_success_at, source.latest_state) == (Status.DEGRADED, full, "success")
+    assert source.runs[0].rows_loaded == 0  # what the reason names: the latest run's count, beside min_rows in the promise
+    assert source.freshness.min_rows == 10
+    pipeline.render(config, history, tmp_path / "site", NOW)
+    (shown,) = json.loads((tmp_path / "site" / "status.json").read_text())["sources"]
+    assert (shown["status"], shown["last_success_at"]) == ("degraded", "2026-11-22T06:00:00Z")
+
+
+def test_a_collection_reports_the_last_landing_not_the_last_empty_load(write_config, tmp_path):
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as db:
+        db.execute("CREATE TABLE loads (loaded_at TIMESTAMP, n INTEGER)")
+        db.execute("INSERT INTO loads VALUES ('2026-11-22 06:00', 40), ('2026-11-22 11:00', 0)")
+    write_config("""
+        connections:
+          wh: {type: sql, database: wh.duckdb}
+        sources:
+          - {id: orders, connection: wh, query: "SELECT loaded_at, n FROM loads", min_rows: 1, freshness: {warn_after: 8h}}
+        components:
+          - {id: orders, name: Orders, depends_on: [orders]}
+    """)
+    config = load_config(tmp_path / "sources.yaml")
+    history = History(tmp_path / "history")
+    (line,) = pipeline.collect(config, history, NOW).lines
+    assert (line.status, line.age) == (Status.DEGRADED, 6 * H)  # the empty load at 11:00 is no landing
+    snapshot = history.open()
+    try:
+        (seen,) = snapshot.latest_observations().values()
+        assert seen.last_success_at == utc(2026, 11, 22, 6)
+        assert snapshot.source_facts({"orders": 1})["orders"].last_success_at == utc(2026, 11, 22, 6)
+        assert snapshot.source_facts()["orders"].last_success_at == utc(2026, 11, 22, 11)
+    finally:
+        snapshot.close()
 
 
 def test_min_rows_is_checked_on_every_kind_of_source(write_config):
