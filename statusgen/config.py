@@ -342,6 +342,9 @@ class SourceConfig(Model):
     connection: str
     name: str | None = None
     freshness: FreshnessConfig | None = None
+    min_rows: int | None = Field(
+        None, ge=1, description="A successful load or run that reports fewer rows is degraded and no landing: an empty load is not a fresh table."
+    )
 
     @property
     def title(self) -> str:
@@ -350,10 +353,9 @@ class SourceConfig(Model):
     def promise(self, declared: Freshness | None, zone: ZoneInfo) -> Freshness:
         """The promise this source is judged by: sources.yaml's wins; else the one its system
         declared last (dbt's `freshness:`, Fivetran's sync frequency); else none. `zone` is
-        the site's, for a deadline that names none."""
-        if self.freshness is not None:
-            return self.freshness.promise(zone)
-        return declared or Freshness()
+        the site's, for a deadline that names none. `min_rows` is sources.yaml's alone."""
+        promise = self.freshness.promise(zone) if self.freshness is not None else declared or Freshness()
+        return replace(promise, min_rows=self.min_rows)
 
 
 class ComponentConfig(Model):

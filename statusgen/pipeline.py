@@ -15,7 +15,7 @@ from statusgen.history import catalog as catalog_file
 from statusgen.ingest import bounded_reports
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
-from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
+from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, counted_state, run_order
 from statusgen.timeline import statuses_at
 
 
@@ -51,7 +51,7 @@ def collect(
     refreshes the catalog: the other slices collect what the last discovery found."""
     snapshot = history.open(move_aside=True)
     try:
-        facts = snapshot.source_facts()
+        facts = snapshot.source_facts({s.id: s.min_rows for s in config.sources})
         declared = snapshot.declared_promises()
         warnings = list(snapshot.warnings)
     finally:
@@ -119,8 +119,9 @@ def observe(
 ) -> Observation:
     """What this collection saw of `source`, with what history knew: the facts the timeline
     turns into a status (it alone decides one)."""
-    finished = [(run.ended_at, run.state) for run in report.runs if run.state in FINISHED_STATES and run.ended_at is not None]
-    successes = [ended for ended, state in finished if state is RunState.SUCCESS]
+    ended = [run for run in report.runs if run.state in FINISHED_STATES and run.ended_at is not None]
+    finished = [(run.ended_at, run.state) for run in ended]
+    successes = [run.ended_at for run in ended if counted_state(run.state, run.rows_loaded, source.min_rows) is RunState.SUCCESS]
     if known is not None:
         if known.latest_state:
             finished.append((known.latest_ended_at, RunState(known.latest_state)))

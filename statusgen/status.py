@@ -1,7 +1,7 @@
 """The status vocabulary and the one rule set that turns what a source did into a status.
 
 Collectors report facts (the state of the latest finished run, the time of the last
-success); the rule is the tables below. The timeline (statusgen/timeline/) is the only
+success, the rows a load reported); the rule is the tables below. The timeline (statusgen/timeline/) is the only
 place it is applied: its .sql files get it only as parts generated from these tables
 (statusgen/timeline/queries.py), and every status shown anywhere, or used for --fail-on,
 is the timeline's.
@@ -69,6 +69,25 @@ SAME_INSTANT_RANK: dict[RunState, int] = {
 }
 
 
+# A success that loaded fewer rows than its source's min_rows is no landing: it counts as this
+# state, degraded and not a last success (an empty load is not a fresh table). A run whose
+# count is unknown counts as what it reported.
+SHORT_LOAD_STATE = RunState.WARNING
+
+
+def counted_state(state: RunState, rows_loaded: int | None, min_rows: int | None) -> RunState:
+    """The state a finished run counts as for a source that wants `min_rows` (None: any)."""
+    if state is RunState.SUCCESS and rows_loaded is not None and min_rows is not None and rows_loaded < min_rows:
+        return SHORT_LOAD_STATE
+    return state
+
+
+def counted_state_sql(state: str, rows_loaded: str, min_rows: str) -> str:
+    """SQL for counted_state, from the columns that hold its three values (NULL: unknown, any)."""
+    success, short = RunState.SUCCESS.value, SHORT_LOAD_STATE.value
+    return f"CASE WHEN {state} = '{success}' AND {rows_loaded} < {min_rows} THEN '{short}' ELSE {state} END"
+
+
 def run_order(ended_at: datetime, state: RunState) -> tuple[datetime, int]:
     """The key that orders finished runs in time; the latest run is the greatest."""
     return ended_at, SAME_INSTANT_RANK[state]
@@ -83,11 +102,13 @@ def same_instant_rank_sql(column: str) -> str:
 @dataclass(frozen=True)
 class Freshness:
     """A source's promise: how old the last success may get before it is degraded, then
-    failing; and the deadlines by which new data must land. With both, the worse wins."""
+    failing; the deadlines by which new data must land (with both, the worse wins); and the
+    fewest rows a successful load must report to count as one (counted_state)."""
 
     warn_after: timedelta | None = None
     error_after: timedelta | None = None
     deadline: Deadline | None = None
+    min_rows: int | None = None
 
 
 def worst(statuses) -> Status:

@@ -66,7 +66,8 @@ def assert_same_site(expected: Path, found: Path, context: str) -> None:
 
 def timeline_status(folder: Path, runs, now: datetime, promise):
     """The status the timeline, the one place a status is decided, gives a source whose
-    finished runs are `runs` [(state, ended_at)], seen at `now` with `promise`."""
+    finished runs are `runs` [(state, ended_at)] or [(state, ended_at, rows_loaded)], seen at
+    `now` with `promise`."""
     from zoneinfo import ZoneInfo
 
     from statusgen.history import History
@@ -75,7 +76,8 @@ def timeline_status(folder: Path, runs, now: datetime, promise):
     from statusgen.timeline import Timeline, Window
 
     history = History(folder / "rule-history")
-    history.append("c", now, [Run("s", f"r{n}", state, ended_at=ended) for n, (state, ended) in enumerate(runs)],
+    history.append("c", now, [Run("s", f"r{n}", state, ended_at=ended, rows_loaded=rows[0] if rows else None)
+                          for n, (state, ended, *rows) in enumerate(runs)],
                    [Observation("s", "c", now, None, None, None, None, 0)])
     snapshot = history.open()
     try:

@@ -53,16 +53,22 @@ sources:
   - id: paused
     connection: wh
     query: SELECT max(loaded_at) FROM paused WHERE NOT (SELECT paused FROM switch)
+  - id: counted
+    connection: wh
+    query: SELECT loaded_at, count(*) FROM counted WHERE loaded_at > $since AND loaded_at <= $now GROUP BY 1
+    freshness: {{warn_after: 4h}}
+    min_rows: {min_rows}
 components:
   - {{id: orders, name: Orders, depends_on: [latest]}}
   - {{id: finance, name: Finance, depends_on: [listed, flaky]}}
   - {{id: everything, name: Everything, depends_on: [latest, listed, every_load, flaky, paused]}}
   - {{id: idle, name: Idle, depends_on: [paused]}}
   - {{id: loads, name: Loads, depends_on: [every_load]}}
+  - {{id: counted, name: Counted, depends_on: [counted]}}
 """
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]
 GAPS = [timedelta(minutes=1), timedelta(minutes=17), timedelta(hours=1), timedelta(hours=7), timedelta(hours=26), timedelta(days=3)]
-TABLES = ["latest", "listed", "every_load", "flaky", "paused"]
+TABLES = ["latest", "listed", "every_load", "flaky", "paused", "counted"]
 
 
 class Scenario:
@@ -76,6 +82,10 @@ class Scenario:
         self.now = utc(2026, 3, 25) + timedelta(minutes=self.rng.randrange(0, 6 * 24 * 60))
         self.zone = self.rng.choice(ZONES)
         self.days = self.rng.choice([2, 3, 7])
+        # The loads of `counted` and its min_rows come from a generator of their own, so the
+        # other sources' histories stay those the seeds below were picked for.
+        self.counts = random.Random(seed)
+        self.min_rows = 3
         self.collected: list[datetime] = []
         self.loads: list[datetime] = []  # every_load's loads, to re-read and to arrive late
         with self.warehouse() as db:
@@ -89,7 +99,8 @@ class Scenario:
         return duckdb.connect(str(self.folder / "wh.duckdb"))
 
     def write_config(self) -> None:
-        (self.folder / "sources.yaml").write_text(textwrap.dedent(CONFIG.format(zone=self.zone, days=self.days)).lstrip())
+        config = CONFIG.format(zone=self.zone, days=self.days, min_rows=self.min_rows)
+        (self.folder / "sources.yaml").write_text(textwrap.dedent(config).lstrip())
         self.config = load_config(self.folder / "sources.yaml")
 
     def step(self) -> None:
@@ -119,6 +130,9 @@ class Scenario:
             if rng.random() < 0.2:
                 db.execute("UPDATE switch SET paused = NOT paused")
                 self.log.append("paused switched")
+            for _ in range(self.counts.choice([1, 2, 3])):  # one, two or four rows at an instant: some loads are short
+                at = since + (self.now - since) * self.counts.random()
+                db.execute("INSERT INTO counted SELECT $1 FROM range($2)", [_naive(at), self.counts.choice([1, 2, 4])])
         if rng.random() < 0.8:
             pipeline.collect(self.config, self.history, self.now)
             self.collected.append(self.now)
@@ -131,6 +145,10 @@ class Scenario:
             self.days = rng.choice([1, 2, 3, 7, 10])
             self.write_config()
             self.log.append(f"window {self.days} days")
+        if self.counts.random() < 0.4:  # counted's past loads, before the cache's cutoff too, count otherwise
+            self.min_rows = self.counts.choice([n for n in (1, 3, 5) if n != self.min_rows])
+            self.write_config()
+            self.log.append(f"min_rows {self.min_rows}")
         if rng.random() < 0.15:
             self.history.compact(self.now)
             self.log.append("compact")
@@ -205,7 +223,8 @@ def grow_and_compare(folder: Path, seed: int, steps: int) -> None:
 # Between them these two histories catch each way of breaking the cache tried on purpose:
 # trusting an entry whatever its fingerprint, a fingerprint blind to run states or to
 # reachability, a cache made for a shorter window, a state at the cutoff for a source nothing
-# was known of, a state restored a second late.
+# was known of, a state restored a second late; and, through `counted`, a fingerprint blind
+# to what min_rows makes of a run.
 @pytest.mark.parametrize(("seed", "steps"), [(3, 9), (15, 8)])
 def test_the_cache_changes_no_byte_of_the_site(tmp_path, seed, steps):
     grow_and_compare(tmp_path, seed, steps)

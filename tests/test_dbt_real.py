@@ -57,3 +57,47 @@ def test_dbt_graded_freshness_as_statusgen_does(fresh_target, tmp_path):
     for report in collector.collect(sources, context(collector, None, now)):
         (load,) = report.runs
         assert timeline_status(tmp_path / report.source_id, [(load.state, load.ended_at)], now, report.freshness) is tables[report.source_id]
+
+
+SEEDS = {
+    "dbt_project.yml": 'name: loads\nversion: "1.0.0"\nprofile: loads\nseed-paths: ["seeds"]\n',
+    "profiles.yml": "loads:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: \"{{ env_var('LOADS_DUCKDB') }}\", threads: 1}\n",
+    "seeds/orders_today.csv": "id,amount\n1,10\n2,20\n3,5\n",
+    "seeds/refunds_today.csv": "id,amount\n",
+}
+
+
+def test_rows_a_real_dbt_run_reports_reach_the_status_through_min_rows(tmp_path, write_config):
+    # dbt-duckdb reports no row count for models, but dbt's seeds report rows_affected: one
+    # seed loads three rows, the other none (issue #14 item 4: an empty load is not a fresh table).
+    from statusgen import pipeline
+    from statusgen.config import load_config
+    from statusgen.history import History
+    from statusgen.status import Status
+
+    project = tmp_path / "loads"
+    for name, text in SEEDS.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_PROFILES_DIR": str(project),
+           "LOADS_DUCKDB": str(tmp_path / "loads.duckdb")}
+    subprocess.run([str(venv("dbt") / "bin/dbt"), "seed", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+                   cwd=project, env=env, check=True, capture_output=True, timeout=600)
+    write_config("""
+        connections:
+          loads: {type: dbt, target_dir: target}
+        sources:
+          - {id: orders, connection: loads, node: seed.loads.orders_today, min_rows: 3}
+          - {id: refunds, connection: loads, node: seed.loads.refunds_today, min_rows: 1}
+          - {id: refunds_any, connection: loads, node: seed.loads.refunds_today}
+        components:
+          - {id: sales, name: Sales, depends_on: [orders, refunds, refunds_any]}
+    """)
+    config = load_config(tmp_path / "sources.yaml")
+    history = History(tmp_path / "history")
+    now = datetime.now(timezone.utc)
+    lines = {line.source_id: line.status for line in pipeline.collect(config, history, now).lines}
+    assert lines == {"orders": Status.OPERATIONAL, "refunds": Status.DEGRADED, "refunds_any": Status.OPERATIONAL}
+    sources = {s.id: s for s in pipeline.model(config, history, now).sources}
+    assert [sources[s].runs[0].rows_loaded for s in lines] == [3, 0, 0]
+    assert sources["refunds"].last_success_at is None and sources["refunds_any"].last_success_at is not None

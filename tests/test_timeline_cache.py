@@ -3,6 +3,7 @@ the bars a render from all of history draws, and a source whose past changed is 
 
 import random
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -105,6 +106,18 @@ def test_a_changed_promise_recomputes_its_source(history):
     found, carried = timeline(history, utc(2026, 3, 3, 12), promises=changed)
     assert carried == {"a", "b"}
     assert found == fresh(history, utc(2026, 3, 3, 12), promises=changed)
+
+
+def test_a_changed_min_rows_recomputes_the_sources_whose_runs_it_counts_otherwise(history):
+    collect(history, random.Random(13), START, utc(2026, 3, 3, 12))
+    short = utc(2026, 3, 1, 9)  # long before the cutoff (Mar 2, 00:00)
+    history.append("rows", utc(2026, 3, 3, 12, 5), [Run("a", "a-rows", RunState.SUCCESS, short - H, short, rows_loaded=3)], [])
+    before, _ = timeline(history, utc(2026, 3, 3, 12, 5))
+    changed = {**PROMISES, "a": replace(PROMISES["a"], min_rows=10), "b": replace(PROMISES["b"], min_rows=10)}
+    found, carried = timeline(history, utc(2026, 3, 3, 12, 5), promises=changed)
+    assert carried == {"b", "c"}  # b's runs report no count: min_rows changes nothing of its past
+    assert found == fresh(history, utc(2026, 3, 3, 12, 5), promises=changed)
+    assert found["a"] != before["a"]
 
 
 def test_a_longer_window_than_the_cache_was_made_for_ignores_it(history):

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Any, Iterable, Mapping, Sequence
 
 import duckdb
 
 from statusgen.history.schema import aware_utc, records, runs_as_seen
 from statusgen.records import Observation, Run
-from statusgen.status import FINISHED_STATES, Freshness, same_instant_rank_sql
+from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, same_instant_rank_sql
 from statusgen.urls import public_url
 
 
@@ -57,15 +57,25 @@ class Snapshot:
             self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS {runs_as_seen('raw_runs')}")
             self.runs_kept = True
 
-    def source_facts(self) -> dict[str, SourceFacts]:
+    def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:
+        """Each source's facts; its last success is the last run that counts as one by its
+        `min_rows` (statusgen.status.counted_state), as the timeline counts it, while its
+        latest state is the one its system reported."""
+        wanted = {source_id: rows for source_id, rows in (min_rows or {}).items() if rows is not None}
+        self.db.execute(
+            "CREATE OR REPLACE TEMP TABLE wanted_rows AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows",
+            [list(wanted), list(wanted.values())],
+        )
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
         rows = self.db.execute(
             f"""
             SELECT source_id,
                    arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
                    max(ended_at) AS latest_ended_at,
-                   max(ended_at) FILTER (WHERE state = 'success') AS last_success_at
-            FROM runs WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id
+                   max(ended_at) FILTER (WHERE {counted_state_sql('state', 'rows_loaded', 'w.min_rows')} = '{RunState.SUCCESS.value}')
+                       AS last_success_at
+            FROM runs LEFT JOIN wanted_rows w USING (source_id)
+            WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id
             """
         ).fetchall()
         ran = {sid: (state, ended, success) for sid, state, ended, success in rows}

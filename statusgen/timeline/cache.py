@@ -8,8 +8,9 @@ it, so a render replays only the events after the cutoff. NoCache keeps nothing.
 
 Runs that ended before the cutoff can still arrive later (overlap windows, re-read run
 lists, a collector catching up), so each source's entry carries a fingerprint of what it
-was computed from: its promise, and a count and sum of hashes of its finished runs and
-reachability changes before the cutoff. A source whose fingerprint no longer matches is
+was computed from: its promise, and a count and sum of hashes of its finished runs (each
+in the state it counts as, by the source's min_rows) and reachability changes before the
+cutoff. A source whose fingerprint no longer matches is
 computed from all of history again. The cache is derived data: deleting it changes
 nothing but speed, and a render that cannot write it (a read-only history) goes on.
 

@@ -28,6 +28,7 @@ def rule_parts() -> dict[str, str]:
     return {
         "state_severity": state_severity_sql("state"),
         "same_instant_rank": status.same_instant_rank_sql("state"),
+        "counted_state": status.counted_state_sql("r.state", "r.rows_loaded", "p.min_rows"),
         "finished_states": ", ".join(_literal(state) for state in status.FINISHED_STATE_STATUS),
         "success_state": _literal(status.RunState.SUCCESS),
         "failed_state": _literal(status.RunState.FAILED),

@@ -280,7 +280,8 @@ def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness
     deadlines = {i: promises[i].deadline for i in ids}
     db.execute(query("promise"), {"ids": ids, "warn": [_seconds(promises[i].warn_after) for i in ids],
                                   "error": [_seconds(promises[i].error_after) for i in ids],
-                                  "deadline": [d.key if d else None for d in deadlines.values()]})
+                                  "deadline": [d.key if d else None for d in deadlines.values()],
+                                  "min_rows": [promises[i].min_rows for i in ids]})
     schedules: dict[Deadline, list[tuple[datetime, datetime | None]]] = {}
     for deadline in set(filter(None, deadlines.values())):  # sources share a few: each calendar is walked once
         schedules[deadline] = deadline.schedule(ticks_from, aware_utc(cover))

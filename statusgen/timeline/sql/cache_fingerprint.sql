@@ -1,6 +1,8 @@
 -- What each source's timeline before $cutoff was computed from: its promise (ages and the
 -- deadline's key, which names its calendar's version), and a count and
--- sum of hashes of its finished runs and reachability changes before it.
+-- sum of hashes of its finished runs and reachability changes before it. A run's state is
+-- the one it counts as (finished_runs.sql), so a min_rows that changes what a run counts as
+-- changes the hash, and one that changes nothing keeps the cache.
 CREATE OR REPLACE TEMP TABLE fingerprint AS
 SELECT p.source_id,
        concat_ws('|', coalesce(p.warn_s::VARCHAR, '-'), coalesce(p.error_s::VARCHAR, '-'), coalesce(p.deadline, '-'), coalesce(r.n, 0), coalesce(r.h, '0'),
