@@ -145,3 +145,13 @@ def test_an_alert_says_why(write_config):
     body = Transition(report, Status.OPERATIONAL, Status.DEGRADED).body(None, AT)
     assert "Why: raw.orders: not updated since Wednesday 09:00; expected within 2 h" in body
     assert "- raw.orders: degraded (Not updated since Wednesday 09:00; expected within 2 h)" in body
+
+
+def test_a_short_load_says_how_many_rows_it_had(write_config):
+    config = load_config(write_config(CONFIG.format(audience="internal").replace("query: SELECT 1, freshness", "query: SELECT 1, min_rows: 100, freshness")), {})
+    history = History(Path("history"))
+    history.append("c-1", AT, [Run("orders_raw", "1", RunState.SUCCESS, None, AT - timedelta(hours=1), rows_loaded=0)],
+                   [seen("orders_raw", AT), seen("customers_raw", AT)])
+    found = by_id(pipeline.model(config, history, AT))
+    assert found["orders_raw"].status is Status.DEGRADED
+    assert found["orders_raw"].reason == "The latest load Wednesday 11:00 had 0 rows; at least 100 expected"

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from statusgen.records import Observation, Run
 from statusgen.site.words import duration
-from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, run_order
+from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, counted_state, run_order
 from statusgen.timeline import Why
 
 
@@ -63,9 +63,12 @@ def source_reason(
         return Reason("No finished run seen yet" + (f": {seen.message}" if seen.message else ""), "No update seen yet")
     when = lambda moment: moment_words(moment, at, zone)  # noqa: E731
     if why.by_run is status and why.latest_state in _RUN_WORDS:
-        internal, public = _RUN_WORDS[why.latest_state]
-        latest = _latest_finished(runs)
+        latest = _latest_finished(runs, promise.min_rows)
         ended = f" {when(latest.ended_at)}" if latest and latest.ended_at else ""
+        if latest and latest.state is not why.latest_state and latest.rows_loaded is not None:  # counted short (min_rows)
+            text = f"The latest load{ended} had {latest.rows_loaded:,} rows; at least {promise.min_rows:,} expected"
+            return Reason(text, f"The latest update{ended} was incomplete")
+        internal, public = _RUN_WORDS[why.latest_state]
         message = f": {latest.message}" if latest and latest.message else ""
         return Reason(f"{internal}{ended}{message}", f"{public}{ended}")
     if why.by_deadline is status and why.due_tick is not None:
@@ -120,10 +123,10 @@ def moment_words(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     return local.strftime("%b %-d %H:%M")
 
 
-def _latest_finished(runs: Sequence[Run]) -> Run | None:
+def _latest_finished(runs: Sequence[Run], min_rows: int | None) -> Run | None:
     """The latest finished run, in the order the status rule reads them (statusgen.status)."""
     finished = [r for r in runs if r.state in FINISHED_STATES and r.ended_at]
-    return max(finished, key=lambda r: run_order(r.ended_at, r.state), default=None)
+    return max(finished, key=lambda r: run_order(r.ended_at, counted_state(r.state, r.rows_loaded, min_rows)), default=None)
 
 
 def _lower_first(text: str) -> str:
