@@ -1,6 +1,7 @@
 """The dbt collector on artifacts a real dbt 1.11 run wrote (tests/dbt_project/regenerate.sh)."""
 
 import json
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -200,3 +201,27 @@ def test_nodes_found_through_exposures_are_named_as_dbt_names_them(write_config)
     assert sources["model.shop.marketing_roi"]["name"] == "marketing_roi"
     assert sources["source.shop.raw.orders"]["name"] == "raw.orders"
     assert sources["ad_spend_raw"]["name"] == "Ad spend"  # declared: its own name
+
+
+def test_an_exposure_first_collected_today_is_as_green_as_its_sources_today(write_config, tmp_path):
+    # Issue #15 item 24: a dashboard over stg_orders, whose raw.orders loaded at 04:50 and which
+    # dbt built at 05:50, first collected at 06:00. Its page showed today grey ("1 h unknown":
+    # the hour before the build, when stg_orders had no data yet) beside two green sources.
+    target = tmp_path / "target"
+    shutil.copytree(DBT_TARGET, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    exposure = {**manifest["exposures"]["exposure.shop.revenue_dashboard"], "name": "orders_dashboard",
+                "unique_id": "exposure.shop.orders_dashboard", "label": "Orders dashboard",
+                "depends_on": {"macros": [], "nodes": ["model.shop.stg_orders"]}}
+    manifest["exposures"] = {exposure["unique_id"]: exposure}
+    manifest["parent_map"][exposure["unique_id"]] = ["model.shop.stg_orders"]
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    components, sources = page(write_config, target)
+    assert components["orders_dashboard"]["status"] == "operational"
+    assert {s: sources[s]["status"] for s in components["orders_dashboard"]["sources"]} == {
+        "model.shop.stg_orders": "operational", "source.shop.raw.orders": "operational"}
+    html = Path("site/components/orders_dashboard.html").read_text()
+    # The component's strip, then its sources': today is the last of the 90 days.
+    todays = re.findall(r'<div class="strip u-(\w+)"[^>]*>(?:<i class="c\d+ s-\w+"></i>)*?<i class="c90 s-(\w+)"></i></div>', html)
+    assert todays == [("nodata", "operational")] * 3
+    assert "<tr><td>Nov 22</td><td>operational, partly no data</td></tr>" in html

@@ -163,7 +163,7 @@ def test_daylight_saving_day_has_23_hours():
     assert lengths == [24, 23, 14]  # 30 March: local midnight (22:00 UTC) to 12:00 UTC
 
 
-def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data(history):
+def test_component_is_the_worst_of_its_sources_with_data_and_not_green_now_while_one_has_none(history):
     append(
         history,
         utc(2026, 3, 2, 12),
@@ -172,22 +172,62 @@ def test_component_is_the_worst_of_its_sources_and_unknown_where_one_has_no_data
             run("b", utc(2026, 3, 2, 4)),
             run("b", utc(2026, 3, 2, 8), RunState.WARNING),
             run("c", utc(2026, 3, 2, 0)),
+            run("e", utc(2026, 3, 2, 1), RunState.FAILED),
+            run("e", utc(2026, 3, 2, 3)),
         ],
-        observations=[observation(s, utc(2026, 3, 2, 12)) for s in "abc"],
+        observations=[observation(s, utc(2026, 3, 2, 12)) for s in "abce"],
     )
-    found = timeline(history, {s: Freshness() for s in "abc"}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12),
-                     members={"ab": ["a", "b"], "ac": ["a", "c"]})
+    found = timeline(history, {s: Freshness() for s in "abcde"}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 12),
+                     members={"ab": ["a", "b"], "ac": ["a", "c"], "ad": ["a", "d"], "eb": ["e", "b"]})
     rows = [(c, x.start.hour, x.stop.hour, x.status.value) for c, stretches in found.component_segments().items() for x in stretches]
     assert rows == [
-        ("ab", 0, 4, "unknown"),  # b had not run yet: we cannot say all is well
-        ("ab", 4, 8, "operational"),
+        # Before b's first run, what is known of ab is a's: the time b has no data is no data on
+        # b's own bar, and unknown there made grey a day both bars show green.
+        ("ab", 0, 8, "operational"),
         ("ab", 8, 12, "degraded"),
         ("ac", 0, 12, "operational"),
+        ("ad", 0, 12, "operational"),
+        ("ad", 12, 12, "unknown"),  # d was never collected: now ad cannot be green
+        ("eb", 1, 3, "failing"),
+        ("eb", 3, 8, "operational"),
+        ("eb", 8, 12, "degraded"),
     ]
     assert found.components_now() == {
         "ab": Now(Status.DEGRADED, utc(2026, 3, 2, 8)),
         "ac": Now(Status.OPERATIONAL, utc(2026, 3, 2, 0)),
+        "ad": Now(Status.UNKNOWN, utc(2026, 3, 2, 12)),
+        "eb": Now(Status.DEGRADED, utc(2026, 3, 2, 8)),
     }
+
+
+def test_a_components_day_is_the_worst_of_its_sources_days_when_one_was_first_seen_that_day(history):
+    # Issue #15 item 24: the first collection, at 06:00, reads a load that landed at 04:50 and
+    # a build of the model over it at 05:50. The dashboard over both is operational, and so
+    # is each of its sources' day; its own day was grey (an hour unknown).
+    append(history, utc(2026, 3, 2, 6), runs=[run("load", utc(2026, 3, 2, 4, 50)), run("build", utc(2026, 3, 2, 5, 50))],
+           observations=[observation(s, utc(2026, 3, 2, 6)) for s in ("load", "build")])
+    found = timeline(history, {"load": Freshness(), "build": Freshness()}, utc(2026, 3, 2, 6), utc(2026, 3, 2, 6),
+                     members={"dashboard": ["load", "build"]})
+    sources = found.source_days()
+    (_, today) = found.component_days()["dashboard"]
+    assert [days[-1].worst for days in sources.values()] == [Status.OPERATIONAL, Status.OPERATIONAL]
+    assert today == Day(date(2026, 3, 2), {Status.OPERATIONAL: 4200}, 6 * 3600 - 4200)
+    assert found.components_now() == {"dashboard": Now(Status.OPERATIONAL, utc(2026, 3, 2, 4, 50))}
+
+
+def test_a_source_added_to_a_component_leaves_its_past_bar_and_uptime_as_they_were(history):
+    # Two days of a, with an hour failing, then b, a model built for the first time today: the
+    # component's days and uptime were a's, and stay so. Counted unknown before b's first run,
+    # the green time left the uptime and the failing hour stayed: 98.33 % became 85.71 %.
+    append(history, utc(2026, 3, 1, 0), runs=[run("a", utc(2026, 2, 28, 12))], observations=[observation("a", utc(2026, 3, 1, 0))])
+    append(history, utc(2026, 3, 3, 12), runs=[run("a", utc(2026, 3, 1, 10), RunState.FAILED), run("a", utc(2026, 3, 1, 11)),
+                                              run("b", utc(2026, 3, 3, 6))],
+           observations=[observation(s, utc(2026, 3, 3, 12)) for s in "ab"])
+    weights = {Status.FAILING: 1.0, Status.DEGRADED: 0.0}
+    found = timeline(history, {"a": Freshness(), "b": Freshness()}, utc(2026, 3, 3, 12), utc(2026, 3, 3, 12), days=3,
+                     members={"alone": ["a"], "added": ["a", "b"]})
+    assert found.component_days()["added"] == found.component_days()["alone"]
+    assert found.component_uptime(weights)["added"] == found.component_uptime(weights)["alone"] == 98.33
 
 
 def test_uptime_weights_and_rounding_down():

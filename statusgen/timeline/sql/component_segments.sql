@@ -1,6 +1,8 @@
 -- Each component's status over time: the worst of its sources'. Where some sources have data
--- and others none, it is at least unknown; during a declared maintenance window it is
--- maintenance, whatever its sources say.
+-- and others none yet, it is the worst of those with data, so its day on the bars is the worst
+-- of its sources' days, and a source added to it leaves its past as it was; but its status at
+-- the last collection is then at least unknown: a source not known now keeps it from green.
+-- During a declared maintenance window it is maintenance, whatever its sources say.
 CREATE OR REPLACE TEMP TABLE component_segments AS
 WITH bounds AS (
     SELECT DISTINCT m.component_id, b.t
@@ -26,7 +28,7 @@ hits AS (
 ),
 worst_of AS (
     SELECT component_id, start, stop,
-           CASE WHEN count(sev) < count(*) THEN greatest(max(sev), {unknown}) ELSE max(sev) END AS sev
+           CASE WHEN count(sev) < count(*) AND start = stop THEN greatest(max(sev), {unknown}) ELSE max(sev) END AS sev
     FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
 ),
 maintained AS (
