@@ -116,6 +116,21 @@ def test_exposures_become_components_over_everything_upstream():
     assert discovered(collector(), declared, NOW).components == []  # off unless asked for
 
 
+def test_an_ephemeral_model_is_not_a_source_of_the_exposures_over_it(tmp_path):
+    # dbt never builds an ephemeral model (it is inlined into the models over it), so it is in
+    # no run_results: as a source it was "not part of the latest dbt invocation" forever, and
+    # every exposure over it unknown. What is upstream of it still counts.
+    target = tmp_path / "target"
+    shutil.copytree(DBT_TARGET, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["nodes"]["model.shop.stg_orders"]["config"]["materialized"] = "ephemeral"
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    found = discovered(collector(target, exposures_as_components=True), [], NOW)
+    dashboard = {c.id: c for c in found.components}["revenue_dashboard"]
+    assert "model.shop.stg_orders" not in dashboard.depends_on + [s.id for s in found.sources]
+    assert {"source.shop.raw.orders", "model.shop.fct_orders"} <= set(dashboard.depends_on)
+
+
 def test_missing_and_broken_artifacts_make_only_their_sources_unknown(tmp_path):
     target = tmp_path / "target"
     shutil.copytree(DBT_TARGET, target)

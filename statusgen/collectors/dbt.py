@@ -74,7 +74,7 @@ class DbtCollector(Collector):
             upstream = ancestors(parents, exposure["unique_id"])
             lineage.update({node: sorted(parents.get(node, [])) for node in upstream | {exposure["unique_id"]}})
             ids = []
-            for node in sorted(n for n in upstream if n.split(".", 1)[0] in {"source", "model", "snapshot", "seed"}):
+            for node in sorted(n for n in upstream if n.split(".", 1)[0] in {"source", "model", "snapshot", "seed"} and _built(manifest, n)):
                 if node not in by_node:
                     by_node[node] = DbtSource(id=node, connection=self.name, node=node, name=_display_name(manifest, node))
                     sources.append(by_node[node])
@@ -94,6 +94,14 @@ class DbtCollector(Collector):
                 )
             )
         return Discovery(sources, components, lineage=lineage)
+
+
+def _built(manifest: dict, node: str) -> bool:
+    """Whether dbt runs `node` itself: an ephemeral model is inlined into the models over it and
+    has no result of its own, so as a source it would be unknown for ever; its parents stand
+    for it among an exposure's sources."""
+    config = ((manifest.get("nodes") or {}).get(node) or {}).get("config") or {}
+    return config.get("materialized") != "ephemeral"
 
 
 def _display_name(manifest: dict, node: str) -> str:
