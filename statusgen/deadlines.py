@@ -9,6 +9,10 @@ Ticks follow cronsim, which follows Debian's cron across clock changes: a tick i
 hour a spring change skips falls at the first minute after it (02:30 on a night that jumps
 from 02:00 to 03:00 becomes 03:00), and a tick inside the hour an autumn change repeats
 falls once, at its first occurrence.
+
+A deadline can follow an orchestrator's own schedule (statusgen.schedules): its ticks then fall
+`shift` after the schedule's (the time a run started by it usually takes), and with no
+`grace` a missed tick stays late until the next one falls due too.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ PRESETS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
+
+# The longest a missed tick stays late: the timeline reads ticks a week back (and config
+# refuses a longer grace), so one missed before that is failing whichever it was.
+MAX_GRACE = timedelta(days=7)
 
 _DAY_NAMES = ["Sundays", "Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays"]
 _ORDINAL = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
@@ -67,8 +75,11 @@ class Deadline:
     cron: str
     zone: ZoneInfo
     since: timedelta | None = None  # only a landing this long before a tick counts for it
-    grace: timedelta = timedelta(0)  # late (degraded) for this long after a missed tick, then failing
+    # Late (degraded) for this long after a missed tick, then failing; None: late until the
+    # next tick is missed too (at most MAX_GRACE), as a schedule's run is due again then.
+    grace: timedelta | None = timedelta(0)
     holidays: str | None = None  # no tick on this calendar's public holidays
+    shift: timedelta = timedelta(0)  # each tick falls this long after the cron's (elapsed time)
 
     @cached_property
     def _expression(self) -> str:
@@ -83,6 +94,10 @@ class Deadline:
 
         Stepping backwards, cron skips the second pass through an hour an autumn change
         repeats, so each tick found backwards is followed forwards up to `at`."""
+        cron_tick = self._latest_cron_tick(at - self.shift)
+        return None if cron_tick is None else cron_tick + self.shift
+
+    def _latest_cron_tick(self, at: datetime) -> datetime | None:
         for candidate in CronSim(self._expression, at.astimezone(self.zone) + timedelta(minutes=1), reverse=True):
             if candidate > at:
                 continue
@@ -96,11 +111,12 @@ class Deadline:
 
     def next_tick(self, at: datetime) -> datetime | None:
         """The first tick after `at` that is not on a holiday (within ten years)."""
+        at = at - self.shift
         for tick in CronSim(self._expression, at.astimezone(self.zone)):
             if tick - at > timedelta(days=3660):
                 return None
             if tick > at and not self._holiday(tick.date()):
-                return tick.astimezone(timezone.utc)
+                return tick.astimezone(timezone.utc) + self.shift
         return None
 
     def lower_bound(self, tick: datetime) -> datetime | None:
@@ -108,9 +124,10 @@ class Deadline:
         tick before it (holidays included: what lands on a holiday counts for the next day)."""
         if self.since is not None:
             return tick.astimezone(timezone.utc) - self.since  # elapsed time, not the wall clock's across a change
-        for earlier in CronSim(self._expression, tick.astimezone(self.zone), reverse=True):
-            if earlier < tick:
-                return earlier.astimezone(timezone.utc)
+        cron_tick = tick - self.shift
+        for earlier in CronSim(self._expression, cron_tick.astimezone(self.zone), reverse=True):
+            if earlier < cron_tick:
+                return earlier.astimezone(timezone.utc) + self.shift
         return None
 
     def schedule(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None]]:
@@ -122,23 +139,34 @@ class Deadline:
             return []
         previous = self.lower_bound(first) if self.since is None else None
         found = []
-        for tick in CronSim(self._expression, first.astimezone(self.zone) - timedelta(minutes=1)):
-            if tick > end:
+        for tick in CronSim(self._expression, (first - self.shift).astimezone(self.zone) - timedelta(minutes=1)):
+            at = tick.astimezone(timezone.utc) + self.shift
+            if at > end:
                 break
-            if tick < first:
+            if at < first:
                 continue
             if not self._holiday(tick.date()):
-                at = tick.astimezone(timezone.utc)
                 found.append((at, at - self.since if self.since is not None else previous))
-            previous = tick.astimezone(timezone.utc)
+            previous = at
         return found
+
+    def due(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime | None, datetime]]:
+        """The schedule from `start` to `end`, each tick with the moment a miss turns from
+        late to failing: `grace` after it; with no grace, when the next tick falls (at most
+        MAX_GRACE after it)."""
+        found = self.schedule(start, end)
+        if self.grace is not None:
+            return [(tick, bound, tick + self.grace) for tick, bound in found]
+        following = [tick for tick, _ in found[1:]] + [self.next_tick(found[-1][0]) if found else None]
+        return [(tick, bound, min(after or tick + MAX_GRACE, tick + MAX_GRACE)) for (tick, bound), after in zip(found, following)]
 
     @property
     def key(self) -> str:
         """What the ticks follow from, as text: a timeline cached under another key is stale.
         A new release of the holiday calendars can move past ticks, so its version is part of it."""
         calendars = f"holidays {holiday_calendars.__version__}:{self.holidays}" if self.holidays else ""
-        return "|".join([f"cronsim {CRONSIM_VERSION}", self._expression, str(self.zone), str(self.since), str(self.grace), calendars])
+        return "|".join([f"cronsim {CRONSIM_VERSION}", self._expression, str(self.zone), str(self.since), str(self.grace), calendars,
+                         str(self.shift)])
 
     def _holiday(self, day: date) -> bool:
         return self._calendar is not None and day in self._calendar
@@ -153,25 +181,33 @@ class Deadline:
 
     def in_words(self) -> str:
         """The promise as a business user reads it: "ready by 06:00 on weekdays, not on
-        public holidays in NL"."""
-        words = _schedule_in_words(self._expression) or f"ready by each tick of the schedule {self.cron!r}"
+        public holidays in NL"; one that follows a system's schedule: "runs at 02:00 every day
+        (UTC), usually done within 25 min"."""
+        if self.shift:
+            # The schedule is the system's, in its own zone: the page's zone may differ.
+            runs = _schedule_in_words(self._expression, "runs", "at") or f"runs on the schedule {self.cron!r}"
+            words = f"{runs} ({self.zone}), usually done within {_duration(self.shift)}"
+        else:
+            words = _schedule_in_words(self._expression, "ready", "by") or f"ready by each tick of the schedule {self.cron!r}"
         if self.holidays:
             words += f", not on public holidays in {self.holidays}"
-        if self.grace:
+        if self.grace is None:
+            words += " (late until the next one is due too, then failing)"
+        elif self.grace:
             words += f" (late for {_duration(self.grace)}, then failing)"
         return words
 
 
-def _schedule_in_words(expression: str) -> str | None:
-    """Words for the schedules people write for data ("0 6 * * 1-5"); None for the rest,
-    which the page then quotes as written."""
+def _schedule_in_words(expression: str, lead: str, at: str) -> str | None:
+    """Words for the schedules people write for data ("0 6 * * 1-5"), after `lead` ("ready")
+    with `at` ("by") before the times; None for the rest, which the page then quotes as written."""
     minute, hour, day_of_month, month, day_of_week = expression.split()
     if not (minute.isdigit() and month == "*"):
         return None
     if hour == "*":
         times = f"at {int(minute):02d} minutes past every hour"
     elif all(part.isdigit() for part in hour.split(",")):
-        times = "by " + _and([f"{int(h):02d}:{int(minute):02d}" for h in hour.split(",")])
+        times = f"{at} " + _and([f"{int(h):02d}:{int(minute):02d}" for h in hour.split(",")])
     else:
         return None
     if day_of_month == "*":
@@ -181,7 +217,7 @@ def _schedule_in_words(expression: str) -> str | None:
         days = f"on the {number}{_ORDINAL.get(number, 'th')} of each month"
     else:
         return None
-    return f"ready {times} {days}" if days else None
+    return f"{lead} {times} {days}" if days else None
 
 
 def _days_of_week(field: str) -> str | None:

@@ -282,10 +282,10 @@ def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness
                                   "error": [_seconds(promises[i].error_after) for i in ids],
                                   "deadline": [d.key if d else None for d in deadlines.values()],
                                   "min_rows": [promises[i].min_rows for i in ids]})
-    schedules: dict[Deadline, list[tuple[datetime, datetime | None]]] = {}
+    schedules: dict[Deadline, list[tuple[datetime, datetime | None, datetime]]] = {}
     for deadline in set(filter(None, deadlines.values())):  # sources share a few: each calendar is walked once
-        schedules[deadline] = deadline.schedule(ticks_from, aware_utc(cover))
-    rows = [(i, tick, bound, tick + d.grace) for i, d in deadlines.items() if d is not None for tick, bound in schedules[d]]
+        schedules[deadline] = deadline.due(ticks_from, aware_utc(cover))
+    rows = [(i, *due) for i, d in deadlines.items() if d is not None for due in schedules[d]]
     db.execute(query("ticks"), {"ids": [r[0] for r in rows], "ticks": [naive_utc(r[1]) for r in rows],
                                 "bounds": [naive_utc(r[2]) for r in rows], "late_until": [naive_utc(r[3]) for r in rows]})
     db.execute(query("first_ticks"))
