@@ -158,10 +158,10 @@ def _rollups(root: Path, config: Config, now: datetime) -> Clock:
 
 def _collect_statuses(root: Path, config: Config, now: datetime) -> Clock:
     """What a collection adds since the timeline decides its lines' statuses:
-    every source's status at the collection just written, by the timeline's rule at that instant."""
-    promises = {s.id: s.freshness.promise() if s.freshness else Freshness() for s in config.sources}
+    every source's status at the collection just written, by the timeline's rule at that instant
+    (with the promises it reads from history)."""
     with Clock() as took:
-        statuses_now(History(root), promises, now)
+        statuses_now(config, History(root), now)
     return took
 
 

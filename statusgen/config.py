@@ -23,9 +23,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     SecretStr,
+    Tag,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -35,7 +37,7 @@ from pydantic import (
 )
 
 from statusgen import names
-from statusgen.deadlines import Deadline, cron_problem, holidays_problem
+from statusgen.deadlines import MAX_GRACE, Deadline, cron_problem, holidays_problem
 from statusgen.errors import ConfigError, Problem
 from statusgen.markdown import render_markdown
 from statusgen.status import Freshness
@@ -170,7 +172,7 @@ def _schedule(value: str) -> str:
 
 def _grace(value: timedelta) -> timedelta:
     # The timeline reads a deadline's ticks a week back: a tick missed before that is failing.
-    if value > timedelta(days=7):
+    if value > MAX_GRACE:
         raise ValueError("a grace longer than 7d is a different promise: use a later deadline")
     return value
 
@@ -215,6 +217,17 @@ class FreshnessConfig(Model):
         if self.deadline is not None:
             deadline = Deadline(self.deadline, ZoneInfo(self.timezone) if self.timezone else zone, self.since, self.grace, self.holidays)
         return Freshness(self.warn_after, self.error_after, deadline)
+
+
+# `freshness: none`: no promise at all, not even one its system declares or its schedule implies.
+NO_PROMISE = "none"
+_FRESHNESS_TAGS = ("promise", NO_PROMISE)  # pydantic names the branch of the union in a problem's path
+FreshnessSetting = Annotated[
+    Union[Annotated[FreshnessConfig, Tag("promise")], Annotated[Literal["none"], Tag(NO_PROMISE)]],
+    Discriminator(lambda value: NO_PROMISE if isinstance(value, str) else "promise"),
+]
+_FRESHNESS_FORM = (f"expected a promise ({{warn_after: 3h}}, {{deadline: '0 6 * * 1-5'}}…) or {NO_PROMISE} "
+                   "(no promise, not even one read from its system)")
 
 
 class Link(Model):
@@ -341,7 +354,9 @@ class SourceConfig(Model):
     id: FileId
     connection: str
     name: str | None = None
-    freshness: FreshnessConfig | None = None
+    freshness: FreshnessSetting | None = Field(
+        None, description=f"The promise: ages, a deadline, or {NO_PROMISE}; default: the one its system declares, or its schedule implies."
+    )
     min_rows: int | None = Field(
         None, ge=1, description="A successful load or run that reports fewer rows is degraded and no landing: an empty load is not a fresh table."
     )
@@ -351,10 +366,15 @@ class SourceConfig(Model):
         return self.name or self.id
 
     def promise(self, declared: Freshness | None, zone: ZoneInfo) -> Freshness:
-        """The promise this source is judged by: sources.yaml's wins; else the one its system
-        declared last (dbt's `freshness:`, Fivetran's sync frequency); else none. `zone` is
+        """The promise this source is judged by: sources.yaml's wins, and `none` is none at all;
+        else the one its system gives (`declared`: statusgen.promises); else none. `zone` is
         the site's, for a deadline that names none. `min_rows` is sources.yaml's alone."""
-        promise = self.freshness.promise(zone) if self.freshness is not None else declared or Freshness()
+        if self.freshness == NO_PROMISE:
+            promise = Freshness()
+        elif self.freshness is not None:
+            promise = self.freshness.promise(zone)
+        else:
+            promise = declared or Freshness()
         return replace(promise, min_rows=self.min_rows)
 
 
@@ -471,6 +491,14 @@ class _Checker:
             return TypeAdapter(kind).validate_python(data, context=self.context)
         except ValidationError as exc:
             for error in exc.errors(include_input=False, include_url=False):
+                loc = error["loc"]
+                tagged = [i for i, part in enumerate(loc) if part in _FRESHNESS_TAGS and i and loc[i - 1] == "freshness"]
+                if tagged:
+                    # The path is the document's, without the union's branch: its line, and the keys a did-you-mean offers.
+                    error = {**error, "loc": loc[: tagged[0]] + loc[tagged[0] + 1 :]}
+                    if tagged[0] == len(loc) - 1 and error["type"] in ("literal_error", "model_type"):  # neither form
+                        self.fail(where + tuple(error["loc"]), _FRESHNESS_FORM)
+                        continue
                 self.fail(where + tuple(error["loc"]), _message(kind, error))
             return None
 

@@ -13,9 +13,10 @@ from statusgen.config import Config, SourceConfig
 from statusgen.history import Compaction, History, SourceFacts, new_collection_id
 from statusgen.history import catalog as catalog_file
 from statusgen.ingest import bounded_reports
+from statusgen.promises import promises
 from statusgen.records import Observation, Run, SourceReport
 from statusgen.site import SiteModel, SiteSummary, build_model, write_site
-from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, counted_state, run_order
+from statusgen.status import FINISHED_STATES, RunState, Status, counted_state, run_order
 from statusgen.timeline import statuses_at
 
 
@@ -52,7 +53,6 @@ def collect(
     snapshot = history.open(move_aside=True)
     try:
         facts = snapshot.source_facts({s.id: s.min_rows for s in config.sources})
-        declared = snapshot.declared_promises()
         warnings = list(snapshot.warnings)
     finally:
         snapshot.close()
@@ -74,14 +74,12 @@ def collect(
         collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
         on_done(collected[source_id])
     collection_id = new_collection_id(now)
-    # A collection that failed declares nothing: the promise its system declared before holds.
-    promises = {s.id: s.promise(collected[s.id].report.freshness or declared.get(s.id), config.site.zone) for s in config.sources}
     observations = [
         observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
         for s in config.sources
     ]
     history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
-    current = statuses_now(history, promises, now)
+    current = statuses_now(config, history, now)
     lines = [
         SourceLine(o.source_id, current.get(o.source_id, Status.UNKNOWN), now - o.last_success_at if o.last_success_at else None,
                    o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
@@ -91,12 +89,13 @@ def collect(
     return CollectSummary(collection_id, lines, requests, warnings)
 
 
-def statuses_now(history: History, promises: dict[str, Freshness], now: datetime) -> dict[str, Status]:
+def statuses_now(config: Config, history: History, now: datetime) -> dict[str, Status]:
     """Each source's status at `now`, the collection just written: what the page will say,
-    from the timeline's rule at that instant."""
+    from the timeline's rule at that instant, and the promises the page reads (history holds
+    what the collection's systems declared, and their schedules)."""
     snapshot = history.open()
     try:
-        return statuses_at(snapshot, promises, now)
+        return statuses_at(snapshot, promises(config, snapshot), now)
     finally:
         snapshot.close()
 
@@ -141,6 +140,8 @@ def observe(
         # What the system declared (a fact), not the promise in force: sources.yaml's may change.
         warn_after_s=_seconds(report.freshness.warn_after) if report.freshness else None,
         error_after_s=_seconds(report.freshness.error_after) if report.freshness else None,
+        schedule_cron=report.schedule.cron if report.schedule else None,
+        schedule_timezone=report.schedule.timezone if report.schedule else None,
     )
 
 

@@ -78,3 +78,5 @@ class Observation:
     paused: bool = False  # the system said the source is switched off: unknown, though reached
     warn_after_s: int | None = None
     error_after_s: int | None = None
+    schedule_cron: str | None = None  # the schedule its system reported (Schedule): the promise it implies is derived
+    schedule_timezone: str | None = None

@@ -11,7 +11,8 @@ from typing import IO, Any, Iterable, Mapping, Sequence
 import duckdb
 
 from statusgen.history.schema import aware_utc, records, runs_as_seen
-from statusgen.records import Observation, Run
+from statusgen.records import Observation, Run, Schedule
+from statusgen.schedules import USUAL_QUANTILE, USUAL_RUNS, implied_deadline
 from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, same_instant_rank_sql
 from statusgen.urls import public_url
 
@@ -32,6 +33,7 @@ class _Observed:
     declared: bool  # whether its system ever declared a promise
     warn_s: int | None
     error_s: int | None
+    schedule: Schedule | None  # the one its system reported at the last collection that reached it
 
 
 @dataclass
@@ -107,10 +109,34 @@ class Snapshot:
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:
-        """The promise each source's system declared last (collections that declared none, such
-        as failed ones, left out): a collection that fails must not erase it from history."""
+        """The promise each source's system gives: the ages it declared last (collections that
+        declared none, such as failed ones, left out: a collection that fails must not erase
+        them from history), else the deadline its reported schedule implies (statusgen.schedules)."""
         seconds = lambda s: None if s is None else timedelta(seconds=s)  # noqa: E731
-        return {sid: Freshness(seconds(o.warn_s), seconds(o.error_s)) for sid, o in self._observed.items() if o.declared}
+        found = {sid: Freshness(seconds(o.warn_s), seconds(o.error_s)) for sid, o in self._observed.items() if o.declared}
+        scheduled = {sid: o.schedule for sid, o in self._observed.items() if o.schedule and sid not in found}
+        usual = self._usual_durations(list(scheduled))
+        for sid, schedule in scheduled.items():
+            if deadline := implied_deadline(schedule, usual.get(sid, timedelta(0))):
+                found[sid] = Freshness(deadline=deadline)
+        return found
+
+    def _usual_durations(self, source_ids: list[str]) -> dict[str, timedelta]:
+        """Each source's usual run: the USUAL_QUANTILE of the durations of its latest
+        USUAL_RUNS successful runs; sources with none are left out."""
+        if not source_ids:
+            return {}  # most histories hold no schedule: no read of the runs for them
+        rows = self.db.execute(
+            f"""
+            SELECT source_id, quantile_disc(epoch(ended_at) - epoch(started_at), {USUAL_QUANTILE}) FROM (
+                SELECT source_id, started_at, ended_at FROM runs
+                WHERE state = '{RunState.SUCCESS.value}' AND ended_at >= started_at AND source_id IN (SELECT unnest($1::VARCHAR[]))
+                QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY ended_at DESC, run_id) <= {USUAL_RUNS})
+            GROUP BY source_id
+            """,
+            [source_ids],
+        ).fetchall()
+        return {sid: timedelta(seconds=seconds) for sid, seconds in rows}
 
     @cached_property
     def _observed(self) -> dict[str, _Observed]:
@@ -118,10 +144,13 @@ class Snapshot:
         the dearest read of a render or a collection, done once per snapshot."""
         rows = self.db.execute(
             "SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL), "
-            "arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL) "
+            "arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL), "
+            # A source whose system stops reporting a schedule has none; one it could not reach keeps its last.
+            "arg_max([schedule_cron, schedule_timezone], collected_at) FILTER (WHERE error IS NULL) "
             "FROM observations GROUP BY source_id"
         ).fetchall()
-        return {sid: _Observed(seen, promise is not None, *(promise or (None, None))) for sid, seen, promise in rows}
+        return {sid: _Observed(seen, promise is not None, *(promise or (None, None)), Schedule(*schedule) if schedule and schedule[0] else None)
+                for sid, seen, promise, schedule in rows}
 
     def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.

@@ -14,6 +14,7 @@ from statusgen import formats, names
 from statusgen.config import ComponentConfig, Config
 from statusgen.history import Snapshot
 from statusgen.incidents import Incident, load_incidents
+from statusgen.promises import promises as promises_of
 from statusgen.records import Run
 from statusgen.site import runs as run_table
 from statusgen.site.months import Month, by_month
@@ -269,8 +270,7 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Map
     snapshot.keep_runs()
     latest = snapshot.latest_observations()
     last_collected = snapshot.last_collected_at()
-    declared = snapshot.declared_promises()
-    promises = {s.id: s.promise(declared.get(s.id), config.site.zone) for s in config.sources}
+    promises = promises_of(config, snapshot)
     covered_until = min(last_collected, now) if last_collected else window.start
     incidents, incident_warnings = load_incidents(config.site.incidents_dir, {c.id for c in config.components}, config.site.zone)
     windows: dict[str, list[tuple[datetime, datetime]]] = {}
