@@ -17,6 +17,7 @@ from statusgen.collectors.airflow import (
     AirflowSource,
 )
 from statusgen.errors import CollectorError
+from statusgen.records import Schedule
 from statusgen.status import RunState
 from tests.conftest import collected, context, discovered, utc
 
@@ -42,8 +43,16 @@ def sources(*pairs):
 
 
 def test_airflow2_dag_runs_in_one_batch_call_with_basic_auth(httpserver):
-    httpserver.expect_request("/api/v1/dags", query_string={"paused": "true", "offset": "0", "limit": "100"}).respond_with_json(
-        {"dags": [{"dag_id": "legacy_export", "is_paused": True}], "total_entries": 1}
+    # DAG, as in the v1 reference: a cron schedule_interval is {"__type": "CronExpression", "value": …}.
+    dags = [
+        {"dag_id": "orders_load", "is_paused": False, "schedule_interval": {"__type": "CronExpression", "value": "0 10 * * *"},
+         "next_dagrun_create_after": "2026-11-23T10:00:00+00:00"},
+        {"dag_id": "revenue", "is_paused": False, "schedule_interval": {"__type": "TimeDelta", "days": 1, "seconds": 0, "microseconds": 0}},
+        {"dag_id": "legacy_export", "is_paused": True, "schedule_interval": {"__type": "CronExpression", "value": "@daily"},
+         "next_dagrun_create_after": "2026-11-23T00:00:00+00:00"},
+    ]
+    httpserver.expect_request("/api/v1/dags", query_string={"offset": "0", "limit": "100"}).respond_with_json(
+        {"dags": dags, "total_entries": 3}
     )
     runs = [
         v1_run("orders_load", "scheduled__2026-11-22T10:00:00+00:00", "success", "2026-11-22T10:05:00+00:00"),
@@ -63,6 +72,8 @@ def test_airflow2_dag_runs_in_one_batch_call_with_basic_auth(httpserver):
     assert orders.runs[1].ended_at == utc(2026, 11, 22, 11, 2)
     assert revenue.runs[0].source_id == "s1"
     assert (legacy.error, legacy.paused, legacy.message) == (None, True, "Paused in Airflow (DAG legacy_export)")
+    # One list says what is paused and each DAG's schedule: a timedelta is no calendar, so none.
+    assert [r.schedule for r in reports] == [Schedule("0 10 * * *"), None, Schedule("@daily")]
     (log_dags, _), (log_runs, _) = httpserver.log
     assert log_runs.authorization.type == "basic" and log_runs.authorization.username == "statusgen"
     body = json.loads(log_runs.data)
@@ -224,3 +235,26 @@ def test_a_glob_that_matches_nothing_is_reported_when_collected(httpserver):
     assert discovered(c, [group], NOW).expanded == {"none": []}
     (report,) = c.collect([group], context(c, None, NOW))
     assert report.error == "include/tags match no DAG in Airflow"
+
+
+def test_airflow3_timetables_become_schedules_in_the_dags_own_zone(httpserver):
+    """DAGResponse (GET /api/v2/dags) has `timetable_summary` and `next_dagrun_run_after` but no
+    time zone: a DAG whose next run is not a tick of its cron in UTC is asked for its details."""
+    def dag(dag_id, summary, run_after=None):
+        return {"dag_id": dag_id, "is_paused": False, "timetable_summary": summary, "next_dagrun_run_after": run_after}
+
+    dags = [dag("utc_nightly", "0 2 * * *", "2026-11-23T02:00:00Z"), dag("amsterdam", "0 6 * * 1-5", "2026-11-23T05:00:00Z"),
+            dag("on_assets", "Asset"), dag("manual", None), dag("every_hour", "1:00:00", "2026-11-22T13:00:00Z")]
+    httpserver.expect_request("/api/v2/dags").respond_with_json({"dags": dags, "total_entries": len(dags)})
+    httpserver.expect_request("/api/v2/dags/amsterdam/details").respond_with_json({"dag_id": "amsterdam", "timezone": "Europe/Amsterdam"})
+    runs = [{"dag_id": d["dag_id"], "dag_run_id": "r", "state": "success", "start_date": "2026-11-22T02:00:00Z",
+             "end_date": "2026-11-22T02:10:00Z"} for d in dags]
+    httpserver.expect_request("/api/v2/dags/~/dagRuns/list").respond_with_json({"dag_runs": runs, "total_entries": len(runs)})
+    httpserver.expect_request("/api/v2/dags/~/dagRuns/~/taskInstances/list").respond_with_json({"task_instances": [], "total_entries": 0})
+    httpserver.expect_request("/api/v2/dags/utc_nightly/tasks").respond_with_json({"tasks": [{"task_id": "load"}], "total_entries": 1})
+    c = collector(httpserver, token="t")
+    ctx = context(c, None, NOW)
+    reports = c.collect(sources(*[(d["dag_id"], None) for d in dags], ("utc_nightly", "load")), ctx)
+    assert [r.schedule for r in reports] == [Schedule("0 2 * * *"), Schedule("0 6 * * 1-5", "Europe/Amsterdam"), None, None, None,
+                                             None]  # a task starts when the tasks before it are done: no schedule of its own
+    assert ctx.api.requests_made == 5  # the DAGs, one DAG's details, the runs, the task instances, and the missing task's DAG

@@ -7,6 +7,8 @@ code path reads both; the differences sit in `_VERSIONS`.
 Requests do not grow with the number of DAGs one by one: every watched DAG's runs come
 from one paginated batch call (the `~` "all DAGs" route), filtered to runs that ended
 since the previous collection, so a skipped collection still reads the runs it missed.
+The DAG list, read once per collection, says which DAGs are paused and each DAG's
+schedule (its timetable), reported as a fact the promise is derived from (statusgen.schedules).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Iterator, Literal, Sequence
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -24,8 +27,9 @@ from statusgen.collectors.api import ApiClient
 from statusgen.collectors.context import CollectContext, Context, WindowedConnection
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import SourceConfig, did_you_mean
+from statusgen.deadlines import Deadline, cron_problem
 from statusgen.errors import CollectorError, NotFoundError
-from statusgen.records import Run, SourceReport
+from statusgen.records import Run, Schedule, SourceReport
 from statusgen.status import RunState
 
 # DagRunState (both API versions).
@@ -145,7 +149,9 @@ class AirflowCollector(Collector):
         ended_after = context.read_from
         undiscovered = [s for s in sources if self.stands_for_others(s)]
         sources = [s for s in sources if not self.stands_for_others(s)]
-        paused = self._paused_dags()
+        dags = {str(dag.get("dag_id")): dag for dag in self._pages("/dags", "dags", {}, method="GET")}
+        paused = {dag_id for dag_id, dag in dags.items() if dag.get("is_paused")}
+        schedules = {s.dag_id: self._schedule(dags[s.dag_id]) for s in sources if s.dag_id in dags and not s.task_id}
         dag_runs: dict[str, list[Run]] = {}
         for item in self._pages("/dags/~/dagRuns/list", "dag_runs", {
             "dag_ids": sorted({s.dag_id for s in sources}), "states": ["success", "failed"], "end_date_gte": _iso(ended_after),
@@ -156,29 +162,32 @@ class AirflowCollector(Collector):
         for source in sources:
             runs = task_runs.get((source.dag_id, source.task_id), []) if source.task_id else dag_runs.get(source.dag_id, [])
             runs = [replace(r, source_id=source.id) for r in runs]
+            # A task starts once the tasks before it are done, not at the DAG's tick: its own
+            # durations do not say when it is due, so only a DAG source reports the schedule.
+            schedule = None if source.task_id else schedules.get(source.dag_id)
             if source.dag_id in paused:
                 # Its runs are still its past. Airflow records no time of pausing, so the message names none.
-                reports.append(SourceReport(source.id, runs=runs, paused=True, message=f"Paused in Airflow (DAG {source.dag_id})"))
+                reports.append(SourceReport(source.id, runs=runs, paused=True, message=f"Paused in Airflow (DAG {source.dag_id})",
+                                            schedule=schedule))
                 continue
             note = None if runs else f"no finished runs since {ended_after:%Y-%m-%d %H:%M} UTC"
-            reports.append(SourceReport(source.id, runs=runs, message=note))
-        missing = self._missing([s for s, r in zip(sources, reports) if not r.runs and not r.paused])
+            reports.append(SourceReport(source.id, runs=runs, message=note, schedule=schedule))
+        missing = self._missing([s for s, r in zip(sources, reports) if not r.runs and not r.paused], list(dags))
         reports = [replace(r, error=missing[r.source_id], message=None) if r.source_id in missing else r for r in reports]
         reports += [SourceReport(s.id, error="include/tags match no DAG in Airflow") for s in undiscovered]
         return reports
 
-    def _missing(self, quiet: Sequence[AirflowSource]) -> dict[str, str]:
+    def _missing(self, quiet: Sequence[AirflowSource], dags: list[str]) -> dict[str, str]:
         """Which of the sources that returned no runs name a DAG or task Airflow does not have.
-        Only those are looked up (one request per DAG), so DAGs with runs cost nothing more."""
+        Only those are looked up (one request per DAG), so DAGs with runs cost nothing more.
+        `dags`, every DAG id, is what a DAG that is not found is compared with."""
         found: dict[str, str] = {}
         tasks: dict[str, list[str] | None] = {}
-        dags: list[str] = []  # every DAG id, read only to suggest one
         for source in quiet:
             if source.dag_id not in tasks:
                 tasks[source.dag_id] = self._task_ids(source.dag_id)
             known = tasks[source.dag_id]
             if known is None:
-                dags = dags or [str(d.get("dag_id")) for d in self._pages("/dags", "dags", {}, method="GET")]
                 found[source.id] = f"no DAG named {source.dag_id!r} in Airflow{did_you_mean(source.dag_id, dags)}"
             elif source.task_id and source.task_id not in known:
                 found[source.id] = f"no task named {source.task_id!r} in DAG {source.dag_id}{did_you_mean(source.task_id, known)}"
@@ -206,8 +215,35 @@ class AirflowCollector(Collector):
             client.set_header("Authorization", f"Bearer {answer['access_token']}")
         return client
 
-    def _paused_dags(self) -> set[str]:
-        return {dag["dag_id"] for dag in self._pages("/dags", "dags", {"paused": "true"}, method="GET")}
+    def _schedule(self, dag: dict[str, Any]) -> Schedule | None:
+        """The DAG's timetable as a Schedule, when it is a cron expression or a preset (Airflow
+        3's `timetable_summary`; Airflow 2's `schedule_interval`). Others give none: asset-
+        triggered and manual ("None") DAGs run when something else happens, @once and
+        @continuous at no tick, and a timedelta one counts from its last run, not a calendar."""
+        cron = dag.get("timetable_summary")
+        interval = dag.get("schedule_interval")
+        if cron is None and isinstance(interval, dict) and interval.get("__type") == "CronExpression":
+            cron = interval.get("value")
+        if not isinstance(cron, str) or cron_problem(cron):
+            return None
+        zone = self._zone(dag, cron)
+        return Schedule(cron, zone) if zone else None
+
+    def _zone(self, dag: dict[str, Any], cron: str) -> str | None:
+        """The zone a DAG's cron ticks in. The DAG list has none, but it has the next run's
+        moment: when that is a tick of the cron in UTC (Airflow's default zone) the zone is
+        UTC, and only other DAGs cost a request, for their details. None: a zone statusgen
+        does not know."""
+        run_after = _time(dag.get("next_dagrun_run_after") or dag.get("next_dagrun_create_after"))
+        if run_after is not None and Deadline(cron, ZoneInfo("UTC")).latest_tick(run_after) == run_after:
+            return "UTC"
+        details = self.client.get(f"{self.version.prefix}/dags/{quote(str(dag.get('dag_id')), safe='')}/details")
+        zone = details.get("timezone") if isinstance(details, dict) else None
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            return None
+        return zone
 
     def _task_runs(self, sources: Sequence[AirflowSource], ended_after: datetime) -> dict[tuple[str, str], list[Run]]:
         if not sources:
