@@ -239,12 +239,15 @@ def test_a_glob_that_matches_nothing_is_reported_when_collected(httpserver):
 
 def test_airflow3_timetables_become_schedules_in_the_dags_own_zone(httpserver):
     """DAGResponse (GET /api/v2/dags) has `timetable_summary` and `next_dagrun_run_after` but no
-    time zone: a DAG whose next run is not a tick of its cron in UTC is asked for its details."""
+    time zone: a DAG whose next run is not a tick of its cron in UTC may tick in the server's
+    default zone, which DAG details name (once per collection); a DAG of a zone of its own
+    (its next run a tick in neither) has no schedule statusgen can follow."""
     def dag(dag_id, summary, run_after=None):
         return {"dag_id": dag_id, "is_paused": False, "timetable_summary": summary, "next_dagrun_run_after": run_after}
 
     dags = [dag("utc_nightly", "0 2 * * *", "2026-11-23T02:00:00Z"), dag("amsterdam", "0 6 * * 1-5", "2026-11-23T05:00:00Z"),
-            dag("on_assets", "Asset"), dag("manual", None), dag("every_hour", "1:00:00", "2026-11-22T13:00:00Z")]
+            dag("on_assets", "Asset"), dag("manual", None), dag("every_hour", "1:00:00", "2026-11-22T13:00:00Z"),
+            dag("new_york", "0 6 * * *", "2026-11-23T11:00:00Z")]
     httpserver.expect_request("/api/v2/dags").respond_with_json({"dags": dags, "total_entries": len(dags)})
     httpserver.expect_request("/api/v2/dags/amsterdam/details").respond_with_json({"dag_id": "amsterdam", "timezone": "Europe/Amsterdam"})
     runs = [{"dag_id": d["dag_id"], "dag_run_id": "r", "state": "success", "start_date": "2026-11-22T02:00:00Z",
@@ -256,5 +259,5 @@ def test_airflow3_timetables_become_schedules_in_the_dags_own_zone(httpserver):
     ctx = context(c, None, NOW)
     reports = c.collect(sources(*[(d["dag_id"], None) for d in dags], ("utc_nightly", "load")), ctx)
     assert [r.schedule for r in reports] == [Schedule("0 2 * * *"), Schedule("0 6 * * 1-5", "Europe/Amsterdam"), None, None, None,
-                                             None]  # a task starts when the tasks before it are done: no schedule of its own
+                                             None, None]  # a task starts when the tasks before it are done: no schedule of its own
     assert ctx.api.requests_made == 5  # the DAGs, one DAG's details, the runs, the task instances, and the missing task's DAG

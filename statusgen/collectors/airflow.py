@@ -143,6 +143,7 @@ class AirflowCollector(Collector):
     def _connect(self, context: Context) -> None:
         self.version = _VERSIONS[self.connection.api_version]
         self.client = self._client(context)
+        self._server_zone: str | None = None  # read when a DAG first needs it
 
     def collect(self, sources: Sequence[AirflowSource], context: CollectContext) -> list[SourceReport]:
         self._connect(context)
@@ -230,20 +231,19 @@ class AirflowCollector(Collector):
         return Schedule(cron, zone) if zone else None
 
     def _zone(self, dag: dict[str, Any], cron: str) -> str | None:
-        """The zone a DAG's cron ticks in. The DAG list has none, but it has the next run's
-        moment: when that is a tick of the cron in UTC (Airflow's default zone) the zone is
-        UTC, and only other DAGs cost a request, for their details. None: a zone statusgen
-        does not know."""
+        """The zone a DAG's cron ticks in. The DAG list names none, but it has the next run's
+        moment: when that is a tick of the cron in UTC, the zone is UTC. Else it may be the
+        server's default zone (core.default_timezone, which a DAG with a naive start_date
+        follows), asked once per collection. None when the next run is a tick in neither: a
+        DAG given a zone of its own, which the API does not say (Airflow 3.3's DAG details
+        give the server's), and a wrong zone would make every run look hours late."""
         run_after = _time(dag.get("next_dagrun_run_after") or dag.get("next_dagrun_create_after"))
-        if run_after is not None and Deadline(cron, ZoneInfo("UTC")).latest_tick(run_after) == run_after:
+        if run_after is not None and _ticks_in(cron, "UTC", run_after):
             return "UTC"
-        details = self.client.get(f"{self.version.prefix}/dags/{quote(str(dag.get('dag_id')), safe='')}/details")
-        zone = details.get("timezone") if isinstance(details, dict) else None
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            return None
-        return zone
+        if self._server_zone is None:
+            details = self.client.get(f"{self.version.prefix}/dags/{quote(str(dag.get('dag_id')), safe='')}/details")
+            self._server_zone = str(details.get("timezone")) if isinstance(details, dict) else ""
+        return self._server_zone if _ticks_in(cron, self._server_zone, run_after) else None
 
     def _task_runs(self, sources: Sequence[AirflowSource], ended_after: datetime) -> dict[tuple[str, str], list[Run]]:
         if not sources:
@@ -298,6 +298,15 @@ class AirflowCollector(Collector):
     def _link(self, template: str, **parts: str) -> str:
         base = (self.connection.ui_url or self.connection.url).rstrip("/")
         return base + template.format(**{k: quote(v, safe="") for k, v in parts.items()})
+
+
+def _ticks_in(cron: str, zone: str, moment: datetime | None) -> bool:
+    """Whether `zone` is one statusgen knows and `moment` (when given) is a tick of `cron` there."""
+    try:
+        deadline = Deadline(cron, ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return moment is None or deadline.latest_tick(moment) == moment
 
 
 def _iso(value: datetime) -> str:
