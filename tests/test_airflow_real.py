@@ -1,12 +1,16 @@
 """The airflow collector against a real Airflow 3 (`airflow standalone`, SQLite) on 127.0.0.1."""
 
+import json
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
+from click.testing import CliRunner
 
 from statusgen import pipeline
+from statusgen.cli import main
 from statusgen.collectors.airflow import (
     AirflowCollector,
     AirflowConnection,
@@ -53,13 +57,54 @@ revenue_report()
 legacy_export()
 '''
 
+# A nightly DAG whose last tick passed an hour before the server starts: with catchup off, the
+# scheduler runs that tick at once (retried: its first try can come before the API the task
+# reports to is up), and the next falls a day later. statusgen is then asked with --now around
+# the next ticks, without waiting for them. The server's default zone is Amsterdam's: a DAG
+# with a naive start_date ticks there, one with a zone of its own where the API does not say
+# (both paused, so that only their schedules are read, and the small server runs nothing more).
+TICK = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(second=0, microsecond=0)
+SCHEDULED = f"""
+from datetime import datetime, timedelta
+import pendulum
+from airflow.sdk import dag, task
+
+@dag(schedule="{TICK.minute} {TICK.hour} * * *", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False,
+     default_args={{"retries": 6, "retry_delay": timedelta(seconds=10)}})
+def nightly_orders():
+    @task
+    def load():
+        return 1
+    load()
+
+@dag(schedule="0 6 * * *", start_date=datetime(2026, 1, 1), catchup=False, is_paused_upon_creation=True)
+def amsterdam_report():
+    @task
+    def build():
+        return 1
+    build()
+
+@dag(schedule="0 6 * * *", start_date=pendulum.datetime(2026, 1, 1, tz="America/New_York"), catchup=False,
+     is_paused_upon_creation=True)
+def new_york_report():
+    @task
+    def build():
+        return 1
+    build()
+
+nightly_orders()
+amsterdam_report()
+new_york_report()
+"""
+
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow")
     (home / "dags").mkdir()
     (home / "dags/pipelines.py").write_text(DAGS)
-    server, base = airflow_standalone(home)
+    (home / "dags/scheduled.py").write_text(SCHEDULED)
+    server, base = airflow_standalone(home, {"AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Amsterdam"})
     try:
         yield base, server
     finally:
@@ -122,7 +167,7 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
     assert (task.run_id, task.state) == (triggered["revenue_report"], RunState.FAILED)
     assert task.url.endswith("/tasks/build_revenue")
     assert reports["legacy"].paused and reports["legacy"].message == "Paused in Airflow (DAG legacy_export)"
-    assert ctx.api.requests_made == 4  # token, paused DAGs, DAG runs, task instances
+    assert ctx.api.requests_made == 4  # token, the DAGs, DAG runs, task instances
 
     # A later collection asks only for runs that ended since (less a 5-minute overlap,
     # which re-reads the same run harmlessly); later still, there is nothing new.
@@ -136,7 +181,7 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
 def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow, tmp_path):
     """Paused is a state of the DAG, not a failure to collect: the connection keeps reading
     only what ended since its last collection, and a run read again unchanged is not stored
-    again (GET /api/v2/dags?paused=true, https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html)."""
+    again (GET /api/v2/dags, `is_paused`, https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html)."""
     base, server = airflow
     session = api(base)
     wait(lambda: {"orders_load", "legacy_export"} <= {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
@@ -226,7 +271,7 @@ def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(ai
     assert reports["task_dag_typo"].error == "no DAG named 'revenue_reprot' in Airflow (did you mean 'revenue_report'?)"
     assert reports["orders"].runs and reports["orders_task"].runs
 
-    # Sources that returned runs need no look-up: token, paused DAGs, DAG runs, task instances.
+    # Sources that returned runs need no look-up: token, the DAGs, DAG runs, task instances.
     again = AirflowCollector("af", connection)
     ctx = context(again, None, now)
     again.collect(healthy, ctx)
@@ -242,3 +287,57 @@ def test_airflow3_asked_for_api_v1_says_why_and_what_to_write(airflow):
         collected(AirflowCollector("af", connection), [AirflowSource(id="orders", connection="af", dag_id="orders_load")], None, datetime.now(timezone.utc))
     assert "/api/v1 has been removed in Airflow 3" in str(caught.value)
     assert str(caught.value).endswith("(for Airflow 3, write api_version: 2)")
+
+
+SCHEDULED_CONFIG = """
+connections:
+  af: {{type: airflow, url: "{base}", username: admin, password: "${{AIRFLOW_PASSWORD}}"}}
+sources:
+  - {{id: nightly, connection: af, dag_id: nightly_orders}}
+  - {{id: amsterdam, connection: af, dag_id: amsterdam_report}}
+  - {{id: new_york, connection: af, dag_id: new_york_report}}
+components:
+  - {{id: orders, name: Orders, depends_on: [nightly]}}
+  - {{id: report, name: Report, depends_on: [amsterdam]}}
+  - {{id: ny, name: New York report, depends_on: [new_york]}}
+"""
+
+
+def test_a_scheduled_dag_is_late_after_its_expected_moment_and_failing_after_the_next(airflow, tmp_path):
+    """The promise comes from the DAG's timetable (GET /api/v2/dags: timetable_summary,
+    next_dagrun_run_after; a DAG in another zone: /dags/{dag_id}/details), with no freshness
+    written: the run of each tick is expected within its usual duration plus a grace."""
+    base, server = airflow
+    session = api(base)
+
+    def scheduled_run():
+        runs = session.get(f"{base}/api/v2/dags/nightly_orders/dagRuns", params={"run_type": "scheduled"}, timeout=10).json()
+        return next((r for r in runs.get("dag_runs", []) if r["state"] in ("success", "failed")), None)
+
+    run = wait(scheduled_run, 240, f"the scheduled run did not finish:\n{server.tail()}")
+    assert run["state"] == "success" and run["run_after"].startswith(TICK.strftime("%Y-%m-%dT%H:%M"))
+    (tmp_path / "sources.yaml").write_text(SCHEDULED_CONFIG.format(base=base))
+    runner = CliRunner(env={"AIRFLOW_PASSWORD": PASSWORD})
+
+    def status_at(moment: datetime) -> dict[str, str]:
+        at = moment.isoformat()
+        collected = runner.invoke(main, ["collect", "-c", str(tmp_path / "sources.yaml"), "--now", at])
+        assert collected.exit_code == 0, collected.output
+        found = runner.invoke(main, ["status", "-c", str(tmp_path / "sources.yaml"), "--now", at, "--json"])
+        assert found.exit_code == 0, found.output
+        return {s["id"]: s["status"] for s in json.loads(found.output)["sources"]}
+
+    next_tick = TICK + timedelta(days=1)
+    assert status_at(datetime.now(timezone.utc))["nightly"] == "operational"  # the tick's run landed
+    assert status_at(next_tick + timedelta(minutes=2))["nightly"] == "operational"  # the next run is not expected yet
+    assert status_at(next_tick + timedelta(hours=2))["nightly"] == "degraded"  # it is late
+    assert status_at(next_tick + timedelta(days=1, hours=2))["nightly"] == "failing"  # and the one after it too
+
+    rendered = runner.invoke(main, ["render", "-c", str(tmp_path / "sources.yaml"), "--out", str(tmp_path / "site"),
+                                    "--now", (next_tick + timedelta(days=1, hours=2)).isoformat()])
+    assert rendered.exit_code == 0, rendered.output
+    orders = (tmp_path / "site/components/orders.html").read_text()
+    assert re.search(rf"Runs at {TICK:%H:%M} every day \(UTC\), usually done within \d+ min \(late until the next one is due too", orders)
+    report = (tmp_path / "site/components/report.html").read_text()
+    assert "Runs at 06:00 every day (Europe/Amsterdam), usually done within" in report
+    assert "Runs at" not in (tmp_path / "site/components/ny.html").read_text()  # its own zone: the API does not say it
