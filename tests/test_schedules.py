@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from statusgen import pipeline
 from statusgen.config import load_config
 from statusgen.deadlines import MAX_GRACE, Deadline
 from statusgen.errors import ConfigError
@@ -172,3 +173,25 @@ def test_freshness_is_a_promise_or_none_and_validate_says_so(write_config, fresh
     (problem,) = caught.value.problems
     assert str(problem).startswith("sources.yaml:4:") and "sources[0].freshness: expected a promise" in str(problem)
     assert "or none (no promise, not even one read from its system)" in str(problem)
+
+
+AIRFLOW = """
+    connections:
+      af: {{type: airflow, url: "{url}", token: "${{AIRFLOW_TOKEN:-t}}"}}
+    sources:
+      - {{id: nightly, connection: af, dag_id: nightly}}
+"""
+
+
+def test_a_collection_judges_its_sources_by_the_schedule_it_just_read(write_config, tmp_path, httpserver):
+    """The collect summary's statuses come from the same promises as the page's: the schedule
+    the collection reported is in history before they are judged."""
+    dag = {"dag_id": "nightly", "is_paused": False, "timetable_summary": "0 2 * * *", "next_dagrun_run_after": "2026-12-01T02:00:00Z"}
+    httpserver.expect_request("/api/v2/dags").respond_with_json({"dags": [dag], "total_entries": 1})
+    run = {"dag_id": "nightly", "dag_run_id": "scheduled__2026-11-29", "state": "success",
+           "start_date": "2026-11-29T02:00:00Z", "end_date": "2026-11-29T02:10:00Z"}
+    httpserver.expect_request("/api/v2/dags/~/dagRuns/list").respond_with_json({"dag_runs": [run], "total_entries": 1})
+    config = load_config(write_config(AIRFLOW.format(url=httpserver.url_for("/").rstrip("/"))), {})
+    history = History(tmp_path / "history")
+    statuses = [pipeline.collect(config, history, at).lines[0].status for at in (utc(2026, 11, 29, 3), utc(2026, 11, 30, 2, 30))]
+    assert statuses == [Status.OPERATIONAL, Status.DEGRADED]  # due at 02:25 (10 min usual, 15 min grace), and late
