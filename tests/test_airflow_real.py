@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from statusgen import pipeline
@@ -114,7 +115,12 @@ def airflow(tmp_path_factory):
 def wait(check, seconds, what):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except requests.Timeout:
+            # A server just started (parsing DAGs, running the nightly DAG's first tick) on a
+            # loaded machine can take longer than a poll's timeout to answer: ask again.
+            continue
         if value:
             return value
         time.sleep(1)
