@@ -261,3 +261,16 @@ def test_airflow3_timetables_become_schedules_in_the_dags_own_zone(httpserver):
     assert [r.schedule for r in reports] == [Schedule("0 2 * * *"), Schedule("0 6 * * 1-5", "Europe/Amsterdam"), None, None, None,
                                              None, None]  # a task starts when the tasks before it are done: no schedule of its own
     assert ctx.api.requests_made == 5  # the DAGs, one DAG's details, the runs, the task instances, and the missing task's DAG
+
+
+def test_a_dag_with_a_promise_in_sources_yaml_needs_no_schedule(httpserver):
+    """sources.yaml's promise wins (or `none` turns the read one off): the DAG's zone is not asked for."""
+    dag = {"dag_id": "amsterdam", "is_paused": False, "timetable_summary": "0 6 * * *", "next_dagrun_run_after": "2026-11-23T05:00:00Z"}
+    httpserver.expect_request("/api/v2/dags").respond_with_json({"dags": [dag], "total_entries": 1})
+    run = {"dag_id": "amsterdam", "dag_run_id": "r", "state": "success", "start_date": "2026-11-22T05:00:00Z", "end_date": "2026-11-22T05:10:00Z"}
+    httpserver.expect_request("/api/v2/dags/~/dagRuns/list").respond_with_json({"dag_runs": [run], "total_entries": 1})
+    c = collector(httpserver, token="t")
+    ctx = context(c, None, NOW)
+    written = [AirflowSource(id=f"s{n}", connection="prod_airflow", dag_id="amsterdam", freshness=f) for n, f in enumerate(["none", {"warn_after": "1d"}])]
+    assert [r.schedule for r in c.collect(written, ctx)] == [None, None]
+    assert ctx.api.requests_made == 2  # the DAGs and the runs: no details

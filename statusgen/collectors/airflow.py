@@ -25,6 +25,7 @@ from pydantic import Field, SecretStr, model_validator
 from statusgen.collectors import Collector, Discovery
 from statusgen.collectors.api import ApiClient
 from statusgen.collectors.context import CollectContext, Context, WindowedConnection
+from statusgen.collectors.schedules import needs_schedule
 from statusgen.collectors.timestamps import utc_time_or_none as _time
 from statusgen.config import SourceConfig, did_you_mean
 from statusgen.deadlines import Deadline, cron_problem
@@ -152,7 +153,7 @@ class AirflowCollector(Collector):
         sources = [s for s in sources if not self.stands_for_others(s)]
         dags = {str(dag.get("dag_id")): dag for dag in self._pages("/dags", "dags", {}, method="GET")}
         paused = {dag_id for dag_id, dag in dags.items() if dag.get("is_paused")}
-        schedules = {s.dag_id: self._schedule(dags[s.dag_id]) for s in sources if s.dag_id in dags and not s.task_id}
+        schedules = {s.dag_id: self._schedule(dags[s.dag_id]) for s in sources if s.dag_id in dags and not s.task_id and needs_schedule(s)}
         dag_runs: dict[str, list[Run]] = {}
         for item in self._pages("/dags/~/dagRuns/list", "dag_runs", {
             "dag_ids": sorted({s.dag_id for s in sources}), "states": ["success", "failed"], "end_date_gte": _iso(ended_after),
