@@ -40,6 +40,14 @@ ordered AS (
     FROM events
     WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
+met AS (
+    -- The first tick each last success does not meet (deadline_severity.sql's k), for the
+    -- sources with a deadline alone: an ASOF join of every piece sorted them all, even with no
+    -- deadline anywhere (≈ 20 % of this query at 1,000 sources × 90 days).
+    SELECT s.source_id, s.last_success AS success, k.tick, k.late_until
+    FROM (SELECT DISTINCT source_id, last_success FROM ordered SEMI JOIN first_ticks USING (source_id)) s
+    ASOF JOIN ticks k ON s.source_id = k.source_id AND s.last_success <= k.bound
+),
 aged AS (
     -- When the last success gets too old: past warn_after (t1), then error_after (t2); and
     -- what the deadlines ask at the piece's start (deadline_severity.sql).
@@ -47,7 +55,7 @@ aged AS (
            last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2,
            {deadline_severity} AS dl
     FROM ordered o JOIN promise USING (source_id)
-    ASOF LEFT JOIN ticks k ON o.source_id = k.source_id AND o.last_success <= k.bound
+    LEFT JOIN met k ON k.source_id = o.source_id AND k.success = o.last_success
     LEFT JOIN first_ticks f ON f.source_id = o.source_id
     -- Of several events at the moment of the last collection, only the last holds on.
     WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
