@@ -31,14 +31,25 @@ events AS (
 ordered AS (
     -- Ties at one instant: runs by the one order statusgen.status gives them, collections by
     -- whether they reached the source, as the cache and reachability_changes order them.
+    -- Each carries the latest state, success and reachability before it: its own, else the
+    -- previous row's that has one (lag IGNORE NULLS reads back without the frames of a running
+    -- aggregate, ≈ 0.6 s less at 2.2 M events). Successes only grow with t, so the latest is the last.
     SELECT source_id, t AS start,
-           last_value(state IGNORE NULLS) OVER w AS state,
-           max(success_at) OVER w AS last_success,
-           coalesce(last_value(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
-           coalesce(lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok), $cover) AS stop,
-           lead(t) OVER (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok) IS NULL AS last
+           coalesce(state, lag(state IGNORE NULLS) OVER w) AS state,
+           coalesce(success_at, lag(success_at IGNORE NULLS) OVER w) AS last_success,
+           coalesce(seen_ok, lag(seen_ok IGNORE NULLS) OVER w, true) AS seen_ok,
+           coalesce(lead(t) OVER w, $cover) AS stop,
+           lead(t) OVER w IS NULL AS last
     FROM events
-    WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok)
+),
+met AS (
+    -- The first tick each last success does not meet (deadline_severity.sql's k), for the
+    -- sources with a deadline alone: an ASOF join of every piece sorted them all, even with no
+    -- deadline anywhere (≈ 20 % of this query at 1,000 sources × 90 days).
+    SELECT s.source_id, s.last_success AS success, k.tick, k.late_until
+    FROM (SELECT DISTINCT source_id, last_success FROM ordered SEMI JOIN first_ticks USING (source_id)) s
+    ASOF JOIN ticks k ON s.source_id = k.source_id AND s.last_success <= k.bound
 ),
 aged AS (
     -- When the last success gets too old: past warn_after (t1), then error_after (t2); and
@@ -47,7 +58,7 @@ aged AS (
            last_success + to_seconds(coalesce(warn_s, error_s)) AS t1, last_success + to_seconds(error_s) AS t2,
            {deadline_severity} AS dl
     FROM ordered o JOIN promise USING (source_id)
-    ASOF LEFT JOIN ticks k ON o.source_id = k.source_id AND o.last_success <= k.bound
+    LEFT JOIN met k ON k.source_id = o.source_id AND k.success = o.last_success
     LEFT JOIN first_ticks f ON f.source_id = o.source_id
     -- Of several events at the moment of the last collection, only the last holds on.
     WHERE (stop > start OR (start = $cover AND last)) AND stop > $window_start
