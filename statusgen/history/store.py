@@ -118,9 +118,7 @@ class History:
             return []
         candidates: list[Path] = []
         unusable: list[Path] = []
-        for path in sorted(folder.rglob("*")):
-            if path.is_dir() or path.name.startswith("."):
-                continue
+        for path in _files_under(folder):
             if not self.layout.is_part(dataset, path):
                 warnings.append(f"ignored {path}: not a statusgen history file")
                 unusable.append(path)
@@ -192,3 +190,13 @@ class History:
 
     def apply_retention(self, now: datetime, retention_days: int) -> list[date]:
         return compaction.apply_retention(self.layout, now, retention_days)
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Every file under `folder`, sorted as paths sort, leaving out hidden names and not
+    following links to folders, as Path.rglob did at twice the cost: every snapshot lists
+    history, 400 times in the demo."""
+    found = []
+    for parent, _, names in os.walk(folder):
+        found += [os.path.join(parent, name) for name in names if not name.startswith(".")]
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
