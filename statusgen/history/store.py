@@ -64,6 +64,7 @@ class History:
         self.database = Database()
         self.files = FileFacts()
         self.resident = Resident()
+        self.settled: dict[Path, tuple] = {}  # day folders compaction left with nothing to do, and their stamps then
 
     # -- writing --------------------------------------------------------------------
 
