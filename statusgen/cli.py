@@ -268,10 +268,15 @@ def demo(out: Path, workdir: Path, days: int, now: datetime) -> None:
 
     click.echo(f"Simulating {days} days of pipelines in {workdir}/ …", err=True)
     on_terminal = _on_terminal()
+    told: set[int] = set()
 
     def progress(day: int, of: int) -> None:
-        if on_terminal:  # a log or a pipe keeps no carriage returns
+        if on_terminal:
             click.echo(f"\rsimulating: day {day} of {of}", err=True, nl=False)
+        elif day not in told and (day == 1 or day % 10 == 0 or day == of):
+            # A log or a pipe keeps no carriage returns: a plain line every ten days.
+            told.add(day)
+            click.echo(f"simulating: day {day} of {of}", err=True)
 
     summary = run_demo(workdir, out, days, now, progress)
     if on_terminal:

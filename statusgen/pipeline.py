@@ -40,6 +40,18 @@ class CollectSummary:
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A collection as appended to history, before anything is judged of it."""
+
+    collection_id: str
+    observations: list[Observation]
+    runs: dict[str, int]  # runs read per source
+    config: Config  # as collected: with what discovery found, of the shard's sources only
+    requests: dict[str, int]  # API requests per connection
+    warnings: list[str]
+
+
 def collect(
     config: Config,
     history: History,
@@ -47,8 +59,27 @@ def collect(
     on_done: Callable[[Collected], None] = lambda c: None,
     shard: tuple[int, int] | None = None,
 ) -> CollectSummary:
-    """Discover, ask every source, evaluate each status with what history already knew,
-    append it all. With `shard` (I, N), only slice I is collected, and only slice 1
+    """Record a collection (see `record`), then each source's status after it, from the
+    timeline's rule at `now`: what the page will say."""
+    recorded = record(config, history, now, on_done, shard)
+    current = statuses_now(recorded.config, history, now)
+    lines = [
+        SourceLine(o.source_id, current.get(o.source_id, Status.UNKNOWN), now - o.last_success_at if o.last_success_at else None,
+                   o.latency_ms, recorded.runs[o.source_id], o.error or o.message)
+        for o in recorded.observations
+    ]
+    return CollectSummary(recorded.collection_id, lines, recorded.requests, recorded.warnings)
+
+
+def record(
+    config: Config,
+    history: History,
+    now: datetime,
+    on_done: Callable[[Collected], None] = lambda c: None,
+    shard: tuple[int, int] | None = None,
+) -> Recorded:
+    """Discover, ask every source, and append what each said to history with what history
+    already knew of it; nothing is judged. With `shard` (I, N), only slice I is collected, and only slice 1
     refreshes the catalog: the other slices collect what the last discovery found."""
     snapshot = history.open(move_aside=True)
     try:
@@ -79,14 +110,9 @@ def collect(
         for s in config.sources
     ]
     history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
-    current = statuses_now(config, history, now)
-    lines = [
-        SourceLine(o.source_id, current.get(o.source_id, Status.UNKNOWN), now - o.last_success_at if o.last_success_at else None,
-                   o.latency_ms, len(collected[o.source_id].report.runs), o.error or o.message)
-        for o in observations
-    ]
     requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
-    return CollectSummary(collection_id, lines, requests, warnings)
+    return Recorded(collection_id, observations, {s.id: len(collected[s.id].report.runs) for s in config.sources}, config,
+                    requests, warnings)
 
 
 def statuses_now(config: Config, history: History, now: datetime) -> dict[str, Status]:
@@ -184,7 +210,7 @@ def render(config: Config, history: History, out: Path, now: datetime) -> SiteSu
 class RunResult:
     collected: CollectSummary
     maintained: tuple[Compaction, list] | None
-    site: SiteSummary | None  # None when no site was asked for
+    site: SiteSummary
     transitions: list
     warnings: list[str]
 
@@ -193,19 +219,23 @@ def run(
     config: Config,
     history: History,
     now: datetime,
-    out: Path | None,
+    out: Path,
     on_done: Callable[[Collected], None] = lambda c: None,
 ) -> RunResult:
-    """The scheduled job, the one sequence `statusgen run` and the demo share: collect,
-    compact finished days, then render to `out` and alert. Without `out` the run stops at
-    history (the demo renders only after its last simulated collection)."""
+    """The scheduled job, the sequence `statusgen run` and the demo's last collection share:
+    collect, compact finished days, then render to `out` and alert."""
     collected = collect(config, history, now, on_done)
     maintained = maintain(config, history, now)
-    if out is None:
-        return RunResult(collected, maintained, None, [], [])
     site = render(config, history, out, now)
     transitions, warnings = alert(config, history, site)
     return RunResult(collected, maintained, site, transitions, warnings)
+
+
+def advance(config: Config, history: History, now: datetime) -> None:
+    """A run that shows nothing: record a collection and maintain history, as `run` does,
+    without judging or rendering what nobody reads (the demo's collections before its last)."""
+    record(config, history, now)
+    maintain(config, history, now)
 
 
 def _seconds(value: timedelta | None) -> int | None:

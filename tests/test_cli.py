@@ -147,6 +147,14 @@ def test_demo_shows_its_progress_on_a_terminal(runner, tmp_path, monkeypatch):
     assert "\rsimulating: day 1 of 1" in result.output
 
 
+def test_demo_shows_its_progress_in_a_log_as_plain_lines(runner, tmp_path):
+    args = ["demo", "--days", "20", "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "site")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    told = [line for line in result.output.splitlines() if line.startswith("simulating:")]
+    assert told == ["simulating: day 1 of 20", "simulating: day 10 of 20", "simulating: day 20 of 20"]
+
+
 @pytest.mark.integration
 def test_the_default_demo_is_unchanged(runner, tmp_path):
     if not locked():

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from statusgen.errors import HistoryError
-from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History
+from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History, compaction
 from statusgen.history.parquet import same_columns
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
@@ -192,6 +192,34 @@ def test_compaction_removes_what_crashed_writers_left_a_day_ago(history):
         os.utime(path, (utc(2026, 11, 21).timestamp(),) * 2)
     history.compact(utc(2026, 11, 22, 2))
     assert [p for p in [*stale, fresh] if p.exists()] == [fresh]
+
+
+def test_compaction_visits_again_only_the_days_that_changed(history, monkeypatch):
+    _fill_two_days(history)
+    history.compact(utc(2026, 11, 22, 1))  # merges the 21st
+    history.compact(utc(2026, 11, 22, 1))  # finds it settled
+    visited = []
+    refresh = compaction._refresh_reachability
+    monkeypatch.setattr(compaction, "_refresh_reachability", lambda h, db, kept: visited.append(kept.parent.name) or refresh(h, db, kept))
+    assert history.compact(utc(2026, 11, 22, 2)).days == [] and visited == []
+    late = utc(2026, 11, 21, 23)  # a backfill: a part in a day already compacted
+    history.append("c21-late", late, [], [obs("b", late)])
+    assert history.compact(utc(2026, 11, 22, 3)).days == [late.date()] and visited == ["date=2026-11-21"]
+    assert len(list((history.root / "observations/date=2026-11-21").glob("*.parquet"))) == 1
+    read = "SELECT source_id, collected_at, ok FROM reachability ORDER BY ALL"
+    assert history.open().db.execute(read).fetchall() == History(history.root).open().db.execute(read).fetchall()
+
+
+def test_a_temporary_too_young_to_remove_keeps_its_day_visited_until_it_is_old(history):
+    _fill_two_days(history)
+    history.compact(utc(2026, 11, 22, 1))
+    young = history.root / "runs/date=2026-11-21/.part-z.parquet.4.tmp"
+    young.write_bytes(b"PAR1 partial")
+    os.utime(young, (utc(2026, 11, 22, 1).timestamp(),) * 2)
+    history.compact(utc(2026, 11, 22, 2))
+    assert young.exists()  # its writer may still be running
+    history.compact(utc(2026, 11, 23, 2))
+    assert not young.exists()
 
 
 def test_retention_drops_whole_days_past_the_window(history):

@@ -105,6 +105,15 @@ def test_the_database_is_opened_read_only(warehouse):
         assert db.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'x'").fetchone() == (0,)
 
 
+def test_a_query_names_the_file_as_duckdb_does_and_the_file_is_free_after(warehouse):
+    (report,) = collect(warehouse, {"named": "SELECT max(loaded_at) FROM wh.main.orders"}).values()
+    assert report.error is None and report.runs
+    with duckdb.connect(str(warehouse)) as db:  # a loader may write between collections
+        db.execute("INSERT INTO orders VALUES (5, '2026-11-22 11:30')")
+    (report,) = collect(warehouse, {"latest": "SELECT max(loaded_at) FROM orders"}).values()
+    assert report.runs[0].ended_at == utc(2026, 11, 22, 11, 30)
+
+
 def test_any_sqlalchemy_database_through_a_url(tmp_path):
     import sqlite3
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar, Literal, Sequence
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Iterator, Literal, Sequence
 
 import duckdb
 from pydantic import Field, SecretStr, model_validator
@@ -108,32 +110,64 @@ def _as_time(value: Any) -> datetime | None:
     raise ValueError(value)
 
 
+class _Host:
+    """An in-memory DuckDB that each DuckDB file is attached to, read-only, while a batch
+    reads it: starting a database of its own for the file cost ~18 ms of CPU at every
+    collection, attaching it ~1 ms. The file is attached under the name DuckDB gives a file
+    it opens (its stem), so queries name it as they would; files of one name take turns."""
+
+    RESERVED = {"memory", "system", "temp", "main"}
+
+    def __init__(self) -> None:
+        self._database: duckdb.DuckDBPyConnection | None = None
+        self._turns: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def reading(self, path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        name = path.stem if path.stem not in self.RESERVED else f"{path.stem}_file"
+        with self._lock:
+            if self._database is None:
+                self._database = duckdb.connect()
+            turn = self._turns.setdefault(name, threading.Lock())
+        with turn:
+            session = self._database.cursor()
+            try:
+                try:
+                    session.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS \"{name}\" (READ_ONLY); USE \"{name}\"")
+                except duckdb.Error as exc:
+                    raise CollectorError(f"cannot open {path.name}: {_short(exc)}") from None
+                try:
+                    yield session
+                finally:
+                    session.execute(f"USE memory; DETACH \"{name}\"")
+            finally:
+                session.close()
+
+
+_HOST = _Host()
+
+
 def _duckdb(connection: SqlConnection, work: Callable[[Execute], list[SourceReport]]) -> list[SourceReport]:
     path = connection.database
     if not path.is_file():
         raise CollectorError(f"database file {path.name} not found")
-    try:
-        database = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise CollectorError(f"cannot open {path.name}: {_short(exc)}") from None
+    with _HOST.reading(path) as database:
 
-    def execute(query: str, parameters: dict[str, datetime]) -> list[tuple]:
-        # A runaway query is interrupted so one source cannot hold up the others.
-        timer = threading.Timer(connection.timeout.total_seconds(), database.interrupt)
-        timer.start()
-        try:
-            return database.execute(query, parameters or None).fetchmany(MAX_ROWS + 1)
-        except duckdb.InterruptException:
-            raise CollectorError(f"query timed out after {connection.timeout}") from None
-        except duckdb.Error as exc:
-            raise CollectorError(f"query failed: {_short(exc)}") from None
-        finally:
-            timer.cancel()
+        def execute(query: str, parameters: dict[str, datetime]) -> list[tuple]:
+            # A runaway query is interrupted so one source cannot hold up the others.
+            timer = threading.Timer(connection.timeout.total_seconds(), database.interrupt)
+            timer.start()
+            try:
+                return database.execute(query, parameters or None).fetchmany(MAX_ROWS + 1)
+            except duckdb.InterruptException:
+                raise CollectorError(f"query timed out after {connection.timeout}") from None
+            except duckdb.Error as exc:
+                raise CollectorError(f"query failed: {_short(exc)}") from None
+            finally:
+                timer.cancel()
 
-    try:
         return work(execute)
-    finally:
-        database.close()
 
 
 def _sqlalchemy(connection: SqlConnection, work: Callable[[Execute], list[SourceReport]]) -> list[SourceReport]:

@@ -5,6 +5,7 @@ or a git branch between runs).
     schema.py      the files' columns and versions, and the SQL rules their readers share
     parquet.py     the DuckDB database, whole-or-nothing Parquet writes, what is known of each file
     store.py       History: appending a collection, opening a snapshot, the lock
+    resident.py    the rows of files a History has read, kept in its database within a budget
     queries.py     Snapshot: history as read at one moment, and the questions asked of it
     compaction.py  merging finished days, reachability files, retention
     catalog.py     the file of what discovery found (its data is statusgen.catalog)

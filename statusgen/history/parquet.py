@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +19,7 @@ import duckdb
 
 from statusgen.files import reason, write_atomically
 
-_FileKey = tuple[Path, int, int]
+FileKey = tuple[Path, int, int]
 
 
 class Database:
@@ -27,16 +28,20 @@ class Database:
 
     def __init__(self) -> None:
         self._database: duckdb.DuckDBPyConnection | None = None
+        # Threads may share one (two collections at one moment): each must get a session of
+        # the same database, which holds the rows a History keeps (statusgen/history/resident.py).
+        self._opening = threading.Lock()
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        if self._database is None:
-            # Bounded, so years of history fit a small CI runner: DuckDB spills what does not fit
-            # to disk. STATUSGEN_MEMORY_LIMIT raises or lowers the bound.
-            self._database = duckdb.connect(config={
-                "memory_limit": os.environ.get("STATUSGEN_MEMORY_LIMIT", "768MB"),
-                "temp_directory": str(Path(tempfile.gettempdir()) / "statusgen-duckdb"),
-                "preserve_insertion_order": False,
-            })
+        with self._opening:
+            if self._database is None:
+                # Bounded, so years of history fit a small CI runner: DuckDB spills what does not fit
+                # to disk. STATUSGEN_MEMORY_LIMIT raises or lowers the bound.
+                self._database = duckdb.connect(config={
+                    "memory_limit": os.environ.get("STATUSGEN_MEMORY_LIMIT", "768MB"),
+                    "temp_directory": str(Path(tempfile.gettempdir()) / "statusgen-duckdb"),
+                    "preserve_insertion_order": False,
+                })
         session = self._database.cursor()
         session.execute("SET TimeZone = 'UTC'")
         return session
@@ -46,11 +51,12 @@ class Database:
 class FileFacts:
     """The metadata and columns of files already read, by (path, mtime, size)."""
 
-    metadata: dict[_FileKey, dict[str, str]] = field(default_factory=dict)
-    columns: dict[_FileKey, tuple] = field(default_factory=dict)
+    metadata: dict[FileKey, dict[str, str]] = field(default_factory=dict)
+    columns: dict[FileKey, tuple] = field(default_factory=dict)
 
 
-def _file_key(path: Path) -> _FileKey | None:
+def file_key(path: Path) -> FileKey | None:
+    """What identifies one version of a file (they are immutable once in place); None when it is gone."""
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -64,7 +70,7 @@ def file_metadata(db, files: list[Path], warnings: list[str], known: FileFacts |
     found: dict[Path, dict[str, str]] = {}
     keys = {}
     for path in files:
-        if (key := _file_key(path)) is None:
+        if (key := file_key(path)) is None:
             continue
         keys[path] = key
         if keys[path] in cache:
@@ -102,7 +108,7 @@ def same_columns(db, files: list[Path], known: FileFacts | None = None) -> bool:
 
 def _schemas(db, files: list[Path], known: FileFacts) -> list[tuple[tuple, ...]] | None:
     """Each file's columns (name first), remembered per immutable file; None when one cannot be read."""
-    keys = [_file_key(path) for path in files]
+    keys = [file_key(path) for path in files]
     if None in keys:
         return None
     unknown = [key for key in keys if key not in known.columns]
@@ -110,7 +116,7 @@ def _schemas(db, files: list[Path], known: FileFacts) -> list[tuple[tuple, ...]]
         try:
             rows = db.execute(
                 "SELECT file_name, name, type, type_length, num_children, converted_type, scale, precision, logical_type "
-                f"FROM parquet_schema({_listing([path for path, _, _ in unknown])})"
+                f"FROM parquet_schema({listing([path for path, _, _ in unknown])})"
             ).fetchall()
         except duckdb.Error:
             return None
@@ -125,7 +131,7 @@ def _schemas(db, files: list[Path], known: FileFacts) -> list[tuple[tuple, ...]]
 
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
-    return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({_listing(files)})").fetchall()
+    return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({listing(files)})").fetchall()
 
 
 def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> None:
@@ -139,24 +145,25 @@ def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> 
     write_atomically(target, copy, failures=(duckdb.Error,))
 
 
-def _listing(files: Sequence[Path]) -> str:
+def listing(files: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
-def parquet_scan(files: Sequence[Path], by_name: bool = True) -> str:
-    return f"read_parquet({_listing(files)}{', union_by_name = true' if by_name else ''})"
+def parquet_scan(files: Sequence[Path], by_name: bool = True, with_file: bool = False) -> str:
+    return f"read_parquet({listing(files)}{', union_by_name = true' if by_name else ''}{', filename = true' if with_file else ''})"
 
 
-def select(db, files: list[Path], columns: dict[str, str], known: FileFacts) -> str:
-    """A query over `files` with exactly `columns`, whichever statusgen version wrote them."""
+def select(db, files: list[Path], columns: dict[str, str], known: FileFacts, with_file: bool = False) -> str:
+    """A query over `files` with exactly `columns`, whichever statusgen version wrote them;
+    `with_file` puts first the path of the file each row comes from, as `file`."""
     if not files:
         return "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in columns.items()) + " WHERE false"
     schemas = _schemas(db, files, known)
     # A column no file has (one added since they were written) reads as NULL: that is how
     # files of an older version are read as this one.
     present = None if schemas is None else {column[0] for schema in schemas for column in schema}
-    scan = parquet_scan(files, by_name=schemas is None or len(set(schemas)) > 1)
-    return "SELECT " + ", ".join(f"CAST({c} AS {t}) AS {c}" if present is None or c in present else f"NULL::{t} AS {c}"
+    scan = parquet_scan(files, by_name=schemas is None or len(set(schemas)) > 1, with_file=with_file)
+    return "SELECT " + ("filename AS file, " if with_file else "") + ", ".join(f"CAST({c} AS {t}) AS {c}" if present is None or c in present else f"NULL::{t} AS {c}"
                                  for c, t in columns.items()) + f" FROM {scan}"
 
 

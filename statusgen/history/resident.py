@@ -1,0 +1,99 @@
+"""The rows of history files a History has read, kept in its in-memory database.
+
+DuckDB pays a fraction of a millisecond for each file it scans, however few rows the file
+holds, and history is a file a day per dataset: at 90 days, every question asked of it paid
+tens of milliseconds before it read a row, at every mention of every view. A process asks
+history many questions (a collection asks before and after it writes, `statusgen run`
+renders after collecting, the demo runs 200 collections), so a History reads each file
+once and keeps its rows, and its snapshots query those.
+
+Files are immutable once renamed into place: rows loaded from one stay right while its
+(path, mtime, size) is the same, and leave when it is deleted or rewritten. A history whose
+rows would pass the budget is scanned from its files, as before, so memory stays bounded
+whatever the history's size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+
+from statusgen.history.parquet import FileFacts, FileKey, file_key, listing, select
+
+# Far above a small team's 90 days (the demo's are 15,000 rows), far below what would weigh
+# on a CI runner's memory: larger histories are scanned from their files.
+ROW_BUDGET = 500_000
+
+
+class Resident:
+    """Rows loaded so far, in one table per kind of file, and the version of each file they
+    came from. Threads may share a History (two collections at one moment): the tables are
+    changed under a lock, and a snapshot's view reads only the files it listed."""
+
+    def __init__(self, budget: int = ROW_BUDGET) -> None:
+        self.budget = budget
+        self._held: dict[str, dict[Path, FileKey]] = {}  # kind → file loaded → its version then
+        self._rows: dict[FileKey, int] = {}  # of each file version loaded or counted
+        self._ids: dict[FileKey, int] = {}  # of each file version loaded: its rows' `file`
+        self._next_id = itertools.count()
+        self._lock = threading.Lock()
+
+    @property
+    def files(self) -> set[Path]:
+        """The files whose rows are held."""
+        return {path for held in self._held.values() for path in held}
+
+    def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
+        """A query over the rows of `files` with exactly `columns`, from memory; None when
+        they would pass the budget or one of them just went: then the files must be scanned."""
+        if not files:
+            return None  # the files' own query for none reads nothing
+        with self._lock:
+            return self._relation(db, kind, files, columns, known)
+
+    def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
+        table = f"resident_{kind}"
+        if kind not in self._held:
+            db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
+            self._held[kind] = {}
+        held = self._held[kind]
+        keys = {path: file_key(path) for path in files}
+        if None in keys.values():
+            return None
+        # Another snapshot open now may list files this one does not (a day's parts before
+        # it was compacted): only files deleted or rewritten leave.
+        self._forget(db, kind, [path for path, key in held.items() if (keys.get(path) or file_key(path)) != key])
+        new = [path for path in files if path not in held]
+        if new:
+            rows = self._counts(db, [keys[path] for path in new])
+            if sum(self._rows[key] for loaded in self._held.values() for key in loaded.values()) + rows > self.budget:
+                return None
+            for path in new:
+                self._ids[keys[path]] = next(self._next_id)
+            db.execute(
+                f"INSERT INTO {table} SELECT id, {', '.join(columns)} FROM ({select(db, new, columns, known, with_file=True)}) "
+                "JOIN (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::INTEGER[]) AS id) USING (file)",
+                [[str(path) for path in new], [self._ids[keys[path]] for path in new]],
+            )
+            held.update((path, keys[path]) for path in new)
+        # The ids of its files, not their paths: DuckDB binds a view that lists a hundred
+        # paths measurably slower, and every snapshot binds several.
+        return f"SELECT {', '.join(columns)} FROM {table} WHERE file IN ({', '.join(str(self._ids[key]) for key in keys.values())})"
+
+    def _counts(self, db, keys: list[FileKey]) -> int:
+        """The rows of these file versions, read from their footers once each: a history past
+        the budget is asked at every snapshot."""
+        unknown = [key for key in keys if key not in self._rows]
+        if unknown:
+            found = dict(db.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({listing([p for p, _, _ in unknown])})").fetchall())
+            for key in unknown:
+                self._rows[key] = found.get(str(key[0]), 0)
+        return sum(self._rows[key] for key in keys)
+
+    def _forget(self, db, kind: str, gone: list[Path]) -> None:
+        if gone:
+            versions = [self._held[kind].pop(path) for path in gone]
+            db.execute(f"DELETE FROM resident_{kind} WHERE file IN (SELECT unnest($1::INTEGER[]))", [[self._ids.pop(v) for v in versions]])
+            for version in versions:
+                self._rows.pop(version, None)

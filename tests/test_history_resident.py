@@ -1,0 +1,85 @@
+"""A History keeps the rows of the files it has read: what it answers must be what its files say."""
+
+import threading
+from datetime import timedelta
+
+from statusgen.history import History
+from statusgen.history.resident import Resident
+from statusgen.records import Observation, Run
+from statusgen.status import RunState
+from tests.conftest import utc
+
+
+def _collection(history, at, state=RunState.SUCCESS, collection_id=None):
+    collection_id = collection_id or f"c-{at:%d%H}"
+    seen = Observation("a", collection_id, at, state, at, None, None, 3)
+    history.append(collection_id, at, [Run("a", f"r-{at:%d%H}", state, at, at)], [seen])
+
+
+def _read(history):
+    snapshot = history.open()
+    try:
+        return (sorted(snapshot.db.execute("SELECT run_id, state, collected_at FROM runs").fetchall()),
+                sorted(snapshot.db.execute("SELECT * FROM reachability").fetchall()),
+                snapshot.source_facts())
+    finally:
+        snapshot.close()
+
+
+def _files(history):
+    return {p for p in history.root.rglob("*.parquet") if "cache" not in p.parts}
+
+
+def test_rows_kept_follow_appends_compaction_and_retention(tmp_path):
+    kept = History(tmp_path / "history")
+    for hour in range(0, 48, 6):
+        _collection(kept, utc(2026, 11, 20) + timedelta(hours=hour), RunState.FAILED if hour < 24 else RunState.SUCCESS)
+        assert _read(kept) == _read(History(kept.root))  # a History that has read nothing yet reads the files
+    assert kept.resident.files == _files(kept)
+    kept.compact(utc(2026, 11, 22, 1))  # each day's parts become one file, and the day gets its reachability
+    assert _read(kept) == _read(History(kept.root))
+    assert kept.resident.files == _files(kept)  # the parts' rows left with them
+    kept.apply_retention(utc(2026, 11, 22, 1), 1)  # a whole day deleted
+    assert _read(kept) == _read(History(kept.root))
+    assert kept.resident.files == _files(kept)
+
+
+def test_a_file_rewritten_in_place_is_read_again(tmp_path):
+    history = History(tmp_path / "history")
+    at = utc(2026, 11, 22, 6)
+    _collection(history, at, RunState.FAILED, collection_id="c1")
+    assert _read(history)[0] == [("r-2206", "failed", at.replace(tzinfo=None))]
+    _collection(history, at, RunState.SUCCESS, collection_id="c1")  # the same part's path, renamed over the first
+    assert _read(history) == _read(History(history.root))
+    assert _read(history)[0] == [("r-2206", "success", at.replace(tzinfo=None))]
+
+
+def test_a_history_past_the_row_budget_is_read_from_its_files(tmp_path):
+    small = History(tmp_path / "history")
+    small.resident = Resident(budget=1)
+    for hour in (0, 6):
+        _collection(small, utc(2026, 11, 22, hour))
+    assert len(_read(small)[0]) == 2
+    assert small.resident.files == set()
+
+
+def test_threads_sharing_a_history_read_it_whole(tmp_path):
+    at = utc(2026, 11, 20)
+    for hour in range(0, 48, 6):
+        _collection(History(tmp_path / "history"), at + timedelta(hours=hour))
+    expected = _read(History(tmp_path / "history"))
+    shared = History(tmp_path / "history")  # nothing read yet: the threads race to load the same rows
+    found, errors = [], []
+
+    def read():
+        try:
+            found.append(_read(shared))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and found == [expected] * 8
