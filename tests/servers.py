@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 CACHE = Path(os.environ.get("STATUSGEN_TEST_VENVS", Path.home() / ".cache" / "statusgen-tests"))
 LOCKS = Path(__file__).parent.parent / "requirements" / "servers"
@@ -163,4 +165,13 @@ def airflow_api(base: str) -> requests.Session:
     token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": AIRFLOW_PASSWORD}, timeout=10).json()["access_token"]
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def prefect_api() -> requests.Session:
+    """A session that asks Prefect again when it answers 503: its SQLite database is busy while
+    its own services write (most at start-up), and Prefect's client retries those too."""
+    session = requests.Session()
+    retry = Retry(total=8, backoff_factor=0.5, status_forcelist=[503], allowed_methods=None)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
     return session

@@ -45,3 +45,16 @@ def test_dagster_plus_freshness_verdicts_become_runs(httpserver):
     httpserver.expect_request("/prod/graphql").respond_with_json({"data": {"s0": asset, "failed": {"__typename": "Runs", "results": []}}})
     (report,) = collected(collector(httpserver), [DagsterSource(id="a", connection="plus", asset="raw/orders")], None, NOW)
     assert [(r.run_id, r.state.value) for r in report.runs] == [("r-1", "success"), ("freshness@2026-11-22T10:00:00+00:00", "failed")]
+
+
+def test_a_successful_latest_run_is_the_materialization_it_made_not_a_run_of_its_own(httpserver):
+    """`assetsLatestInfo` names the asset's latest run whatever the window: once its
+    materialization (the same run id) is older than the window read, a successful latest run
+    must not come back as a second run, with other times, under that run id."""
+    asset = {"__typename": "Asset", "hasDefinitionOrRecord": True, "assetMaterializations": []}
+    latest = [{"assetKey": {"path": ["raw", "orders"]},
+               "latestRun": {"runId": "r-1", "status": "SUCCESS", "startTime": 1795330790.5, "endTime": 1795330801.5}}]
+    httpserver.expect_request("/prod/graphql").respond_with_json(
+        {"data": {"s0": asset, "failed": {"__typename": "Runs", "results": []}, "latest": latest}})
+    (report,) = collected(collector(httpserver), [DagsterSource(id="a", connection="plus", asset="raw/orders")], NOW - timedelta(hours=1), NOW)
+    assert report.runs == []

@@ -1,8 +1,10 @@
 """The dagster collector against a real `dagster dev` on 127.0.0.1."""
 
+import math
 import os
 import subprocess
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -12,14 +14,22 @@ from statusgen.collectors.dagster import (
     DagsterConnection,
     DagsterSource,
 )
+from statusgen.deadlines import Deadline
 from statusgen.records import Schedule
+from statusgen.schedules import GRACE
 from statusgen.status import RunState
+from tests.asked import sources_at
 from tests.conftest import context
 from tests.servers import Server, free_port, venv
 
 pytestmark = pytest.mark.integration
 
-DEFS = '''
+# A daily job, and an asset a daily schedule materializes, whose tick passed a minute before the server starts: the daemon launches nothing
+# for it until a day later, so the test's own run and materialization are the tick's. statusgen is then asked with
+# --now around the next ticks, without waiting for them.
+TICK = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(second=0, microsecond=0)
+DAILY_CRON = f"{TICK.minute} {TICK.hour} * * *"
+DEFS = f'''
 import os
 from datetime import timedelta
 import dagster as dg
@@ -60,6 +70,16 @@ def twice_export():
 def stopped_export():
     load()
 
+@dg.job
+def daily_orders():
+    load()
+
+@dg.asset
+def daily_stock():
+    return 1
+
+daily_stock_job = dg.define_asset_job("daily_stock_job", selection=["daily_stock"])
+
 @dg.asset(freshness_policy=dg.FreshnessPolicy.cron(deadline_cron="0 6 * * 1-5", lower_bound_delta=timedelta(hours=6),
                                                    timezone="Europe/Amsterdam"))
 def finance_report():
@@ -76,10 +96,13 @@ schedules = [
     dg.ScheduleDefinition(job=twice_export, cron_schedule=["0 2 * * *", "0 14 * * *"], default_status=RUNNING),
     dg.ScheduleDefinition(job=stopped_export, cron_schedule="0 2 * * *"),
     dg.ScheduleDefinition(job=stock_job, cron_schedule="30 3 * * *", default_status=RUNNING),
+    dg.ScheduleDefinition(job=daily_orders, cron_schedule="{DAILY_CRON}", default_status=RUNNING),
+    dg.ScheduleDefinition(job=daily_stock_job, cron_schedule="{DAILY_CRON}", default_status=RUNNING),
 ]
 
-defs = dg.Definitions(assets=[orders, revenue, inventory, finance_report, stock],
-                      jobs=[orders_job, inventory_job, nightly_export, twice_export, stopped_export, stock_job], schedules=schedules)
+defs = dg.Definitions(assets=[orders, revenue, inventory, finance_report, stock, daily_stock],
+                      jobs=[orders_job, inventory_job, nightly_export, twice_export, stopped_export, stock_job, daily_orders, daily_stock_job],
+                      schedules=schedules)
 '''
 
 
@@ -210,3 +233,47 @@ def test_jobs_and_assets_report_the_one_running_schedule_dagster_starts_them_by(
                                              "judged against its own schedule only with one schedule; give it a promise in sources.yaml")
     assert all(r.error is None for r in reports.values())
     assert ctx.api.requests_made == 2  # the one query, and the look-up that jobs with no runs always cost
+
+
+DAILY_CONFIG = """
+connections:
+  d: {{type: dagster, url: "{url}"}}
+sources:
+  - {{id: daily, connection: d, job: daily_orders}}
+  - {{id: stock, connection: d, asset: daily_stock}}
+components:
+  - {{id: orders, name: Orders, depends_on: [daily, stock]}}
+"""
+LANDED = """{ runsOrError(filter: {pipelineName: "daily_orders"}) { ... on Runs { results { status startTime endTime } } }
+              assetOrError(assetKey: {path: ["daily_stock"]}) { ... on Asset { assetMaterializations(limit: 1) { timestamp } } } }"""
+
+
+def test_a_scheduled_job_or_asset_is_late_after_its_expected_moment_and_failing_after_the_next(dagster, tmp_path):
+    """A job, and an asset, whose one running schedule ticked before their run (`dagster job execute`,
+    `dagster asset materialize`), with no freshness written: statusgen is asked with --now
+    around the next ticks, without waiting for them."""
+    env_dir, env, root, url = dagster
+    assert dagster_cli(env_dir, env, root, "job", "execute", "-j", "daily_orders").returncode == 0
+    assert dagster_cli(env_dir, env, root, "asset", "materialize", "--select", "daily_stock").returncode == 0
+    found = requests.post(f"{url}/graphql", json={"query": LANDED}, timeout=30).json()["data"]
+    (run,) = found["runsOrError"]["results"]
+    (materialized,) = found["assetOrError"]["assetMaterializations"]
+    started, ended = (datetime.fromtimestamp(run[key], timezone.utc) for key in ("startTime", "endTime"))
+    assert run["status"] == "SUCCESS" and TICK < started <= ended
+    landed = {"daily": ended, "stock": datetime.fromtimestamp(int(materialized["timestamp"]) / 1000, timezone.utc)}
+    usual = {"daily": ended - started, "stock": timedelta(0)}  # a materialization says when it landed, not when it started
+    (tmp_path / "sources.yaml").write_text(DAILY_CONFIG.format(url=url))
+
+    def statuses_at(moment: datetime) -> dict[str, str]:
+        return {source: found["status"] for source, found in sources_at(tmp_path / "sources.yaml", moment).items()}
+
+    next_tick = Deadline(DAILY_CRON, ZoneInfo("UTC")).next_tick(max(landed.values()))
+    assert next_tick == TICK + timedelta(days=1)
+    assert statuses_at(max(landed.values()) + timedelta(seconds=1)) == dict.fromkeys(landed, "operational")  # the tick's runs landed
+    assert statuses_at(next_tick + timedelta(minutes=2)) == dict.fromkeys(landed, "operational")  # the next ones are not expected yet
+    late = sources_at(tmp_path / "sources.yaml", next_tick + timedelta(hours=2))
+    for source, at in landed.items():
+        # Expected the usual duration plus the grace after the tick, in whole minutes.
+        expected = next_tick + timedelta(minutes=math.ceil((usual[source] + GRACE) / timedelta(minutes=1)))
+        assert (late[source]["status"], late[source]["reason"]) == ("degraded", f"Expected by {expected:%A %H:%M}; last landed {at:%A %H:%M}")
+    assert statuses_at(next_tick + timedelta(days=1, hours=2)) == dict.fromkeys(landed, "failing")  # and the ones after them too

@@ -1,9 +1,11 @@
 """The prefect collector against a real Prefect 3 server on 127.0.0.1."""
 
 import json
+import math
 import os
 import subprocess
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -15,11 +17,14 @@ from statusgen.collectors.prefect import (
     PrefectSource,
 )
 from statusgen.config import Config, HistoryConfig, SiteConfig
+from statusgen.deadlines import Deadline
 from statusgen.history import History
 from statusgen.records import Schedule
+from statusgen.schedules import GRACE
 from statusgen.status import RunState, Status
+from tests.asked import sources_at
 from tests.conftest import context
-from tests.servers import Server, free_port, venv
+from tests.servers import Server, free_port, prefect_api, venv
 
 pytestmark = pytest.mark.integration
 
@@ -197,3 +202,46 @@ def test_a_deployment_reports_its_one_active_cron_schedule(prefect):
     assert [reports[s].schedule for s in ("both_days", "by_hand", "stopped", "any", "promised")] == [None] * 5
     assert reports["stopped"].paused and reports["promised"].message == "no finished runs in the window read"
     assert ctx.api.requests_made == 4  # flows, deployments, and the two run queries: schedules cost no request
+
+
+DAILY_CONFIG = """
+connections:
+  p: {{type: prefect, api_url: "{api}"}}
+sources:
+  - {{id: daily, connection: p, deployment: daily_orders/daily}}
+components:
+  - {{id: orders, name: Orders, depends_on: [daily]}}
+"""
+
+
+def test_a_scheduled_deployment_is_late_after_its_expected_moment_and_failing_after_the_next(prefect, tmp_path):
+    """A deployment whose one active cron ticked a minute before its run (made through the API:
+    POST /deployments/{id}/create_flow_run, then /flow_runs/{id}/set_state), with no freshness
+    written: statusgen is asked with --now around the next ticks, without waiting for them."""
+    env_dir, env, api, server = prefect
+    session = prefect_api()  # the first request can meet its services' start-up writes
+    tick = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    cron = f"{tick.minute} {tick.hour} * * *"
+    flow = session.post(f"{api}/flows/", json={"name": "daily_orders"}, timeout=10).json()
+    schedules = [{"schedule": {"cron": cron, "timezone": "UTC"}, "active": True}]
+    daily = session.post(f"{api}/deployments/", json={"name": "daily", "flow_id": flow["id"], "schedules": schedules}, timeout=10).json()
+    run = session.post(f"{api}/deployments/{daily['id']}/create_flow_run", json={}, timeout=10).json()
+    for kind in ("RUNNING", "COMPLETED"):
+        session.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": True}, timeout=10).raise_for_status()
+    finished = session.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()
+    started, ended = (datetime.fromisoformat(finished[key]) for key in ("start_time", "end_time"))
+    assert tick < started <= ended
+    (tmp_path / "sources.yaml").write_text(DAILY_CONFIG.format(api=api))
+
+    def daily_at(moment: datetime) -> dict:
+        return sources_at(tmp_path / "sources.yaml", moment)["daily"]
+
+    next_tick = Deadline(cron, ZoneInfo("UTC")).next_tick(ended)
+    assert next_tick == tick + timedelta(days=1)
+    # Expected the run's usual duration (its only one) plus the grace after the tick, in whole minutes.
+    expected = next_tick + timedelta(minutes=math.ceil((ended - started + GRACE) / timedelta(minutes=1)))
+    assert daily_at(ended + timedelta(seconds=1))["status"] == "operational"  # the tick's run landed
+    assert daily_at(next_tick + timedelta(minutes=2))["status"] == "operational"  # the next run is not expected yet
+    late = daily_at(next_tick + timedelta(hours=2))
+    assert (late["status"], late["reason"]) == ("degraded", f"Expected by {expected:%A %H:%M}; last landed {ended:%A %H:%M}")
+    assert daily_at(next_tick + timedelta(days=1, hours=2))["status"] == "failing"  # and the one after it too

@@ -40,7 +40,8 @@ RUN_STATUS: dict[str, RunState] = {
     "NOT_STARTED": RunState.QUEUED,
     "MANAGED": RunState.RUNNING,
 }
-FINISHED_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+UNSUCCESSFUL_STATUSES = ("FAILURE", "CANCELED")
+FINISHED_STATUSES = ("SUCCESS", *UNSUCCESSFUL_STATUSES)
 FINISHED = f"[{', '.join(FINISHED_STATUSES)}]"
 RUN_FIELDS = "runId status startTime endTime"
 SCHEDULE_FIELDS = "cronSchedule executionTimezone scheduleState { status }"
@@ -224,7 +225,9 @@ def _running(schedule: dict[str, Any]) -> list[Schedule]:
 
 def _failed_asset_runs(failed: Any, latest: Any) -> dict[tuple, list[dict]]:
     """Each asset key's runs that did not materialize it: failed runs that selected it, and
-    the run Dagster names as its latest, however it was launched; one entry per run id."""
+    the run Dagster names as its latest, however it was launched, unless it succeeded: then
+    it is a materialization, read in its own window (Dagster names it whatever the window);
+    one entry per run id."""
     found: dict[tuple, dict[str, dict]] = {}
     if isinstance(failed, dict) and failed.get("__typename") == "Runs":
         for run in failed.get("results") or []:
@@ -232,7 +235,7 @@ def _failed_asset_runs(failed: Any, latest: Any) -> dict[tuple, list[dict]]:
                 found.setdefault(tuple(key.get("path") or ()), {})[run["runId"]] = run
     for info in latest if isinstance(latest, list) else []:
         run = info.get("latestRun") if isinstance(info, dict) else None
-        if isinstance(run, dict) and run.get("status") in FINISHED_STATUSES:
+        if isinstance(run, dict) and run.get("status") in UNSUCCESSFUL_STATUSES:
             found.setdefault(tuple((info.get("assetKey") or {}).get("path") or ()), {})[run["runId"]] = run
     return {key: list(runs.values()) for key, runs in found.items()}
 
