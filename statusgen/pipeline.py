@@ -168,6 +168,7 @@ def observe(
         error_after_s=_seconds(report.freshness.error_after) if report.freshness else None,
         schedule_cron=report.schedule.cron if report.schedule else None,
         schedule_timezone=report.schedule.timezone if report.schedule else None,
+        schedule_landed_within_s=_seconds(report.schedule.landed_within) if report.schedule else None,
     )
 
 

@@ -40,6 +40,9 @@ class Schedule:
 
     cron: str
     timezone: str = "UTC"
+    # Set when the ticks are deadlines rather than starts (Dagster's FreshnessPolicy.cron):
+    # by each tick new data must have landed, within this long before it.
+    landed_within: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,4 @@ class Observation:
     error_after_s: int | None = None
     schedule_cron: str | None = None  # the schedule its system reported (Schedule): the promise it implies is derived
     schedule_timezone: str | None = None
+    schedule_landed_within_s: int | None = None

@@ -1,5 +1,8 @@
 """The promise an orchestrator's own schedule implies, so most sources need none written.
 
+A schedule of deadlines (Dagster's FreshnessPolicy.cron: `landed_within`) is one: by each tick
+new data must have landed, within that long before it. A schedule of starts is below.
+
 A run its schedule starts at a tick is expected to be done within its usual duration (the
 90th percentile of its last 20 successful runs, none: zero), plus GRACE. So the schedule
 becomes a Deadline whose ticks fall that long after the schedule's, and only a success that
@@ -33,6 +36,8 @@ def implied_deadline(schedule: Schedule, usual: timedelta) -> Deadline | None:
         zone = ZoneInfo(schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+    if schedule.landed_within is not None:  # its ticks are deadlines already: no run to wait for
+        return Deadline(schedule.cron, zone, since=schedule.landed_within or None, grace=None)
     # Whole minutes: the expected moment is said in words, and a second's change in the usual
     # duration would make every cached timeline of the source stale (its key names the shift).
     shift = timedelta(minutes=math.ceil((usual + GRACE).total_seconds() / 60))

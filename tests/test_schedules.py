@@ -95,7 +95,8 @@ def test_a_run_before_the_schedules_tick_does_not_count_for_it(tmp_path):
 
 def observation(source_id, at, schedule=None, error=None, warn_after_s=None):
     return Observation(source_id, f"c{at:%d%H%M}", at, None, None, error, None, 0, warn_after_s=warn_after_s,
-                       schedule_cron=schedule.cron if schedule else None, schedule_timezone=schedule.timezone if schedule else None)
+                       schedule_cron=schedule.cron if schedule else None, schedule_timezone=schedule.timezone if schedule else None,
+                       schedule_landed_within_s=int(schedule.landed_within.total_seconds()) if schedule and schedule.landed_within is not None else None)
 
 
 def run(source_id, n, started, minutes, state=RunState.SUCCESS):
@@ -195,3 +196,16 @@ def test_a_collection_judges_its_sources_by_the_schedule_it_just_read(write_conf
     history = History(tmp_path / "history")
     statuses = [pipeline.collect(config, history, at).lines[0].status for at in (utc(2026, 11, 29, 3), utc(2026, 11, 30, 2, 30))]
     assert statuses == [Status.OPERATIONAL, Status.DEGRADED]  # due at 02:25 (10 min usual, 15 min grace), and late
+
+
+def test_a_schedule_of_deadlines_is_met_by_a_landing_within_its_bound_with_no_run_to_wait_for(tmp_path):
+    # Dagster's FreshnessPolicy.cron: by 06:00 on weekdays, a materialization in the 6 h before.
+    policy = Schedule("0 6 * * 1-5", "Europe/Amsterdam", landed_within=timedelta(hours=6))
+    history = History(tmp_path / "history")
+    history.append("c1", utc(2026, 11, 27), [run("a", 1, utc(2026, 11, 20, 4), 30)], [observation("a", utc(2026, 11, 27), policy)])
+    (deadline,) = [p.deadline for p in history.open().declared_promises().values()]
+    assert deadline == Deadline("0 6 * * 1-5", AMSTERDAM, since=timedelta(hours=6), grace=None)  # no usual duration added
+    assert deadline.next_tick(utc(2026, 11, 30, 4)) == utc(2026, 11, 30, 5)  # 06:00 in Amsterdam
+    # A materialization at 04:30 Amsterdam meets Monday's 06:00; one on Sunday evening is too early.
+    assert timeline_status(tmp_path / "met", [(RunState.SUCCESS, utc(2026, 11, 30, 3, 30))], utc(2026, 11, 30, 6), Freshness(deadline=deadline)) == Status.OPERATIONAL
+    assert timeline_status(tmp_path / "early", [(RunState.SUCCESS, utc(2026, 11, 29, 20))], utc(2026, 11, 30, 6), Freshness(deadline=deadline)) == Status.DEGRADED

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Literal, Sequence
 
 from pydantic import Field, SecretStr, model_validator
@@ -46,7 +46,7 @@ FINISHED = f"[{', '.join(FINISHED_STATUSES)}]"
 RUN_FIELDS = "runId status startTime endTime"
 SCHEDULE_FIELDS = "cronSchedule executionTimezone scheduleState { status }"
 ASSET_SCHEDULES = (
-    "definition { internalFreshnessPolicy { __typename ... on CronFreshnessPolicy { deadlineCron timezone } } "
+    "definition { internalFreshnessPolicy { __typename ... on CronFreshnessPolicy { deadlineCron lowerBoundDeltaSeconds timezone } } "
     f"targetingInstigators {{ __typename ... on Schedule {{ {SCHEDULE_FIELDS} }} }} }} "
 )
 
@@ -209,7 +209,9 @@ def _asset_schedules(asset: dict[str, Any]) -> list[Schedule]:
     definition = asset.get("definition") or {}
     policy = definition.get("internalFreshnessPolicy") or {}
     if policy.get("__typename") == "CronFreshnessPolicy" and isinstance(policy.get("deadlineCron"), str):
-        return [Schedule(policy["deadlineCron"], policy.get("timezone") or "UTC")]
+        # Its ticks are deadlines, not starts: a materialization within the lower bound before one meets it.
+        within = timedelta(seconds=int(policy.get("lowerBoundDeltaSeconds") or 0))
+        return [Schedule(policy["deadlineCron"], policy.get("timezone") or "UTC", landed_within=within)]
     return [found for s in definition.get("targetingInstigators") or [] if s.get("__typename") == "Schedule" for found in _running(s)]
 
 

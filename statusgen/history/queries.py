@@ -146,11 +146,10 @@ class Snapshot:
             "SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL), "
             "arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL), "
             # A source whose system stops reporting a schedule has none; one it could not reach keeps its last.
-            "arg_max([schedule_cron, schedule_timezone], collected_at) FILTER (WHERE error IS NULL) "
+            "arg_max({cron: schedule_cron, zone: schedule_timezone, within: schedule_landed_within_s}, collected_at) FILTER (WHERE error IS NULL) "
             "FROM observations GROUP BY source_id"
         ).fetchall()
-        return {sid: _Observed(seen, promise is not None, *(promise or (None, None)), Schedule(*schedule) if schedule and schedule[0] else None)
-                for sid, seen, promise, schedule in rows}
+        return {sid: _Observed(seen, promise is not None, *(promise or (None, None)), _schedule(schedule)) for sid, seen, promise, schedule in rows}
 
     def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.
@@ -193,3 +192,10 @@ def rows_as_dicts(cursor: Any) -> Iterable[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for row in cursor.fetchall():
         yield dict(zip(names, row))
+
+
+def _schedule(found: dict[str, Any] | None) -> Schedule | None:
+    if not found or not found["cron"]:
+        return None
+    within = found["within"]
+    return Schedule(found["cron"], found["zone"], None if within is None else timedelta(seconds=within))
