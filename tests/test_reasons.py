@@ -155,3 +155,13 @@ def test_a_short_load_says_how_many_rows_it_had(write_config):
     found = by_id(pipeline.model(config, history, AT))
     assert found["orders_raw"].status is Status.DEGRADED
     assert found["orders_raw"].reason == "The latest load Wednesday 11:00 had 0 rows; at least 100 expected"
+
+
+def test_a_reason_publishes_no_credentials_history_held_from_before_they_were_stripped(write_config):
+    # Rows written before collection stripped `user:password@` from URLs still hold them.
+    runs = [Run("customers_raw", "2", RunState.FAILED, None, AT - timedelta(hours=1), message="see https://bot:hunter2@ci.example.com/run/2")]
+    found = by_id(model(write_config, runs, [seen("orders_raw", AT, error="HTTP 500 from https://bot:hunter2@api.example.com/x"),
+                                             seen("customers_raw", AT)]))
+    assert "hunter2" not in found["orders_raw"].reason and "api.example.com/x" in found["orders_raw"].reason
+    assert "hunter2" not in found["customers_raw"].reason and "ci.example.com/run/2" in found["customers_raw"].reason
+    assert "hunter2" not in found["report"].reason
