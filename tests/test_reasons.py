@@ -155,3 +155,14 @@ def test_a_short_load_says_how_many_rows_it_had(write_config):
     found = by_id(pipeline.model(config, history, AT))
     assert found["orders_raw"].status is Status.DEGRADED
     assert found["orders_raw"].reason == "The latest load Wednesday 11:00 had 0 rows; at least 100 expected"
+
+
+def test_rows_written_before_collection_stripped_url_credentials_give_reasons_without_them(write_config):
+    # The page's note leaves them out (public_text); the reason beside it must too.
+    runs = [Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46),
+                message="cannot load https://bob:hunter2@dagster.example/graphql")]
+    observations = [seen("orders_raw", AT, error="GET https://bob:hunter2@airflow.example/api failed"), seen("customers_raw", AT)]
+    found = model(write_config, runs, observations)
+    reasons = [s.reason for s in found.sources] + [c.reason for c in found.components]
+    assert any("airflow.example" in r for r in reasons) and any("dagster.example" in r for r in reasons)
+    assert not any("hunter2" in r for r in reasons if r)

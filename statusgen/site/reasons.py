@@ -20,6 +20,7 @@ from statusgen.records import Observation, Run
 from statusgen.site.words import duration
 from statusgen.status import FINISHED_STATES, Freshness, RunState, Status, counted_state, run_order
 from statusgen.timeline import Why
+from statusgen.urls import public_text
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,14 @@ def source_reason(
         return None
     if seen is None:
         return Reason("Not collected yet", "Not checked yet")
-    if seen.error:
-        return Reason(f"Could not be checked at the last collection: {seen.error}", "Could not be checked at the last collection")
+    # Rows written before collection stripped URL credentials hold them still, as for the note.
+    error, message = public_text(seen.error or ""), public_text(seen.message or "")
+    if error:
+        return Reason(f"Could not be checked at the last collection: {error}", "Could not be checked at the last collection")
     if seen.paused:
-        return Reason(seen.message or "Paused in its system", "Updates are paused")
+        return Reason(message or "Paused in its system", "Updates are paused")
     if why is None or (status is Status.UNKNOWN and why.latest_state is None):
-        return Reason("No finished run seen yet" + (f": {seen.message}" if seen.message else ""), "No update seen yet")
+        return Reason("No finished run seen yet" + (f": {message}" if message else ""), "No update seen yet")
     when = lambda moment: moment_words(moment, at, zone)  # noqa: E731
     if why.by_run is status and why.latest_state in _RUN_WORDS:
         latest = _latest_finished(runs, promise.min_rows)
@@ -69,8 +72,8 @@ def source_reason(
             text = f"The latest load{ended} had {latest.rows_loaded:,} rows; at least {promise.min_rows:,} expected"
             return Reason(text, f"The latest update{ended} was incomplete")
         internal, public = _RUN_WORDS[why.latest_state]
-        message = f": {latest.message}" if latest and latest.message else ""
-        return Reason(f"{internal}{ended}{message}", f"{public}{ended}")
+        said = f": {public_text(latest.message)}" if latest and latest.message else ""
+        return Reason(f"{internal}{ended}{said}", f"{public}{ended}")
     if why.by_deadline is status and why.due_tick is not None:
         landed = f"last landed {when(why.last_success)}" if why.last_success else "nothing has landed yet"
         text = f"Expected by {when(why.due_tick)}; {landed}"
@@ -79,7 +82,7 @@ def source_reason(
         limit = promise.warn_after if status is Status.DEGRADED and promise.warn_after else promise.error_after
         text = f"Not updated since {when(why.last_success)}" + (f"; expected within {duration(limit)}" if limit else "")
         return Reason(text, text)
-    return Reason(seen.message or "Status unknown", "Status unknown")
+    return Reason(message or "Status unknown", "Status unknown")
 
 
 class Member(Protocol):
