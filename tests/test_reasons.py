@@ -1,6 +1,7 @@
 """A reason for every status (#14 item 3): one sentence, told from the part of the rule that
 made the colour, the same on the page, in status.json, the alerts, the feed and the terminal."""
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -166,3 +167,16 @@ def test_rows_written_before_collection_stripped_url_credentials_give_reasons_wi
     reasons = [s.reason for s in found.sources] + [c.reason for c in found.components]
     assert any("airflow.example" in r for r in reasons) and any("dagster.example" in r for r in reasons)
     assert not any("hunter2" in r for r in reasons if r)
+
+
+def test_two_collections_at_one_instant_give_the_reason_of_the_one_the_status_follows(write_config):
+    # The timeline counts a source reached when any collection at its last instant reached
+    # it; the reason must not tell the other one's error beside the colour that came from runs.
+    config = load_config(write_config(CONFIG.format(audience="internal")), {})
+    history = History(Path("history"))
+    failed = Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46), message="disk full")
+    history.append("c-1", AT, [failed], [seen("orders_raw", AT), replace(seen("customers_raw", AT), collection_id="c-1")])
+    history.append("c-2", AT, [], [replace(seen("customers_raw", AT, error="HTTP 503"), collection_id="c-2")])
+    found = by_id(pipeline.model(config, history, AT))
+    assert found["customers_raw"].status is Status.FAILING
+    assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"

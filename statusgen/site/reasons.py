@@ -58,9 +58,12 @@ def source_reason(
         return Reason("Not collected yet", "Not checked yet")
     # Rows written before collection stripped URL credentials hold them still, as for the note.
     error, message = public_text(seen.error or ""), public_text(seen.message or "")
-    if error:
+    # The timeline's word on reaching it, not `seen`'s: of two collections at its last instant,
+    # one that reached it decides the colour, whichever of them `seen` is.
+    reached = why.reached if why is not None else not (error or seen.paused)
+    if not reached and error:
         return Reason(f"Could not be checked at the last collection: {error}", "Could not be checked at the last collection")
-    if seen.paused:
+    if not reached and seen.paused:
         return Reason(message or "Paused in its system", "Updates are paused")
     if why is None or (status is Status.UNKNOWN and why.latest_state is None):
         return Reason("No finished run seen yet" + (f": {message}" if message else ""), "No update seen yet")
