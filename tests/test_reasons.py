@@ -180,3 +180,18 @@ def test_two_collections_at_one_instant_give_the_reason_of_the_one_the_status_fo
     found = by_id(pipeline.model(config, history, AT))
     assert found["customers_raw"].status is Status.FAILING
     assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"
+
+
+def test_a_page_made_for_a_moment_before_the_last_collection_tells_the_run_latest_then(write_config):
+    # Runs that ended after the page's moment are listed among the recent ones, but the
+    # status is judged without them: the reason quotes the run the status came from.
+    config = load_config(write_config(CONFIG.format(audience="internal")), {})
+    history = History(Path("history"))
+    failed = Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46), message="disk full")
+    history.append("c-1", AT, [failed], [seen("orders_raw", AT), seen("customers_raw", AT)])
+    later = AT + timedelta(hours=2)
+    fixed = Run("customers_raw", "3", RunState.SUCCESS, AT + timedelta(minutes=50), AT + timedelta(hours=1), rows_loaded=1_000)
+    history.append("c-2", later, [fixed], [seen("orders_raw", later), seen("customers_raw", later)])
+    found = by_id(pipeline.model(config, history, AT))
+    assert found["customers_raw"].status is Status.FAILING
+    assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"

@@ -69,9 +69,9 @@ def source_reason(
         return Reason("No finished run seen yet" + (f": {message}" if message else ""), "No update seen yet")
     when = lambda moment: moment_words(moment, at, zone)  # noqa: E731
     if why.by_run is status and why.latest_state in _RUN_WORDS:
-        latest = _latest_finished(runs, promise.min_rows)
+        latest = _latest_finished(runs, promise.min_rows, at)
         ended = f" {when(latest.ended_at)}" if latest and latest.ended_at else ""
-        if latest and latest.state is not why.latest_state and latest.rows_loaded is not None:  # counted short (min_rows)
+        if latest and counted_state(latest.state, latest.rows_loaded, promise.min_rows) is not latest.state:  # counted short
             text = f"The latest load{ended} had {latest.rows_loaded:,} rows; at least {promise.min_rows:,} expected"
             return Reason(text, f"The latest update{ended} was incomplete")
         internal, public = _RUN_WORDS[why.latest_state]
@@ -129,9 +129,11 @@ def moment_words(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     return local.strftime("%b %-d %H:%M")
 
 
-def _latest_finished(runs: Sequence[Run], min_rows: int | None) -> Run | None:
-    """The latest finished run, in the order the status rule reads them (statusgen.status)."""
-    finished = [r for r in runs if r.state in FINISHED_STATES and r.ended_at]
+def _latest_finished(runs: Sequence[Run], min_rows: int | None, at: datetime) -> Run | None:
+    """The latest run finished by `at`, in the order the status rule reads them
+    (statusgen.status): a page made for a moment before the last collection lists runs that
+    ended after it, which its status does not count."""
+    finished = [r for r in runs if r.state in FINISHED_STATES and r.ended_at and r.ended_at <= at]
     return max(finished, key=lambda r: run_order(r.ended_at, counted_state(r.state, r.rows_loaded, min_rows)), default=None)
 
 
