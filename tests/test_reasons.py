@@ -195,3 +195,16 @@ def test_a_page_made_for_a_moment_before_the_last_collection_tells_the_run_lates
     found = by_id(pipeline.model(config, history, AT))
     assert found["customers_raw"].status is Status.FAILING
     assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"
+
+
+def test_a_collection_at_the_end_of_a_maintenance_window_is_told_as_the_maintenance(write_config):
+    # The timeline holds a window to its end inclusive: the colour there is maintenance, and
+    # the reason beside it names the maintenance, not "not collected yet".
+    Path("incidents").mkdir()
+    Path("incidents/upgrade.md").write_text(
+        f"---\ntitle: Warehouse upgrade\ncomponents: [report]\nscheduled_for: {AT - timedelta(hours=2):%Y-%m-%dT%H:%M:%SZ}\n"
+        f"scheduled_until: {AT:%Y-%m-%dT%H:%M:%SZ}\n---\n")
+    runs = [Run(s, "1", RunState.SUCCESS, AT - timedelta(hours=1, minutes=5), AT - timedelta(hours=1)) for s in ("orders_raw", "customers_raw")]
+    found = by_id(model(write_config, runs, [seen("orders_raw", AT), seen("customers_raw", AT)]))
+    assert found["report"].status is Status.MAINTENANCE
+    assert found["report"].reason == "Under maintenance: Warehouse upgrade"
