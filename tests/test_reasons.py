@@ -1,6 +1,7 @@
 """A reason for every status (#14 item 3): one sentence, told from the part of the rule that
 made the colour, the same on the page, in status.json, the alerts, the feed and the terminal."""
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -157,11 +158,53 @@ def test_a_short_load_says_how_many_rows_it_had(write_config):
     assert found["orders_raw"].reason == "The latest load Wednesday 11:00 had 0 rows; at least 100 expected"
 
 
-def test_a_reason_publishes_no_credentials_history_held_from_before_they_were_stripped(write_config):
-    # Rows written before collection stripped `user:password@` from URLs still hold them.
-    runs = [Run("customers_raw", "2", RunState.FAILED, None, AT - timedelta(hours=1), message="see https://bot:hunter2@ci.example.com/run/2")]
-    found = by_id(model(write_config, runs, [seen("orders_raw", AT, error="HTTP 500 from https://bot:hunter2@api.example.com/x"),
-                                             seen("customers_raw", AT)]))
-    assert "hunter2" not in found["orders_raw"].reason and "api.example.com/x" in found["orders_raw"].reason
-    assert "hunter2" not in found["customers_raw"].reason and "ci.example.com/run/2" in found["customers_raw"].reason
-    assert "hunter2" not in found["report"].reason
+def test_rows_written_before_collection_stripped_url_credentials_give_reasons_without_them(write_config):
+    # The page's note leaves them out (public_text); the reason beside it must too.
+    runs = [Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46),
+                message="cannot load https://bob:hunter2@dagster.example/graphql")]
+    observations = [seen("orders_raw", AT, error="GET https://bob:hunter2@airflow.example/api failed"), seen("customers_raw", AT)]
+    found = model(write_config, runs, observations)
+    reasons = [s.reason for s in found.sources] + [c.reason for c in found.components]
+    assert any("airflow.example" in r for r in reasons) and any("dagster.example" in r for r in reasons)
+    assert not any("hunter2" in r for r in reasons if r)
+
+
+def test_two_collections_at_one_instant_give_the_reason_of_the_one_the_status_follows(write_config):
+    # The timeline counts a source reached when any collection at its last instant reached
+    # it; the reason must not tell the other one's error beside the colour that came from runs.
+    config = load_config(write_config(CONFIG.format(audience="internal")), {})
+    history = History(Path("history"))
+    failed = Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46), message="disk full")
+    history.append("c-1", AT, [failed], [seen("orders_raw", AT), replace(seen("customers_raw", AT), collection_id="c-1")])
+    history.append("c-2", AT, [], [replace(seen("customers_raw", AT, error="HTTP 503"), collection_id="c-2")])
+    found = by_id(pipeline.model(config, history, AT))
+    assert found["customers_raw"].status is Status.FAILING
+    assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"
+
+
+def test_a_page_made_for_a_moment_before_the_last_collection_tells_the_run_latest_then(write_config):
+    # Runs that ended after the page's moment are listed among the recent ones, but the
+    # status is judged without them: the reason quotes the run the status came from.
+    config = load_config(write_config(CONFIG.format(audience="internal")), {})
+    history = History(Path("history"))
+    failed = Run("customers_raw", "2", RunState.FAILED, AT - timedelta(hours=10), AT - timedelta(hours=9, minutes=46), message="disk full")
+    history.append("c-1", AT, [failed], [seen("orders_raw", AT), seen("customers_raw", AT)])
+    later = AT + timedelta(hours=2)
+    fixed = Run("customers_raw", "3", RunState.SUCCESS, AT + timedelta(minutes=50), AT + timedelta(hours=1), rows_loaded=1_000)
+    history.append("c-2", later, [fixed], [seen("orders_raw", later), seen("customers_raw", later)])
+    found = by_id(pipeline.model(config, history, AT))
+    assert found["customers_raw"].status is Status.FAILING
+    assert found["customers_raw"].reason == "The latest run failed Wednesday 02:14: disk full"
+
+
+def test_a_collection_at_the_end_of_a_maintenance_window_is_told_as_the_maintenance(write_config):
+    # The timeline holds a window to its end inclusive: the colour there is maintenance, and
+    # the reason beside it names the maintenance, not "not collected yet".
+    Path("incidents").mkdir()
+    Path("incidents/upgrade.md").write_text(
+        f"---\ntitle: Warehouse upgrade\ncomponents: [report]\nscheduled_for: {AT - timedelta(hours=2):%Y-%m-%dT%H:%M:%SZ}\n"
+        f"scheduled_until: {AT:%Y-%m-%dT%H:%M:%SZ}\n---\n")
+    runs = [Run(s, "1", RunState.SUCCESS, AT - timedelta(hours=1, minutes=5), AT - timedelta(hours=1)) for s in ("orders_raw", "customers_raw")]
+    found = by_id(model(write_config, runs, [seen("orders_raw", AT), seen("customers_raw", AT)]))
+    assert found["report"].status is Status.MAINTENANCE
+    assert found["report"].reason == "Under maintenance: Warehouse upgrade"

@@ -46,7 +46,7 @@ def _columns(record: type) -> dict[str, str]:
 
 
 RUN_COLUMNS = {**_columns(Run), **SIGHTING}
-OBSERVATION_COLUMNS = _columns(Observation)  # `paused` since version 2, `schedule_cron` and `schedule_timezone` since 3
+OBSERVATION_COLUMNS = _columns(Observation)  # `paused` since version 2, `schedule_cron`, `schedule_timezone` and `schedule_landed_within_s` since 3
 COLUMNS = {"runs": RUN_COLUMNS, "observations": OBSERVATION_COLUMNS}  # of each dataset in layout.DATASETS
 REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok": "BOOLEAN"}
 # Whether an observation lets the source's runs decide its status: not when the collection

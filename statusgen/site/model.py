@@ -345,9 +345,11 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Map
 
 
 def _maintenance_now(incidents: list[Incident], component_id: str, at: datetime) -> str | None:
-    """The title of the maintenance `component_id` is under at `at`, if any."""
+    """The title of the maintenance `component_id` is under at `at`, if any: to the window's
+    end inclusive, as the timeline holds it (component_segments.sql), or a collection at that
+    instant would be maintenance with no maintenance to name."""
     return next((i.title for i in incidents if i.is_maintenance and component_id in i.components
-                 and i.scheduled_for <= at < i.scheduled_until), None)
+                 and i.scheduled_for <= at <= i.scheduled_until), None)
 
 
 def _by_status(components: list[ComponentView]) -> dict[Status, list[ComponentView]]:

@@ -56,24 +56,27 @@ def source_reason(
         return None
     if seen is None:
         return Reason("Not collected yet", "Not checked yet")
-    # Rows written before collection stripped URL credentials hold them still: not in a reason.
+    # Rows written before collection stripped URL credentials hold them still, as for the note.
     error, message = public_text(seen.error or ""), public_text(seen.message or "")
-    if error:
+    # The timeline's word on reaching it, not `seen`'s: of two collections at its last instant,
+    # one that reached it decides the colour, whichever of them `seen` is.
+    reached = why.reached if why is not None else not (error or seen.paused)
+    if not reached and error:
         return Reason(f"Could not be checked at the last collection: {error}", "Could not be checked at the last collection")
-    if seen.paused:
+    if not reached and seen.paused:
         return Reason(message or "Paused in its system", "Updates are paused")
     if why is None or (status is Status.UNKNOWN and why.latest_state is None):
         return Reason("No finished run seen yet" + (f": {message}" if message else ""), "No update seen yet")
     when = lambda moment: moment_words(moment, at, zone)  # noqa: E731
     if why.by_run is status and why.latest_state in _RUN_WORDS:
-        latest = _latest_finished(runs, promise.min_rows)
+        latest = _latest_finished(runs, promise.min_rows, at)
         ended = f" {when(latest.ended_at)}" if latest and latest.ended_at else ""
-        if latest and latest.state is not why.latest_state and latest.rows_loaded is not None:  # counted short (min_rows)
+        if latest and counted_state(latest.state, latest.rows_loaded, promise.min_rows) is not latest.state:  # counted short
             text = f"The latest load{ended} had {latest.rows_loaded:,} rows; at least {promise.min_rows:,} expected"
             return Reason(text, f"The latest update{ended} was incomplete")
         internal, public = _RUN_WORDS[why.latest_state]
-        message = f": {public_text(latest.message)}" if latest and latest.message else ""
-        return Reason(f"{internal}{ended}{message}", f"{public}{ended}")
+        said = f": {public_text(latest.message)}" if latest and latest.message else ""
+        return Reason(f"{internal}{ended}{said}", f"{public}{ended}")
     if why.by_deadline is status and why.due_tick is not None:
         landed = f"last landed {when(why.last_success)}" if why.last_success else "nothing has landed yet"
         text = f"Expected by {when(why.due_tick)}; {landed}"
@@ -126,9 +129,11 @@ def moment_words(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     return local.strftime("%b %-d %H:%M")
 
 
-def _latest_finished(runs: Sequence[Run], min_rows: int | None) -> Run | None:
-    """The latest finished run, in the order the status rule reads them (statusgen.status)."""
-    finished = [r for r in runs if r.state in FINISHED_STATES and r.ended_at]
+def _latest_finished(runs: Sequence[Run], min_rows: int | None, at: datetime) -> Run | None:
+    """The latest run finished by `at`, in the order the status rule reads them
+    (statusgen.status): a page made for a moment before the last collection lists runs that
+    ended after it, which its status does not count."""
+    finished = [r for r in runs if r.state in FINISHED_STATES and r.ended_at and r.ended_at <= at]
     return max(finished, key=lambda r: run_order(r.ended_at, counted_state(r.state, r.rows_loaded, min_rows)), default=None)
 
 
