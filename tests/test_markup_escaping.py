@@ -95,7 +95,8 @@ def test_the_feed_parses_and_says_exactly_the_titles_and_links(write_config, tmp
     assert entries[change].find(f"{ATOM}link").get("href") == f"{URL}/components/orders.html"
     assert entries[f"{INCIDENT} (maintenance)"].find(f"{ATOM}link").get("href") == f"{URL}/incidents/hostile.html"
     # The content is HTML carried as text: one level of escaping in the feed, one in the HTML.
-    assert ET.fromstring(entries[change].find(f"{ATOM}content").text).text == change
+    # Its reason, the hostile incident's title, arrives as the very text it was, not as markup.
+    assert ET.fromstring(entries[change].find(f"{ATOM}content").text).text == f"{change}. Under maintenance: {INCIDENT}"
     (incident,) = summary.model.incidents
     assert entries[f"{INCIDENT} (maintenance)"].find(f"{ATOM}content").text == incident.html
 
