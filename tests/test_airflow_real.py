@@ -1,6 +1,5 @@
 """The airflow collector against a real Airflow 3 (`airflow standalone`, SQLite) on 127.0.0.1."""
 
-import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -21,6 +20,7 @@ from statusgen.config import Config, HistoryConfig, SiteConfig
 from statusgen.errors import CollectorError
 from statusgen.history import History
 from statusgen.status import RunState, Status
+from tests.asked import sources_at
 from tests.conftest import collected, context
 from tests.servers import AIRFLOW_PASSWORD as PASSWORD
 from tests.servers import airflow_api as api
@@ -326,12 +326,7 @@ def test_a_scheduled_dag_is_late_after_its_expected_moment_and_failing_after_the
     runner = CliRunner(env={"AIRFLOW_PASSWORD": PASSWORD})
 
     def status_at(moment: datetime) -> dict[str, str]:
-        at = moment.isoformat()
-        collected = runner.invoke(main, ["collect", "-c", str(tmp_path / "sources.yaml"), "--now", at])
-        assert collected.exit_code == 0, collected.output
-        found = runner.invoke(main, ["status", "-c", str(tmp_path / "sources.yaml"), "--now", at, "--json"])
-        assert found.exit_code == 0, found.output
-        return {s["id"]: s["status"] for s in json.loads(found.output)["sources"]}
+        return {sid: s["status"] for sid, s in sources_at(tmp_path / "sources.yaml", moment, {"AIRFLOW_PASSWORD": PASSWORD}).items()}
 
     next_tick = TICK + timedelta(days=1)
     assert status_at(datetime.now(timezone.utc))["nightly"] == "operational"  # the tick's run landed
