@@ -32,6 +32,8 @@ class Reason:
         return self.internal if internal else self.public
 
 
+NOT_COLLECTED = Reason("Not collected yet", "Not checked yet")  # a source, or every source of a component
+
 _RUN_WORDS = {
     RunState.FAILED: ("The latest run failed", "The latest update failed"),
     RunState.WARNING: ("The latest run finished with warnings", "The latest update finished with warnings"),
@@ -55,7 +57,7 @@ def source_reason(
     if status is Status.OPERATIONAL:
         return None
     if seen is None:
-        return Reason("Not collected yet", "Not checked yet")
+        return NOT_COLLECTED
     # Rows written before collection stripped URL credentials hold them still, as for the note.
     error, message = public_text(seen.error or ""), public_text(seen.message or "")
     # The timeline's word on reaching it, not `seen`'s: of two collections at its last instant,
@@ -110,7 +112,7 @@ def component_reason(status: Status, members: Sequence[Member], upstream: Mappin
     troubled = [m for m in members if m.status is not Status.OPERATIONAL]
     causes = [m for m in troubled if m.status is status and m.why is not None]
     if not causes:
-        return None if troubled else Reason("Not collected yet", "Not checked yet")
+        return None if troubled else NOT_COLLECTED
     ids = {m.id for m in causes}
     roots = [m for m in causes if not ids & set(upstream.get(m.id, ()))]
     root = min(roots, key=lambda m: (m.since is None, m.since or datetime.min, m.id))
