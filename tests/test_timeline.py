@@ -345,3 +345,52 @@ def test_the_status_at_the_last_collection_is_what_the_timeline_ends_with(histor
         parts = {s: worst([w.by_run, w.by_age, w.by_deadline]) if w.reached else Status.UNKNOWN for s, w in found.sources_why().items()}
         assert parts == expected, step
         snapshot.close()
+
+
+def _worst_of_members(segments, members, maintenance):
+    """A component's segments from its sources' by the rule itself, instant by instant: the
+    worst of the members with data, at the last collection at least unknown while a member
+    has none there, maintenance inside a window; touching stretches of one status joined."""
+    cuts = sorted({t for s in members for x in segments.get(s, []) for t in (x.start, x.stop)} | {t for w in maintenance for t in w})
+    pieces = []
+    for start, stop in zip(cuts, cuts[1:]):
+        held = [x.status for s in members for x in segments.get(s, []) if x.start <= start < x.stop]
+        if held:
+            pieces.append((start, stop, worst(held)))
+    last = {s: segments[s][-1] for s in members if s in segments}
+    if last:
+        cover = max(x.stop for x in last.values())
+        now = [last[s].status for s in members if s in last and last[s].stop == cover]
+        if now:
+            pieces.append((cover, cover, worst(now + [Status.UNKNOWN] * (len(now) < len(members)))))
+    pieces = [(a, b, Status.MAINTENANCE if any(m0 <= a and b <= m1 for m0, m1 in maintenance) else status) for a, b, status in pieces]
+    joined = []
+    for a, b, status in pieces:
+        if joined and joined[-1][2] == status and joined[-1][1] == a:
+            joined[-1] = (joined[-1][0], b, status)
+        else:
+            joined.append((a, b, status))
+    return joined
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_components_timeline_is_the_worst_of_its_members_at_every_instant(history, seed):
+    # Random runs, outages and maintenance windows, sources never collected, a source listed
+    # twice; whole hours, so that stretches of several sources start and stop at one instant.
+    rng = random.Random(seed)
+    promises = {"a": Freshness(warn_after=2 * H, error_after=5 * H), "b": Freshness(error_after=3 * H), "c": Freshness(),
+                "d": Freshness(warn_after=H), "never": Freshness()}
+    states = [RunState.SUCCESS] * 3 + [RunState.FAILED, RunState.WARNING, RunState.CANCELLED]
+    at = utc(2026, 3, 1, 6)
+    for step in range(30):
+        at += H * rng.choice([1, 2, 3])
+        runs = [run(s, at - H * rng.randint(0, 2), rng.choice(states), run_id=f"{s}{step}{n}")
+                for s in "abcd" if rng.random() < 0.5 for n in range(rng.choice([1, 2]))]
+        append(history, at, runs, [observation(s, at, "HTTP 503" if rng.random() < 0.15 else None) for s in "abcd" if rng.random() < 0.9])
+    members = {"ab": ["a", "b"], "abcd": ["a", "b", "c", "d"], "cn": ["c", "never"], "dd": ["d", "d"], "n": ["never"]}
+    windows = {c: [(at - H * rng.randint(2, 40), at - H * rng.randint(-3, 1))] for c in members if rng.random() < 0.6}
+    found = timeline(history, promises, at, at, days=3, members=members, maintenance=windows)
+    sources = found.source_segments()
+    got = {c: [(x.start, x.stop, x.status) for x in stretches] for c, stretches in found.component_segments().items()}
+    expected = {c: pieces for c, sources_of in members.items() if (pieces := _worst_of_members(sources, sources_of, windows.get(c, [])))}
+    assert got == expected

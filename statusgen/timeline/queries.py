@@ -14,6 +14,8 @@ from importlib.resources import files
 from statusgen import status
 
 _PART = re.compile(r"\{(\w+)\}")
+# Up to 2**24 members of one component in one status at once.
+_COUNT_BITS = 24
 
 
 def query(name: str, **parts: str) -> str:
@@ -33,6 +35,21 @@ def rule_parts() -> dict[str, str]:
         "success_state": _literal(status.RunState.SUCCESS),
         "failed_state": _literal(status.RunState.FAILED),
         **{name.lower(): str(severity[s]) for name, s in status.Status.__members__.items()},
+        **_counted_severity_parts(),
+    }
+
+
+def _counted_severity_parts() -> dict[str, str]:
+    """How many members of a component are in each status at once (component_segments.sql),
+    as one number: a field of _COUNT_BITS bits per severity, so that one running sum counts
+    them all (a running sum per severity took twice the CPU). `member_count` is what a
+    member's segment of severity `sev` adds (`delta` 1) or takes (-1) there; `worst_counted`
+    the worst severity such a count `n` holds a member in, NULL when it holds none."""
+    ranks = sorted(set(status.SEVERITY.values()), reverse=True)
+    assert (max(ranks) + 1) * _COUNT_BITS < 127, "the fields must fit in a HUGEINT"
+    return {
+        "member_count": f"delta * (1::HUGEINT << ({_COUNT_BITS} * sev))",
+        "worst_counted": "CASE " + " ".join(f"WHEN n >= 1::HUGEINT << {_COUNT_BITS * r} THEN {r}" for r in ranks) + " END",
     }
 
 

@@ -3,33 +3,45 @@
 -- of its sources' days, and a source added to it leaves its past as it was; but its status at
 -- the last collection is then at least unknown: a source not known now keeps it from green.
 -- During a declared maintenance window it is maintenance, whatever its sources say.
+--
+-- The pieces are cut at every start and stop of a member's segment (and of a maintenance
+-- window), and a piece's status is the worst severity any member is in there: of each
+-- severity, the members whose segment in it started minus those whose segment in it stopped,
+-- counted by a running sum over each component's cuts (all severities in one number, see
+-- member_count in statusgen.timeline.queries). Joining each piece to each member's segment
+-- instead (an ASOF join of ≈ 980,000 piece × member rows at 1,000 sources × 90 days) took
+-- twice the CPU, and ≈ 70 MB more at the render's peak RSS.
 CREATE OR REPLACE TEMP TABLE component_segments AS
-WITH bounds AS (
-    SELECT DISTINCT m.component_id, b.t
-    FROM members m JOIN (SELECT source_id, start AS t FROM segments
-                         UNION ALL SELECT source_id, stop FROM segments) b USING (source_id)
-    UNION SELECT component_id, start FROM maintenance
-    UNION SELECT component_id, stop FROM maintenance
-),
-pieces AS (
-    SELECT component_id, t AS start, lead(t) OVER (PARTITION BY component_id ORDER BY t) AS stop FROM bounds
+WITH edges AS (
+    SELECT m.component_id, s.start AS t, s.sev, 1 AS delta FROM members m JOIN segments s USING (source_id)
     UNION ALL
-    -- The moment of the last collection, which lasts no time: the status the component has now.
-    SELECT m.component_id, max(s.stop), max(s.stop) FROM members m JOIN segments s USING (source_id) GROUP BY ALL
+    SELECT m.component_id, s.stop, s.sev, -1 FROM members m JOIN segments s USING (source_id)
+    UNION ALL
+    SELECT component_id, start, NULL, 0 FROM maintenance
+    UNION ALL
+    SELECT component_id, stop, NULL, 0 FROM maintenance
 ),
-per_source AS (
-    SELECT p.component_id, p.start, p.stop, m.source_id FROM pieces p JOIN members m USING (component_id)
-    WHERE p.stop IS NOT NULL
+cuts AS (
+    SELECT component_id, t, sum({member_count}) AS d FROM edges GROUP BY component_id, t
 ),
-hits AS (
-    SELECT ps.component_id, ps.start, ps.stop,
-           CASE WHEN s.stop > ps.start OR (ps.stop = ps.start AND s.stop = ps.start) THEN s.sev END AS sev
-    FROM per_source ps ASOF LEFT JOIN segments s ON ps.source_id = s.source_id AND ps.start >= s.start
+counted AS (
+    SELECT component_id, t AS start, lead(t) OVER w AS stop, sum(d) OVER w AS n
+    FROM cuts WINDOW w AS (PARTITION BY component_id ORDER BY t ROWS UNBOUNDED PRECEDING)
+),
+latest AS (
+    -- Each member's last segment: the one that holds at the last collection, if it reaches it.
+    SELECT m.component_id, l.stop, l.sev, max(l.stop) OVER (PARTITION BY m.component_id) AS t
+    FROM members m LEFT JOIN (SELECT source_id, arg_max(sev, start) AS sev, max(stop) AS stop FROM segments GROUP BY source_id) l
+    USING (source_id)
 ),
 worst_of AS (
-    SELECT component_id, start, stop,
-           CASE WHEN count(sev) < count(*) AND start = stop THEN greatest(max(sev), {unknown}) ELSE max(sev) END AS sev
-    FROM hits GROUP BY component_id, start, stop HAVING count(sev) > 0
+    SELECT component_id, start, stop, {worst_counted} AS sev FROM counted
+    WHERE stop IS NOT NULL AND n > 0
+    UNION ALL
+    -- The moment of the last collection, which lasts no time: the status the component has now.
+    SELECT component_id, t, t, CASE WHEN count(*) FILTER (WHERE stop = t) < count(*) THEN greatest(max(sev) FILTER (WHERE stop = t), {unknown})
+                                     ELSE max(sev) END
+    FROM latest WHERE t IS NOT NULL GROUP BY component_id, t HAVING count(*) FILTER (WHERE stop = t) > 0
 ),
 maintained AS (
     SELECT w.component_id, w.start, w.stop,
