@@ -59,13 +59,18 @@ class Window:
     def end(self) -> datetime:
         return self.days[-1][2]
 
-    def lengths(self) -> list[tuple[date, int]]:
-        """Each day and its seconds (23 or 25 hours' worth on DST days, fewer for today)."""
-        return [(day, max(0, int((end - start).total_seconds()))) for day, start, end in self.days]
+    @cached_property
+    def lengths(self) -> tuple[tuple[date, int], ...]:
+        """Each day and its seconds (23 or 25 hours' worth on DST days, fewer for today),
+        worked out once: a render makes a bar of every source and component from them."""
+        return tuple((day, max(0, int((end - start).total_seconds()))) for day, start, end in self.days)
 
-    def bar(self, seconds: Mapping[date, Mapping[Status, int]]) -> list[Day]:
-        """A mark for every day, from the seconds spent in each status on the days that have any."""
-        return [Day(day, spent := seconds.get(day, {}), max(0, length - sum(spent.values()))) for day, length in self.lengths()]
+    def bar(self, seconds: Mapping[date, Mapping[Status, int]], failed_runs: Mapping[date, int] | None = None) -> list[Day]:
+        """A mark for every day, from the seconds spent in each status on the days that have
+        any, and the failed runs of the days that had some."""
+        failed = failed_runs or {}
+        return [Day(day, spent := seconds.get(day, {}), max(0, length - sum(spent.values())), failed.get(day, 0))
+                for day, length in self.lengths]
 
 
 def time_in(days: Sequence[Day]) -> dict[Status, int]:

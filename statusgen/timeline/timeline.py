@@ -15,7 +15,7 @@ reads them, every answer leaves it as typed data.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Mapping, Sequence
 
@@ -179,14 +179,11 @@ class Timeline:
 
     def source_days(self) -> dict[str, list[Day]]:
         """Every source's bar: seconds per status per local day, and its failed runs."""
-        bars = self._daily("segments", "source_id", self._sources)
         self._make_days()
         failed: dict[str, dict[date, int]] = {}
         for source_id, day, count in self._db.execute(query("failed_runs")).fetchall():
             failed.setdefault(source_id, {})[day] = count
-        for source_id, counts in failed.items():
-            bars[source_id] = [replace(d, failed_runs=n) if (n := counts.get(d.day)) else d for d in bars[source_id]]
-        return bars
+        return self._daily("segments", "source_id", self._sources, failed)
 
     def component_days(self) -> dict[str, list[Day]]:
         """Every component's bar: seconds per status per local day."""
@@ -238,12 +235,13 @@ class Timeline:
             spent.setdefault(owner, {})[_BY_SEVERITY[sev]] = micros
         return {owner: uptime(spent.get(owner, {}), weights) for owner in owners}
 
-    def _daily(self, table: str, key: str, owners: Sequence[str]) -> dict[str, list[Day]]:
+    def _daily(self, table: str, key: str, owners: Sequence[str], failed: Mapping[str, Mapping[date, int]] | None = None) -> dict[str, list[Day]]:
         self._make_days()
         spent: dict[str, dict[date, dict[Status, int]]] = {}
         for owner, day, sev, seconds in self._db.execute(query("daily", table=table, key=key)).fetchall():
             spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
-        return {owner: self.window.bar(spent.get(owner, {})) for owner in owners}
+        failed = failed or {}
+        return {owner: self.window.bar(spent.get(owner, {}), failed.get(owner)) for owner in owners}
 
     def _make_days(self) -> None:
         if not self._days_made:
