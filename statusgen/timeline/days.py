@@ -23,9 +23,11 @@ class Day:
     failed_runs: int = 0
     incidents: tuple[str, ...] = ()
 
-    @cached_property
+    @property
     def worst(self) -> Status | None:
         """The day's colour; None when nothing at all is known about the day."""
+        # Not a cached_property: a day's colour is read about once, and on Python 3.11 the
+        # lock a cached_property takes at its first reading cost more than the loop.
         found, rank = None, -1
         for status, seconds in self.seconds.items():  # a loop: this runs for every mark on every page
             if seconds > 0 and SEVERITY[status] > rank:
