@@ -25,7 +25,7 @@ from statusgen.deadlines import Deadline
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import SEVERITY, Freshness, RunState, Status
 from statusgen.timeline.cache import Cache, NoCache
-from statusgen.timeline.days import Day, Window, uptime
+from statusgen.timeline.days import Day, Window, making_days, uptime
 from statusgen.timeline.queries import query
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
@@ -238,10 +238,11 @@ class Timeline:
     def _daily(self, table: str, key: str, owners: Sequence[str], failed: Mapping[str, Mapping[date, int]] | None = None) -> dict[str, list[Day]]:
         self._make_days()
         spent: dict[str, dict[date, dict[Status, int]]] = {}
-        for owner, day, sev, seconds in self._db.execute(query("daily", table=table, key=key)).fetchall():
-            spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
         failed = failed or {}
-        return {owner: self.window.bar(spent.get(owner, {}), failed.get(owner)) for owner in owners}
+        with making_days():
+            for owner, day, sev, seconds in self._db.execute(query("daily", table=table, key=key)).fetchall():
+                spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
+            return {owner: self.window.bar(spent.get(owner, {}), failed.get(owner)) for owner in owners}
 
     def _make_days(self) -> None:
         if not self._days_made:
