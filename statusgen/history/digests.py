@@ -41,13 +41,15 @@ if TYPE_CHECKING:
     from statusgen.history.store import History
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one of DIGESTS, known by identity
 class Digest:
-    folder: str  # under the history root, in date= folders as the observations
+    folder: str  # under the history root, in date= folders as the observations; also its view's name
     columns: dict[str, str]
-    seen: Callable[[str], str]  # SQL of what readers read of the observations of a query
-    kept: Callable[[str], str]  # SQL of the rows of `seen`'s query the digest keeps
-    rule: str | None  # changed whenever `kept` changes, so older digests are made again
+    # What readers need of observations (SQL of a query of them): read raw for a day without
+    # a current digest, and what the digest is made from.
+    seen: Callable[[str], str]
+    kept: Callable[[str], str]  # the rows of `seen`'s query (SQL) the digest keeps
+    rule: str | None  # changed whenever `kept` changes, so that older digests are made again
 
 
 def _latest(seen: str) -> str:
@@ -65,35 +67,41 @@ LATEST_DIGEST = Digest(LATEST, OBSERVATION_COLUMNS, lambda rows: rows, _latest, 
 DIGESTS = (REACHABILITY_DIGEST, LATEST_DIGEST)
 
 
-def current(history: History, db, digest: Digest, observations: list[Path]) -> dict[Path, Path]:
-    """The `digest` file standing in for each observations file that has a current one."""
+def current(history: History, db, observations: list[Path]) -> dict[Digest, dict[Path, Path]]:
+    """For each digest, its file standing in for each observations file that has a current one.
+    Every snapshot asks (the demo opens 400): each file is looked at once."""
     by_day: dict[Path, list[Path]] = {}
     for path in observations:
         by_day.setdefault(path.parent, []).append(path)
-    candidates = {
-        files[0]: made
-        for folder, files in by_day.items()
-        if len(files) == 1 and (made := history.layout.digest_of(digest.folder, files[0])).exists()
-    }
-    # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
-    metadata = file_metadata(db, list(candidates.values()), [], history.files)
-    return {
-        source: made
-        for source, made in candidates.items()
-        if metadata.get(made, {}).get(MADE_FROM_KEY) == identity(source)
-        and metadata[made].get(RULE_KEY) == digest.rule
-        and readable(metadata[made].get(VERSION_KEY))  # their columns are read as this version's
-    }
+    alone = [files[0] for files in by_day.values() if len(files) == 1]
+    made = {digest: {source: history.layout.digest_of(digest.folder, source) for source in alone} for digest in DIGESTS}
+    # A missing, unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
+    metadata = file_metadata(db, [path for paths in made.values() for path in paths.values()], [], history.files)
+    made_from: dict[Path, str] = {}
+    found: dict[Digest, dict[Path, Path]] = {}
+    for digest, paths in made.items():
+        found[digest] = {}
+        for source, path in paths.items():
+            kv = metadata.get(path)
+            if kv is None:
+                continue
+            if source not in made_from:
+                made_from[source] = identity(source)
+            if (kv.get(MADE_FROM_KEY) == made_from[source] and kv.get(RULE_KEY) == digest.rule
+                    and readable(kv.get(VERSION_KEY))):  # their columns are read as this version's
+                found[digest][source] = path
+    return found
 
 
 def refresh(history: History, db, observations: Path) -> None:
     """Give the day of `observations`, its only file, a current file of every digest, and
     delete the digests of the files it replaced."""
-    for digest in DIGESTS:
+    rows = None
+    for digest, made_from in current(history, db, [observations]).items():
         made = history.layout.digest_of(digest.folder, observations)
-        if observations not in current(history, db, digest, [observations]):
-            rows = digest.seen(select(db, [observations], OBSERVATION_COLUMNS, history.files))
-            db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(rows)} ORDER BY source_id, collected_at")
+        if observations not in made_from:
+            rows = rows or select(db, [observations], OBSERVATION_COLUMNS, history.files)
+            db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
             stamp = {MADE_FROM_KEY: identity(observations), **({RULE_KEY: digest.rule} if digest.rule else {})}
             write_parquet(db, "digest", made, stamped(stamp))
         for stale in made.parent.glob(PARTS):

@@ -14,6 +14,7 @@ alerts, the catalog or a cache asks a Layout where it goes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -70,7 +71,7 @@ class Layout:
 
     def digest_of(self, digest: str, observations: Path) -> Path:
         """The `digest` file (one of DIGESTS) made from a day's observations file."""
-        return self.dataset(digest) / observations.parent.name / observations.name
+        return _digest_of(self.root, digest, observations)
 
     def is_part(self, dataset: str, path: Path) -> bool:
         """Whether `path` is named as a file of `dataset` is: a part in a day's folder."""
@@ -91,6 +92,13 @@ class Layout:
     def is_history(self) -> bool:
         """Whether the root holds a statusgen history: a dataset folder with day partitions."""
         return any(d.is_dir() and not d.is_symlink() and any(d.glob(f"{DAY_PREFIX}*")) for d in map(self.dataset, DATASETS))
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest_of(root: Path, digest: str, observations: Path) -> Path:
+    # Remembered: every snapshot asks for every day's digests, and making a Path costs more
+    # than finding it (the demo opens 400 snapshots of up to 90 days).
+    return root.joinpath(digest, observations.parent.name, observations.name)
 
 
 def _folder_day(folder: Path) -> date | None:

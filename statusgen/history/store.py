@@ -100,13 +100,17 @@ class History:
         db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         # Each digest's view: its files for the days that have a current one, the rows it reads
-        # of the others' observations (statusgen/history/digests.py).
-        for digest in digests.DIGESTS:
-            digested = digests.current(self, db, digest, usable["observations"])
-            undigested = [f for f in usable["observations"] if f not in digested]
+        # of the others' observations (statusgen/history/digests.py). Those others are most
+        # often the same days for every digest: their query is made once (the demo opens 400
+        # snapshots).
+        raw: dict[tuple[Path, ...], str] = {}
+        for digest, digested in digests.current(self, db, usable["observations"]).items():
+            undigested = tuple(f for f in usable["observations"] if f not in digested)
+            if undigested not in raw:
+                raw[undigested] = self._rows(db, "observations", list(undigested), OBSERVATION_COLUMNS)
             db.execute(
                 f"CREATE TEMP VIEW {digest.folder} AS {self._rows(db, digest.folder, list(digested.values()), digest.columns)} "
-                f"UNION ALL {digest.seen(self._rows(db, 'observations', undigested, OBSERVATION_COLUMNS))}"
+                f"UNION ALL {digest.seen(raw[undigested])}"
             )
         return snapshot
 
