@@ -44,12 +44,13 @@ def compact(history: History, now: datetime) -> Compaction:
     today = naive_utc(now).date()
     days, before, after = set(), 0, 0
     visited: set[Path] = set()
+    digested = [history.layout.dataset(d) for d in DIGESTS]
     with history.database.connect() as db:
         for dataset in DATASETS:
             for folder, day in history.layout.days(dataset):
                 if day >= today or folder.is_symlink():
                     continue
-                folders = [folder, *(history.layout.dataset(d) / folder.name for d in DIGESTS)] if dataset == "observations" else [folder]
+                folders = [folder, *(d / folder.name for d in digested)] if dataset == "observations" else [folder]
                 visited.update(folders)
                 stamp = _stamp(folders)
                 if history.settled.get(folder) == stamp:
