@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from statusgen.errors import HistoryError
-from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History, compaction
+from statusgen.history import COMPACTED_KEY, SCHEMA_VERSION, VERSION_KEY, History, digests
 from statusgen.history.parquet import same_columns
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
@@ -199,8 +199,8 @@ def test_compaction_visits_again_only_the_days_that_changed(history, monkeypatch
     history.compact(utc(2026, 11, 22, 1))  # merges the 21st
     history.compact(utc(2026, 11, 22, 1))  # finds it settled
     visited = []
-    refresh = compaction._refresh_reachability
-    monkeypatch.setattr(compaction, "_refresh_reachability", lambda h, db, kept: visited.append(kept.parent.name) or refresh(h, db, kept))
+    refresh = digests.refresh
+    monkeypatch.setattr(digests, "refresh", lambda h, db, kept: visited.append(kept.parent.name) or refresh(h, db, kept))
     assert history.compact(utc(2026, 11, 22, 2)).days == [] and visited == []
     late = utc(2026, 11, 21, 23)  # a backfill: a part in a day already compacted
     history.append("c21-late", late, [], [obs("b", late)])
@@ -225,10 +225,12 @@ def test_a_temporary_too_young_to_remove_keeps_its_day_visited_until_it_is_old(h
 def test_retention_drops_whole_days_past_the_window(history):
     _fill_two_days(history)
     history.compact(utc(2026, 11, 22, 1))
-    assert [p.name for p in (history.root / "reachability").iterdir()] == ["date=2026-11-21"]
+    for digest in ("reachability", "latest"):
+        assert [p.name for p in (history.root / digest).iterdir()] == ["date=2026-11-21"]
     assert history.apply_retention(utc(2026, 11, 23, 12), retention_days=1) == [utc(2026, 11, 21).date()]
     assert sorted(p.name for p in (history.root / "observations").iterdir()) == ["date=2026-11-22"]
-    assert list((history.root / "reachability").iterdir()) == []
+    for digest in ("reachability", "latest"):
+        assert list((history.root / digest).iterdir()) == []
 
 
 def test_empty_history_reads_as_empty(history):

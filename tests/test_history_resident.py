@@ -21,6 +21,7 @@ def _read(history):
     try:
         return (sorted(snapshot.db.execute("SELECT run_id, state, collected_at FROM runs").fetchall()),
                 sorted(snapshot.db.execute("SELECT * FROM reachability").fetchall()),
+                sorted(snapshot.db.execute("SELECT * FROM latest").fetchall()),
                 snapshot.source_facts())
     finally:
         snapshot.close()

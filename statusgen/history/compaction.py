@@ -2,11 +2,9 @@
 
 Compaction merges a finished day into one file and names the parts it replaced in that
 file's metadata, so a crash between writing it and deleting them double-counts nothing.
-It also writes, beside each finished day, what the timeline needs of its observations:
-only the collections where a source's reachability changed (source_id, collected_at, ok).
-A day's file is a few hundred rows where its observations are hundreds of thousands, so the
-timeline reads 90 days of them in a blink. It names the observations file it was made from
-and is used only while that file is the day's only one; otherwise the day is read raw.
+It also writes, beside each finished day, the digests of its observations that readers
+read instead of them (statusgen/history/digests.py): a few hundred rows where the day's
+observations are hundreds of thousands.
 
 Both run under History.exclusive(): never while a snapshot is open.
 """
@@ -21,21 +19,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from statusgen.history.layout import DATASETS, PARTS, REACHABILITY, TEMPORARIES, Layout
-from statusgen.history.parquet import file_metadata, identity, parquet_scan, select, write_parquet
-from statusgen.history.schema import (
-    COLUMNS,
-    COMPACTED_KEY,
-    MADE_FROM_KEY,
-    OBSERVATION_COLUMNS,
-    RUNS_DECIDE_SQL,
-    VERSION_KEY,
-    naive_utc,
-    reachability_changes,
-    readable,
-    runs_as_seen,
-    stamped,
-)
+from statusgen.history import digests
+from statusgen.history.layout import DATASETS, DIGESTS, PARTS, TEMPORARIES, Layout
+from statusgen.history.parquet import file_metadata, parquet_scan, write_parquet
+from statusgen.history.schema import COLUMNS, COMPACTED_KEY, naive_utc, runs_as_seen, stamped
 
 if TYPE_CHECKING:
     from statusgen.history.store import History
@@ -50,19 +37,20 @@ class Compaction:
 
 def compact(history: History, now: datetime) -> Compaction:
     """Merge each finished day (before today, UTC) into one file per dataset, and give
-    each finished day of observations its reachability file. A day this History left
-    settled (one file, its reachability current, no temporary) is not visited again while
+    each finished day of observations its digests. A day this History left
+    settled (one file, its digests current, no temporary) is not visited again while
     its folders are unchanged: history grows a day at a time, and visiting every day at
     every run was most of a compaction's cost (the demo compacts 200 times)."""
     today = naive_utc(now).date()
     days, before, after = set(), 0, 0
     visited: set[Path] = set()
+    digested = [history.layout.dataset(d) for d in DIGESTS]
     with history.database.connect() as db:
         for dataset in DATASETS:
             for folder, day in history.layout.days(dataset):
                 if day >= today or folder.is_symlink():
                     continue
-                folders = [folder, history.layout.reachability / folder.name] if dataset == "observations" else [folder]
+                folders = [folder, *(d / folder.name for d in digested)] if dataset == "observations" else [folder]
                 visited.update(folders)
                 stamp = _stamp(folders)
                 if history.settled.get(folder) == stamp:
@@ -75,7 +63,7 @@ def compact(history: History, now: datetime) -> Compaction:
                 before += len(parts)
                 after += len(kept)
                 if dataset == "observations" and len(kept) == 1:
-                    _refresh_reachability(history, db, kept[0])
+                    digests.refresh(history, db, kept[0])
                 swept = [_remove_stale_temporaries(f, now) for f in folders if not f.is_symlink()]
                 # Settled only when this visit found nothing to do and nobody wrote meanwhile:
                 # a day just merged is visited once more.
@@ -102,7 +90,7 @@ def apply_retention(layout: Layout, now: datetime, retention_days: int) -> list[
     """Delete days older than the retention window; returns the days dropped."""
     oldest = naive_utc(now).date() - timedelta(days=retention_days)
     dropped = set()
-    for dataset in [*DATASETS, REACHABILITY]:
+    for dataset in [*DATASETS, *DIGESTS]:
         for folder, day in layout.days(dataset):
             if day >= oldest:
                 continue
@@ -114,26 +102,6 @@ def apply_retention(layout: Layout, now: datetime, retention_days: int) -> list[
                 continue  # a stray file: readers name it, writers move it to quarantine/
             dropped.add(day)
     return sorted(dropped)
-
-
-def current_reachability(history: History, db, observations: list[Path]) -> dict[Path, Path]:
-    """The reachability file standing in for each observations file that has a current one."""
-    by_day: dict[Path, list[Path]] = {}
-    for path in observations:
-        by_day.setdefault(path.parent, []).append(path)
-    candidates = {
-        files[0]: made
-        for folder, files in by_day.items()
-        if len(files) == 1 and (made := history.layout.reachability_of(files[0])).exists()
-    }
-    # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
-    metadata = file_metadata(db, list(candidates.values()), [], history.files)
-    return {
-        source: made
-        for source, made in candidates.items()
-        if metadata.get(made, {}).get(MADE_FROM_KEY) == identity(source)
-        and readable(metadata[made].get(VERSION_KEY))  # their columns are the same in every version
-    }
 
 
 def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
@@ -150,15 +118,6 @@ def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
     return len(live) > 1
 
 
-def _refresh_reachability(history: History, db, observations: Path) -> None:
-    made = history.layout.reachability_of(observations)
-    if observations not in current_reachability(history, db, [observations]):
-        _write_reachability(history, db, observations)
-    for stale in made.parent.glob(PARTS):
-        if stale != made:
-            stale.unlink()
-
-
 def _merge(db, dataset: str, parts: list[Path]) -> Path:
     columns = ", ".join(COLUMNS[dataset])
     rows = f"({runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
@@ -166,14 +125,6 @@ def _merge(db, dataset: str, parts: list[Path]) -> Path:
     target = Layout.compacted(parts)
     write_parquet(db, "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
     return target
-
-
-def _write_reachability(history: History, db, observations: Path) -> None:
-    """The day's collections where a source's reachability changed, and its first of the day:
-    with days read in order, that is all the timeline's reachability needs."""
-    seen = f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({select(db, [observations], OBSERVATION_COLUMNS, history.files)})"
-    db.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {reachability_changes(seen)} ORDER BY source_id, collected_at, ok")
-    write_parquet(db, "changes", history.layout.reachability_of(observations), stamped({MADE_FROM_KEY: identity(observations)}))
 
 
 def _remove_stale_temporaries(folder: Path, now: datetime) -> bool:

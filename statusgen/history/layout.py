@@ -4,6 +4,7 @@ alerts, the catalog or a cache asks a Layout where it goes.
     runs/date=2026-11-22/part-<collection id>.parquet           one row per run seen
     observations/date=2026-11-22/part-<collection id>.parquet   one row per source seen
     reachability/date=2026-11-22/part-<…>--compacted.parquet    beside each compacted day
+    latest/date=2026-11-22/part-<…>--compacted.parquet          beside each compacted day
     catalog/catalog.json                                        what discovery found
     alerts/state.json                                           what alerts announced
     cache/                                                      derived data (statusgen.formats.DERIVED)
@@ -13,12 +14,16 @@ alerts, the catalog or a cache asks a Layout where it goes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 DATASETS = ("runs", "observations")
 REACHABILITY = "reachability"
+LATEST = "latest"
+# What compaction writes beside a finished day of observations (statusgen/history/digests.py).
+DIGESTS = (REACHABILITY, LATEST)
 # Readers hold it shared for as long as their snapshot is open; compaction and retention,
 # which delete files, hold it exclusively and skip their turn while anyone reads.
 LOCK = ".statusgen-lock"
@@ -31,10 +36,6 @@ TEMPORARIES = ".*.tmp"  # statusgen.files writes under such a name, then renames
 @dataclass(frozen=True)
 class Layout:
     root: Path
-
-    @property
-    def reachability(self) -> Path:
-        return self.root / REACHABILITY
 
     @property
     def catalog(self) -> Path:
@@ -68,9 +69,9 @@ class Layout:
         """The file that merges a day's `parts`: named after the first, so it sorts with them."""
         return parts[0].parent / f"part-{parts[0].stem.removeprefix('part-')}--compacted.parquet"
 
-    def reachability_of(self, observations: Path) -> Path:
-        """The reachability file made from a day's observations file."""
-        return self.reachability / observations.parent.name / observations.name
+    def digest_of(self, digest: str, observations: Path) -> Path:
+        """The `digest` file (one of DIGESTS) made from a day's observations file."""
+        return _digest_of(self.root, digest, observations)
 
     def is_part(self, dataset: str, path: Path) -> bool:
         """Whether `path` is named as a file of `dataset` is: a part in a day's folder."""
@@ -91,6 +92,13 @@ class Layout:
     def is_history(self) -> bool:
         """Whether the root holds a statusgen history: a dataset folder with day partitions."""
         return any(d.is_dir() and not d.is_symlink() and any(d.glob(f"{DAY_PREFIX}*")) for d in map(self.dataset, DATASETS))
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest_of(root: Path, digest: str, observations: Path) -> Path:
+    # Remembered: every snapshot asks for every day's digests, and making a Path costs more
+    # than finding it (the demo opens 400 snapshots of up to 90 days).
+    return root.joinpath(digest, observations.parent.name, observations.name)
 
 
 def _folder_day(folder: Path) -> date | None:

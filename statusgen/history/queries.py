@@ -10,7 +10,7 @@ from typing import IO, Any, Iterable, Mapping, Sequence
 
 import duckdb
 
-from statusgen.history.schema import aware_utc, records, runs_as_seen
+from statusgen.history.schema import DECLARED_SQL, REACHED_SQL, aware_utc, records, runs_as_seen
 from statusgen.records import Observation, Run, Schedule
 from statusgen.schedules import USUAL_QUANTILE, USUAL_RUNS, implied_deadline
 from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, same_instant_rank_sql
@@ -38,8 +38,8 @@ class _Observed:
 
 @dataclass
 class Snapshot:
-    """History as read at one moment: a DuckDB connection with `runs`, `observations` and
-    `reachability` views."""
+    """History as read at one moment: a DuckDB connection with `runs`, `observations` and the
+    digests' views, `reachability` and `latest` (statusgen/history/digests.py)."""
 
     db: duckdb.DuckDBPyConnection
     warnings: list[str] = field(default_factory=list)
@@ -140,22 +140,22 @@ class Snapshot:
 
     @cached_property
     def _observed(self) -> dict[str, _Observed]:
-        """What the facts and the promises need of the observations, in one scan of them:
-        the dearest read of a render or a collection, done once per snapshot."""
+        """What the facts and the promises need of the observations, in one read of the
+        latest ones, done once per snapshot."""
         rows = self.db.execute(
-            "SELECT source_id, max(collected_at) FILTER (WHERE error IS NULL), "
-            "arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE warn_after_s IS NOT NULL OR error_after_s IS NOT NULL), "
+            f"SELECT source_id, max(collected_at) FILTER (WHERE {REACHED_SQL}), "
+            f"arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE {DECLARED_SQL}), "
             # A source whose system stops reporting a schedule has none; one it could not reach keeps its last.
-            "arg_max({cron: schedule_cron, zone: schedule_timezone, within: schedule_landed_within_s}, collected_at) FILTER (WHERE error IS NULL) "
-            "FROM observations GROUP BY source_id"
+            f"arg_max({{cron: schedule_cron, zone: schedule_timezone, within: schedule_landed_within_s}}, collected_at) FILTER (WHERE {REACHED_SQL}) "
+            "FROM latest GROUP BY source_id"
         ).fetchall()
         return {sid: _Observed(seen, promise is not None, *(promise or (None, None)), _schedule(schedule)) for sid, seen, promise, schedule in rows}
 
     def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.
         cursor = self.db.execute(
-            "WITH last AS (SELECT source_id, max(collected_at) AS at FROM observations GROUP BY source_id) "
-            "SELECT o.* FROM observations o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
+            "WITH last AS (SELECT source_id, max(collected_at) AS at FROM latest GROUP BY source_id) "
+            "SELECT o.* FROM latest o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
             "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
         )
         return {o.source_id: o for o in records(Observation, rows_as_dicts(cursor))}
@@ -178,7 +178,7 @@ class Snapshot:
         return found
 
     def last_collected_at(self) -> datetime | None:
-        return aware_utc(self.db.execute("SELECT max(collected_at) FROM observations").fetchone()[0])
+        return aware_utc(self.db.execute("SELECT max(collected_at) FROM latest").fetchone()[0])
 
     def first_collected_at(self) -> dict[str, datetime]:
         """When each source was first collected. Reachability holds each source's first

@@ -22,6 +22,7 @@ SCHEMA_VERSION = formats.HISTORY.version
 VERSION_KEY = "statusgen.schema_version"
 COMPACTED_KEY = "statusgen.compacted_from"
 MADE_FROM_KEY = "statusgen.made_from"
+RULE_KEY = "statusgen.rule"  # which rule made a digest (statusgen/history/digests.py)
 
 # A record's field is a column of the same name; its Python type gives the column's type.
 _TYPES = {str: "VARCHAR", int: "BIGINT", bool: "BOOLEAN", datetime: "TIMESTAMP", RunState: "VARCHAR"}
@@ -52,6 +53,10 @@ REACHABILITY_COLUMNS = {"source_id": "VARCHAR", "collected_at": "TIMESTAMP", "ok
 # Whether an observation lets the source's runs decide its status: not when the collection
 # failed, nor when the system said the source is paused (reached, and unknown by rule).
 RUNS_DECIDE_SQL = "error IS NULL AND NOT coalesce(paused, false)"
+# The observations whose latest a reader asks for, besides the latest of all: the latest that
+# reached the source, and the latest that declared a promise.
+REACHED_SQL = "error IS NULL"
+DECLARED_SQL = "(warn_after_s IS NOT NULL OR error_after_s IS NOT NULL)"
 _RUN_TIMES = ("started_at", "ended_at")
 
 

@@ -19,9 +19,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
-from statusgen.history import compaction
+from statusgen.history import compaction, digests
 from statusgen.history.compaction import Compaction
-from statusgen.history.layout import DATASETS, DAY_PREFIX, PARTS, REACHABILITY, Layout
+from statusgen.history.layout import DATASETS, DAY_PREFIX, PARTS, Layout
 from statusgen.history.parquet import Database, FileFacts, file_metadata, select, write_parquet
 from statusgen.history.queries import Snapshot
 from statusgen.history.resident import Resident
@@ -29,9 +29,7 @@ from statusgen.history.schema import (
     COLUMNS,
     COMPACTED_KEY,
     OBSERVATION_COLUMNS,
-    REACHABILITY_COLUMNS,
     RUN_COLUMNS,
-    RUNS_DECIDE_SQL,
     SCHEMA_VERSION,
     VERSION_KEY,
     column_values,
@@ -101,12 +99,19 @@ class History:
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset])}")
         db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
-        digested = compaction.current_reachability(self, db, usable["observations"])
-        undigested = [f for f in usable["observations"] if f not in digested]
-        db.execute(
-            f"CREATE TEMP VIEW reachability AS {self._rows(db, REACHABILITY, list(digested.values()), REACHABILITY_COLUMNS)} "
-            f"UNION ALL SELECT source_id, collected_at, {RUNS_DECIDE_SQL} FROM ({self._rows(db, 'observations', undigested, OBSERVATION_COLUMNS)})"
-        )
+        # Each digest's view: its files for the days that have a current one, the rows it reads
+        # of the others' observations (statusgen/history/digests.py). Those others are most
+        # often the same days for every digest: their query is made once (the demo opens 400
+        # snapshots).
+        raw: dict[tuple[Path, ...], str] = {}
+        for digest, digested in digests.current(self, db, usable["observations"]).items():
+            undigested = tuple(f for f in usable["observations"] if f not in digested)
+            if undigested not in raw:
+                raw[undigested] = self._rows(db, "observations", list(undigested), OBSERVATION_COLUMNS)
+            db.execute(
+                f"CREATE TEMP VIEW {digest.folder} AS {self._rows(db, digest.folder, list(digested.values()), digest.columns)} "
+                f"UNION ALL {digest.seen(raw[undigested])}"
+            )
         return snapshot
 
     def _rows(self, db, kind: str, files: list[Path], columns: dict[str, str]) -> str:

@@ -1,0 +1,109 @@
+"""What compaction writes beside a finished day of observations, so that readers need not
+scan the day's hundreds of thousands of rows: a few rows per source that answer, for that day,
+every question readers ask of the observations.
+
+- reachability: the collections where a source's reachability changed, and its first of
+  the day; with days read in order, that is all the timeline's reachability needs.
+- latest: each source's observations at its latest instant of the day, at the latest that
+  reached it and at the latest that declared a promise (statusgen.history.schema's
+  REACHED_SQL, DECLARED_SQL); every other read of the observations (Snapshot's facts,
+  promises, schedules, latest observations, last collection) asks for the latest of one of
+  these, which over history is the latest of the days' latest.
+
+A digest names the observations file it was made from and the rule that made it, and is
+used only while that file is the day's only one and the rule is this statusgen's; otherwise
+the day is read raw and the next compaction writes it again. Retention deletes it with its day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from statusgen.history.layout import LATEST, PARTS, REACHABILITY
+from statusgen.history.parquet import file_metadata, identity, select, write_parquet
+from statusgen.history.schema import (
+    DECLARED_SQL,
+    MADE_FROM_KEY,
+    OBSERVATION_COLUMNS,
+    REACHABILITY_COLUMNS,
+    REACHED_SQL,
+    RULE_KEY,
+    RUNS_DECIDE_SQL,
+    VERSION_KEY,
+    reachability_changes,
+    readable,
+    stamped,
+)
+
+if TYPE_CHECKING:
+    from statusgen.history.store import History
+
+
+@dataclass(frozen=True, eq=False)  # one of DIGESTS, known by identity
+class Digest:
+    folder: str  # under the history root, in date= folders as the observations; also its view's name
+    columns: dict[str, str]
+    # What readers need of observations (SQL of a query of them): read raw for a day without
+    # a current digest, and what the digest is made from.
+    seen: Callable[[str], str]
+    kept: Callable[[str], str]  # the rows of `seen`'s query (SQL) the digest keeps
+    rule: str | None  # changed whenever `kept` changes, so that older digests are made again
+
+
+def _latest(seen: str) -> str:
+    latest = " OR ".join(
+        f"({where} AND collected_at = max(collected_at) FILTER (WHERE {where}) OVER (PARTITION BY source_id))"
+        for where in ("true", REACHED_SQL, DECLARED_SQL)
+    )
+    return f"SELECT * FROM ({seen}) QUALIFY {latest}"
+
+
+# Reachability files were written before digests had rules: none is theirs.
+REACHABILITY_DIGEST = Digest(REACHABILITY, REACHABILITY_COLUMNS, lambda rows: f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({rows})",
+                             reachability_changes, None)
+LATEST_DIGEST = Digest(LATEST, OBSERVATION_COLUMNS, lambda rows: rows, _latest, "1")
+DIGESTS = (REACHABILITY_DIGEST, LATEST_DIGEST)
+
+
+def current(history: History, db, observations: list[Path]) -> dict[Digest, dict[Path, Path]]:
+    """For each digest, its file standing in for each observations file that has a current one.
+    Every snapshot asks (the demo opens 400): each file is looked at once."""
+    by_day: dict[Path, list[Path]] = {}
+    for path in observations:
+        by_day.setdefault(path.parent, []).append(path)
+    alone = [files[0] for files in by_day.values() if len(files) == 1]
+    made = {digest: {source: history.layout.digest_of(digest.folder, source) for source in alone} for digest in DIGESTS}
+    # A missing, unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
+    metadata = file_metadata(db, [path for paths in made.values() for path in paths.values()], [], history.files)
+    made_from: dict[Path, str] = {}
+    found: dict[Digest, dict[Path, Path]] = {}
+    for digest, paths in made.items():
+        found[digest] = {}
+        for source, path in paths.items():
+            kv = metadata.get(path)
+            if kv is None:
+                continue
+            if source not in made_from:
+                made_from[source] = identity(source)
+            if (kv.get(MADE_FROM_KEY) == made_from[source] and kv.get(RULE_KEY) == digest.rule
+                    and readable(kv.get(VERSION_KEY))):  # their columns are read as this version's
+                found[digest][source] = path
+    return found
+
+
+def refresh(history: History, db, observations: Path) -> None:
+    """Give the day of `observations`, its only file, a current file of every digest, and
+    delete the digests of the files it replaced."""
+    rows = None
+    for digest, made_from in current(history, db, [observations]).items():
+        made = history.layout.digest_of(digest.folder, observations)
+        if observations not in made_from:
+            rows = rows or select(db, [observations], OBSERVATION_COLUMNS, history.files)
+            db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
+            stamp = {MADE_FROM_KEY: identity(observations), **({RULE_KEY: digest.rule} if digest.rule else {})}
+            write_parquet(db, "digest", made, stamped(stamp))
+        for stale in made.parent.glob(PARTS):
+            if stale != made:
+                stale.unlink()

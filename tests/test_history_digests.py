@@ -1,0 +1,91 @@
+"""A finished day's digests stand in for its observations: what a snapshot answers must be
+what the observations say, whether a day is read through its digests or raw."""
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from statusgen.history import History, digests
+from statusgen.records import Observation, Run
+from statusgen.status import RunState
+from tests.conftest import utc
+
+SOURCES = ("a", "b", "c", "d")
+
+
+def _history(root, seed):
+    """Four days of collections about every two hours: failed ones, promises declared or not,
+    schedules reported or not, and now and then two collections at one instant."""
+    rng = random.Random(seed)
+    history = History(root)
+    at = utc(2026, 3, 1)
+    n = 0
+    while at < utc(2026, 3, 4, 12):
+        seen, ran = [], []
+        for source in SOURCES:
+            if rng.random() < 0.2:
+                continue  # not in this collection
+            # After the first two days "b" is not reached, "c" declares no promise and "d" is
+            # not collected: their latest of those is in a compacted day. "d" is never reached.
+            if source == "d" and at >= utc(2026, 3, 3):
+                continue
+            failed = rng.random() < 0.3 or source == "d" or (source == "b" and at >= utc(2026, 3, 3))
+            declared = rng.random() < 0.5 and source != "d" and not (source == "c" and at >= utc(2026, 3, 3))
+            scheduled = not failed and rng.random() < 0.5
+            seen.append(Observation(source, f"c{n}", at, RunState.SUCCESS, at - timedelta(minutes=5),
+                                    "HTTP 503" if failed else None, None, rng.randrange(400),
+                                    warn_after_s=rng.choice([3600, 7200]) if declared else None,
+                                    error_after_s=rng.choice([None, 14400]) if declared else None,
+                                    schedule_cron=rng.choice(["0 * * * *", "30 6 * * *"]) if scheduled else None,
+                                    schedule_timezone="UTC" if scheduled else None))
+            ran.append(Run(source, f"r{n}", RunState.SUCCESS, at - timedelta(minutes=rng.randrange(1, 30)), at))
+        history.append(f"c{n}", at, ran, seen)
+        if rng.random() < 0.2:  # another collection at the same instant, which saw the same with other words
+            history.append(f"c{n}-again", at, [], [replace(o, collection_id=f"c{n}-again", message="again") for o in seen])
+        n += 1
+        at += timedelta(minutes=rng.choice([60, 120, 180]))
+    return history
+
+
+def _reads(root):
+    snapshot = History(root).open()
+    try:
+        return (snapshot.source_facts(), snapshot.declared_promises(), snapshot.latest_observations(), snapshot.last_collected_at())
+    finally:
+        snapshot.close()
+
+
+def _count(root, view):
+    snapshot = History(root).open()
+    try:
+        return snapshot.db.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    finally:
+        snapshot.close()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compacted_days_read_through_their_latest_digests_answer_as_their_observations(tmp_path, seed):
+    history = _history(tmp_path / "history", seed)
+    raw = _reads(history.root)
+    now = utc(2026, 3, 4, 12)
+    history.compact(now)
+    assert sorted(p.parent.name for p in (history.root / "latest").rglob("*.parquet")) == ["date=2026-03-01", "date=2026-03-02", "date=2026-03-03"]
+    assert _count(history.root, "latest") < _count(history.root, "observations")
+    assert _reads(history.root) == raw
+
+
+def test_a_digest_made_by_another_rule_is_not_read_and_is_made_again(tmp_path, monkeypatch):
+    history = _history(tmp_path / "history", 5)
+    raw = _reads(history.root)
+    now = utc(2026, 3, 4, 12)
+    older = replace(digests.LATEST_DIGEST, rule="0", kept=lambda rows: f"SELECT * FROM ({rows}) WHERE false")
+    with monkeypatch.context() as patched:
+        patched.setattr(digests, "DIGESTS", (digests.REACHABILITY_DIGEST, older))
+        History(history.root).compact(now)
+    assert _reads(history.root) == raw  # its days read raw
+    History(history.root).compact(now)
+    made = next((history.root / "latest" / "date=2026-03-02").glob("*.parquet"))
+    assert History(history.root).open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0
+    assert _reads(history.root) == raw
