@@ -19,10 +19,10 @@ import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from statusgen.history.layout import DATASETS, PARTS, REACHABILITY, TEMPORARIES, Layout
-from statusgen.history.parquet import file_metadata, identity, parquet_scan, select, write_parquet
+from statusgen.history.parquet import FileKey, file_metadata, identity, parquet_scan, select, write_parquet
 from statusgen.history.schema import (
     COLUMNS,
     COMPACTED_KEY,
@@ -116,22 +116,24 @@ def apply_retention(layout: Layout, now: datetime, retention_days: int) -> list[
     return sorted(dropped)
 
 
-def current_reachability(history: History, db, observations: list[Path]) -> dict[Path, Path]:
-    """The reachability file standing in for each observations file that has a current one."""
+def current_reachability(history: History, db, observations: list[Path], listed: Mapping[Path, FileKey] | None = None) -> dict[Path, Path]:
+    """The reachability file standing in for each observations file that has a current one;
+    `listed`: the versions of the files just listed (of both), which need no second look."""
+    listed = listed or {}
     by_day: dict[Path, list[Path]] = {}
     for path in observations:
         by_day.setdefault(path.parent, []).append(path)
     candidates = {
         files[0]: made
         for folder, files in by_day.items()
-        if len(files) == 1 and (made := history.layout.reachability_of(files[0])).exists()
+        if len(files) == 1 and ((made := history.layout.reachability_of(files[0])) in listed or made.exists())
     }
     # An unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
-    metadata = file_metadata(db, list(candidates.values()), [], history.files)
+    metadata = file_metadata(db, list(candidates.values()), [], history.files, listed)
     return {
         source: made
         for source, made in candidates.items()
-        if metadata.get(made, {}).get(MADE_FROM_KEY) == identity(source)
+        if metadata.get(made, {}).get(MADE_FROM_KEY) == identity(source, listed.get(source))
         and readable(metadata[made].get(VERSION_KEY))  # their columns are the same in every version
     }
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import threading
 from pathlib import Path
+from typing import Mapping
 
 from statusgen.history.parquet import FileFacts, FileKey, file_key, listing, select
 
@@ -44,21 +45,24 @@ class Resident:
         """The files whose rows are held."""
         return {path for held in self._held.values() for path in held}
 
-    def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
+    def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
+                 listed: Mapping[Path, FileKey] | None = None) -> str | None:
         """A query over the rows of `files` with exactly `columns`, from memory; None when
-        they would pass the budget or one of them just went: then the files must be scanned."""
+        they would pass the budget or one of them just went: then the files must be scanned.
+        `listed`: the versions of files just listed, which need no second look."""
         if not files:
             return None  # the files' own query for none reads nothing
         with self._lock:
-            return self._relation(db, kind, files, columns, known)
+            return self._relation(db, kind, files, columns, known, listed or {})
 
-    def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
+    def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
+                  listed: Mapping[Path, FileKey]) -> str | None:
         table = f"resident_{kind}"
         if kind not in self._held:
             db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
             self._held[kind] = {}
         held = self._held[kind]
-        keys = {path: file_key(path) for path in files}
+        keys = {path: listed.get(path) or file_key(path) for path in files}
         if None in keys.values():
             return None
         # Another snapshot open now may list files this one does not (a day's parts before
