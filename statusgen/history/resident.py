@@ -57,10 +57,7 @@ class Resident:
 
     def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
                   listed: Mapping[Path, FileKey]) -> str | None:
-        table = f"resident_{kind}"
-        if kind not in self._held:
-            db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
-            self._held[kind] = {}
+        table = self._table(db, kind, columns)
         held = self._held[kind]
         keys = {path: listed.get(path) or file_key(path) for path in files}
         if None in keys.values():
@@ -71,7 +68,7 @@ class Resident:
         new = [path for path in files if path not in held]
         if new:
             rows = self._counts(db, [keys[path] for path in new])
-            if sum(self._rows[key] for loaded in self._held.values() for key in loaded.values()) + rows > self.budget:
+            if self._held_rows() + rows > self.budget:
                 return None
             for path in new:
                 self._ids[keys[path]] = next(self._next_id)
@@ -84,6 +81,29 @@ class Resident:
         # The ids of its files, not their paths: DuckDB binds a view that lists a hundred
         # paths measurably slower, and every snapshot binds several.
         return f"SELECT {', '.join(columns)} FROM {table} WHERE file IN ({', '.join(str(self._ids[key]) for key in keys.values())})"
+
+    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str]) -> None:
+        """Hold the file of `key` with `rows` (a table of exactly `columns`, `count` rows): what
+        this History just wrote to it, so no snapshot reads the file back."""
+        with self._lock:
+            table = self._table(db, kind, columns)
+            self._forget(db, kind, [key[0]] if key[0] in self._held[kind] else [])  # renamed over
+            if self._held_rows() + count > self.budget:
+                return
+            self._rows[key] = count
+            self._ids[key] = next(self._next_id)
+            db.execute(f"INSERT INTO {table} SELECT {self._ids[key]}, {', '.join(columns)} FROM {rows}")
+            self._held[kind][key[0]] = key
+
+    def _table(self, db, kind: str, columns: dict[str, str]) -> str:
+        table = f"resident_{kind}"
+        if kind not in self._held:
+            db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
+            self._held[kind] = {}
+        return table
+
+    def _held_rows(self) -> int:
+        return sum(self._rows[key] for loaded in self._held.values() for key in loaded.values())
 
     def _counts(self, db, keys: list[FileKey]) -> int:
         """The rows of these file versions, read from their footers once each: a history past

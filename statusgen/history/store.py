@@ -23,7 +23,7 @@ from statusgen.history import compaction
 from statusgen.history.compaction import Compaction
 from statusgen.history.layout import DATASETS, DAY_PREFIX, PARTS, REACHABILITY, Layout
 from statusgen.history.listing import Folder, Listing
-from statusgen.history.parquet import Database, FileFacts, FileKey, file_metadata, select, write_parquet
+from statusgen.history.parquet import Database, FileFacts, FileKey, file_key, file_metadata, select, write_parquet
 from statusgen.history.queries import Snapshot
 from statusgen.history.resident import Resident
 from statusgen.history.schema import (
@@ -89,7 +89,12 @@ class History:
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
         placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
         db.execute(f"INSERT INTO pending SELECT {placeholders}", values)
-        write_parquet(db, "pending", target, stamped())
+        metadata = stamped()
+        write_parquet(db, "pending", target, metadata)
+        # What was just written is known: the next snapshot neither reads its footer nor its rows.
+        if (key := file_key(target)) is not None:
+            self.files.metadata[key] = metadata
+            self.resident.adopt(db, dataset, key, "pending", len(values[0]), columns)
 
     # -- reading --------------------------------------------------------------------
 
