@@ -91,3 +91,7 @@ def test_what_a_history_writes_is_held_as_its_file_reads(tmp_path):
         _collection(writer, utc(2026, 11, 22, hour))
     assert writer.resident.files == _files(writer)  # held as written, before any snapshot read them
     assert _read(writer) == _read(History(writer.root))
+    writer.compact(utc(2026, 11, 23, 1))  # merged parts and the day's reachability, written by compaction
+    merged = {p for p in _files(writer) if p.name.endswith("--compacted.parquet")}
+    assert len(merged) == 3 and merged <= writer.resident.files
+    assert _read(writer) == _read(History(writer.root))

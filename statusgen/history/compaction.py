@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from statusgen.history.layout import DATASETS, PARTS, REACHABILITY, TEMPORARIES, Layout
-from statusgen.history.parquet import FileKey, file_metadata, identity, parquet_scan, select, write_parquet
+from statusgen.history.parquet import FileKey, file_metadata, identity, parquet_scan, select
 from statusgen.history.schema import (
     COLUMNS,
     COMPACTED_KEY,
@@ -145,7 +145,7 @@ def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
     live = [p for p in metadata if p.name not in replaced]
     leftovers = [p for p in parts if p.name in replaced]
     if len(live) > 1:
-        _merge(db, dataset, live)
+        _merge(history, db, dataset, live)
         leftovers += live
     for path in leftovers:
         path.unlink(missing_ok=True)
@@ -161,12 +161,12 @@ def _refresh_reachability(history: History, db, observations: Path) -> None:
             stale.unlink()
 
 
-def _merge(db, dataset: str, parts: list[Path]) -> Path:
+def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     columns = ", ".join(COLUMNS[dataset])
     rows = f"({runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
     db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
     target = Layout.compacted(parts)
-    write_parquet(db, "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
+    history.write(db, dataset, "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
     return target
 
 
@@ -175,7 +175,7 @@ def _write_reachability(history: History, db, observations: Path) -> None:
     with days read in order, that is all the timeline's reachability needs."""
     seen = f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({select(db, [observations], OBSERVATION_COLUMNS, history.files)})"
     db.execute(f"CREATE OR REPLACE TEMP TABLE changes AS {reachability_changes(seen)} ORDER BY source_id, collected_at, ok")
-    write_parquet(db, "changes", history.layout.reachability_of(observations), stamped({MADE_FROM_KEY: identity(observations)}))
+    history.write(db, REACHABILITY, "changes", history.layout.reachability_of(observations), stamped({MADE_FROM_KEY: identity(observations)}))
 
 
 def _remove_stale_temporaries(folder: Path, now: datetime) -> bool:

@@ -89,12 +89,16 @@ class History:
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
         placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
         db.execute(f"INSERT INTO pending SELECT {placeholders}", values)
-        metadata = stamped()
-        write_parquet(db, "pending", target, metadata)
-        # What was just written is known: the next snapshot neither reads its footer nor its rows.
+        self.write(db, dataset, "pending", target, stamped())
+
+    def write(self, db, kind: str, table: str, target: Path, metadata: dict[str, str]) -> None:
+        """Write `table`, which has the columns of `kind`'s files, to `target` whole or not at
+        all. What was written is known: no snapshot reads its footer or its rows back."""
+        write_parquet(db, table, target, metadata)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
-            self.resident.adopt(db, dataset, key, "pending", len(values[0]), columns)
+            count = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            self.resident.adopt(db, kind, key, table, count, REACHABILITY_COLUMNS if kind == REACHABILITY else COLUMNS[kind])
 
     # -- reading --------------------------------------------------------------------
 
