@@ -45,6 +45,7 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
     runs_kept: bool = False
+    runs_held: bool = False  # whether the runs' rows are in memory (statusgen/history/resident.py), not scanned from files
     lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
 
     def close(self) -> None:

@@ -111,7 +111,10 @@ class History:
         keys: dict[Path, FileKey] = {}  # the version of each file listed
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset], keys)}")
+            held = self.resident.relation(db, dataset, files, COLUMNS[dataset], self.files, keys)
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {held or select(db, files, COLUMNS[dataset], self.files)}")
+            if dataset == "runs":
+                snapshot.runs_held = held is not None
         db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         for folder in self.listing.walk(self.layout.reachability):
