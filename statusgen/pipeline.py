@@ -10,7 +10,7 @@ from typing import Callable
 from statusgen import alerts, catalog, discovery
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
-from statusgen.history import Compaction, History, Snapshot, SourceFacts, new_collection_id
+from statusgen.history import Compaction, History, Snapshot, SourceFacts, naive_utc, new_collection_id
 from statusgen.history import catalog as catalog_file
 from statusgen.ingest import bounded_reports
 from statusgen.promises import promises
@@ -238,11 +238,15 @@ def run(
     return RunResult(collected, maintained, site, transitions, warnings)
 
 
-def advance(config: Config, history: History, now: datetime) -> None:
+def advance(config: Config, history: History, now: datetime, previous: datetime | None = None) -> None:
     """A run that shows nothing: record a collection and maintain history, as `run` does,
-    without judging or rendering what nobody reads (the demo's collections before its last)."""
+    without judging or rendering what nobody reads (the demo's collections before its last).
+    `previous`: the moment of the run before it, when this process made it and nobody else
+    writes this history; then maintenance waits for a new day (UTC), since only a day that
+    finishes gives it something to do: a day to compact, retention's window moved."""
     record(config, history, now)
-    maintain(config, history, now)
+    if previous is None or naive_utc(previous).date() != naive_utc(now).date():
+        maintain(config, history, now)
 
 
 def _seconds(value: timedelta | None) -> int | None:

@@ -99,13 +99,15 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime, progress: Calla
 
     history = History(workdir / "history")
     config = load_config(config_path, {})  # the demo's config reads no variable: the user's environment cannot change it
+    previous = None
     try:
         for moment in collection_times(start, now):
             progress(min((moment - start).days + 1, days), days)
             warehouse.load_until(loads, moment)
             target.write_until(invocations, loads, moment)
             if moment < now:
-                pipeline.advance(config, history, moment)
+                pipeline.advance(config, history, moment, previous)
+                previous = moment
     finally:
         warehouse.close()
     # The last collection is at `now`: the one that renders.
