@@ -21,7 +21,7 @@ from statusgen.records import Run
 
 if TYPE_CHECKING:
     from statusgen.collect import Collected
-    from statusgen.history import History
+    from statusgen.history import Snapshot
 
 Times = tuple[datetime | None, datetime | None]  # (started_at, ended_at)
 
@@ -42,16 +42,12 @@ def bounded(run: Run, seen_at: datetime, known: Times = (None, None)) -> Run:
     return replace(run, **changes, message="; ".join(filter(None, [run.message, *notes])))
 
 
-def bounded_reports(reports: Mapping[str, Collected], seen_at: datetime, history: History) -> dict[str, Collected]:
+def bounded_reports(reports: Mapping[str, Collected], seen_at: datetime, snapshot: Snapshot) -> dict[str, Collected]:
     """Every report's runs bounded to `seen_at`; history is read only when some time needs it."""
     later = [(r.source_id, r.run_id) for c in reports.values() for r in c.report.runs if bounded(r, seen_at) is not r]
     if not later:
         return dict(reports)
-    snapshot = history.open()
-    try:
-        known = snapshot.run_times(later)
-    finally:
-        snapshot.close()
+    known = snapshot.run_times(later)
     return {
         source_id: replace(c, report=replace(c.report, runs=[
             bounded(r, seen_at, known.get((r.source_id, r.run_id), (None, None))) for r in c.report.runs

@@ -10,7 +10,7 @@ from typing import Callable
 from statusgen import alerts, catalog, discovery
 from statusgen.collect import Collected, collect_all
 from statusgen.config import Config, SourceConfig
-from statusgen.history import Compaction, History, SourceFacts, new_collection_id
+from statusgen.history import Compaction, History, Snapshot, SourceFacts, naive_utc, new_collection_id
 from statusgen.history import catalog as catalog_file
 from statusgen.ingest import bounded_reports
 from statusgen.promises import promises
@@ -81,35 +81,45 @@ def record(
     """Discover, ask every source, and append what each said to history with what history
     already knew of it; nothing is judged. With `shard` (I, N), only slice I is collected, and only slice 1
     refreshes the catalog: the other slices collect what the last discovery found."""
+    # One snapshot for the whole collection: what history held before it is all it asks
+    # (facts, times of runs seen before, runs held as they are), and nothing is written
+    # until it closes. It holds the shared lock while the systems are asked, so a compaction
+    # by another process meanwhile skips its turn, as it does beside any reader.
     snapshot = history.open(move_aside=True)
     try:
+        # The facts and the runs held both read each run's newest sighting: deduplicated once
+        # while the runs are in memory (small histories; the copy is within the same budget).
+        # Past it, the runs held are looked up alone, and nothing the size of history is copied.
+        if snapshot.runs_held:
+            snapshot.keep_runs()
         facts = snapshot.source_facts({s.id: s.min_rows for s in config.sources})
         warnings = list(snapshot.warnings)
+        known = catalog_file.read(history.layout, config)
+        warnings += list(known.problems)
+        found = discovery.discover(config, known, now, history.root / "cache") if shard is None or shard[0] == 1 else discovery.Discovered(known)
+        if found.catalog != known:
+            catalog_file.write(history.layout, found.catalog)
+        warnings += [f"connection {name!r}: could not discover: {reason}; kept what it found before" for name, reason in found.failures.items()]
+        config = catalog.apply(config, found.catalog)
+        if shard is not None:
+            config = config.shard(*shard)
+        unsure = discovery.unreachable(config, found.catalog, found.failures)
+        collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
+                                 {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
+                                 on_done, cache_dir=history.layout.cache, not_before=now - timedelta(days=config.history.retention_days))
+        collected = bounded_reports(collection.reports, now, snapshot)
+        for source_id, reason in unsure.items():
+            collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
+            on_done(collected[source_id])
+        collection_id = new_collection_id(now)
+        observations = [
+            observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
+            for s in config.sources
+        ]
+        runs = _not_held(snapshot, [run for s in config.sources for run in collected[s.id].report.runs])
     finally:
         snapshot.close()
-    known = catalog_file.read(history.layout, config)
-    warnings += list(known.problems)
-    found = discovery.discover(config, known, now, history.root / "cache") if shard is None or shard[0] == 1 else discovery.Discovered(known)
-    if found.catalog != known:
-        catalog_file.write(history.layout, found.catalog)
-    warnings += [f"connection {name!r}: could not discover: {reason}; kept what it found before" for name, reason in found.failures.items()]
-    config = catalog.apply(config, found.catalog)
-    if shard is not None:
-        config = config.shard(*shard)
-    unsure = discovery.unreachable(config, found.catalog, found.failures)
-    collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
-                             {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
-                             on_done, cache_dir=history.layout.cache, not_before=now - timedelta(days=config.history.retention_days))
-    collected = bounded_reports(collection.reports, now, history)
-    for source_id, reason in unsure.items():
-        collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
-        on_done(collected[source_id])
-    collection_id = new_collection_id(now)
-    observations = [
-        observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
-        for s in config.sources
-    ]
-    history.append(collection_id, now, _not_held(history, [run for s in config.sources for run in collected[s.id].report.runs]), observations)
+    history.append(collection_id, now, runs, observations)
     requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
     return Recorded(collection_id, observations, {s.id: len(collected[s.id].report.runs) for s in config.sources}, config,
                     requests, warnings)
@@ -126,16 +136,12 @@ def statuses_now(config: Config, history: History, now: datetime) -> dict[str, S
         snapshot.close()
 
 
-def _not_held(history: History, runs: list[Run]) -> list[Run]:
+def _not_held(snapshot: Snapshot, runs: list[Run]) -> list[Run]:
     """The runs history does not already hold as they are: an orchestrator lists a run again
     at every collection that overlaps it, and storage should not grow with each."""
     if not runs:
         return runs
-    snapshot = history.open()
-    try:
-        held = snapshot.unchanged_runs(runs)
-    finally:
-        snapshot.close()
+    held = snapshot.unchanged_runs(runs)
     return [run for run in runs if (run.source_id, run.run_id) not in held]
 
 
@@ -232,11 +238,15 @@ def run(
     return RunResult(collected, maintained, site, transitions, warnings)
 
 
-def advance(config: Config, history: History, now: datetime) -> None:
+def advance(config: Config, history: History, now: datetime, previous: datetime | None = None) -> None:
     """A run that shows nothing: record a collection and maintain history, as `run` does,
-    without judging or rendering what nobody reads (the demo's collections before its last)."""
+    without judging or rendering what nobody reads (the demo's collections before its last).
+    `previous`: the moment of the run before it, when this process made it and nobody else
+    writes this history; then maintenance waits for a new day (UTC), since only a day that
+    finishes gives it something to do: a day to compact, retention's window moved."""
     record(config, history, now)
-    maintain(config, history, now)
+    if previous is None or naive_utc(previous).date() != naive_utc(now).date():
+        maintain(config, history, now)
 
 
 def _seconds(value: timedelta | None) -> int | None:

@@ -57,7 +57,7 @@ def test_a_file_rewritten_in_place_is_read_again(tmp_path):
 
 def test_a_history_past_the_row_budget_is_read_from_its_files(tmp_path):
     small = History(tmp_path / "history")
-    small.resident = Resident(budget=1)
+    small.resident = Resident(budget=0)  # no file fits: not even what this History writes
     for hour in (0, 6):
         _collection(small, utc(2026, 11, 22, hour))
     assert len(_read(small)[0]) == 2
@@ -84,3 +84,15 @@ def test_threads_sharing_a_history_read_it_whole(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == [] and found == [expected] * 8
+
+
+def test_what_a_history_writes_is_held_as_its_file_reads(tmp_path):
+    writer = History(tmp_path / "history")
+    for hour in (0, 6):
+        _collection(writer, utc(2026, 11, 22, hour))
+    assert writer.resident.files == _files(writer)  # held as written, before any snapshot read them
+    assert _read(writer) == _read(History(writer.root))
+    writer.compact(utc(2026, 11, 23, 1))  # merged parts and the day's digests, written by compaction
+    merged = {p for p in _files(writer) if p.name.endswith("--compacted.parquet")}
+    assert len(merged) == 4 and merged <= writer.resident.files  # runs, observations, reachability, latest
+    assert _read(writer) == _read(History(writer.root))

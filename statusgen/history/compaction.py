@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from statusgen.history import digests
 from statusgen.history.layout import DATASETS, DIGESTS, PARTS, TEMPORARIES, Layout
-from statusgen.history.parquet import file_metadata, parquet_scan, write_parquet
+from statusgen.history.parquet import file_metadata, parquet_scan
 from statusgen.history.schema import COLUMNS, COMPACTED_KEY, naive_utc, runs_as_seen, stamped
 
 if TYPE_CHECKING:
@@ -111,19 +111,19 @@ def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
     live = [p for p in metadata if p.name not in replaced]
     leftovers = [p for p in parts if p.name in replaced]
     if len(live) > 1:
-        _merge(db, dataset, live)
+        _merge(history, db, dataset, live)
         leftovers += live
     for path in leftovers:
         path.unlink(missing_ok=True)
     return len(live) > 1
 
 
-def _merge(db, dataset: str, parts: list[Path]) -> Path:
+def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     columns = ", ".join(COLUMNS[dataset])
     rows = f"({runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
     db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
     target = Layout.compacted(parts)
-    write_parquet(db, "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
+    history.write(db, dataset, COLUMNS[dataset], "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
     return target
 
 

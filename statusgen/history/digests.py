@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from statusgen.history.layout import LATEST, PARTS, REACHABILITY
-from statusgen.history.parquet import file_metadata, identity, select, write_parquet
+from statusgen.history.parquet import FileKey, file_metadata, identity, select
 from statusgen.history.schema import (
     DECLARED_SQL,
     MADE_FROM_KEY,
@@ -67,16 +67,18 @@ LATEST_DIGEST = Digest(LATEST, OBSERVATION_COLUMNS, lambda rows: rows, _latest, 
 DIGESTS = (REACHABILITY_DIGEST, LATEST_DIGEST)
 
 
-def current(history: History, db, observations: list[Path]) -> dict[Digest, dict[Path, Path]]:
+def current(history: History, db, observations: list[Path], listed: Mapping[Path, FileKey] | None = None) -> dict[Digest, dict[Path, Path]]:
     """For each digest, its file standing in for each observations file that has a current one.
-    Every snapshot asks (the demo opens 400): each file is looked at once."""
+    Every snapshot asks (the demo opens 400): each file is looked at once, and not at all
+    where `listed` has the version just listed."""
+    listed = listed or {}
     by_day: dict[Path, list[Path]] = {}
     for path in observations:
         by_day.setdefault(path.parent, []).append(path)
     alone = [files[0] for files in by_day.values() if len(files) == 1]
     made = {digest: {source: history.layout.digest_of(digest.folder, source) for source in alone} for digest in DIGESTS}
     # A missing, unreadable or outdated one is not history: the day is read raw, the next compaction redoes it.
-    metadata = file_metadata(db, [path for paths in made.values() for path in paths.values()], [], history.files)
+    metadata = file_metadata(db, [path for paths in made.values() for path in paths.values()], [], history.files, listed)
     made_from: dict[Path, str] = {}
     found: dict[Digest, dict[Path, Path]] = {}
     for digest, paths in made.items():
@@ -86,7 +88,7 @@ def current(history: History, db, observations: list[Path]) -> dict[Digest, dict
             if kv is None:
                 continue
             if source not in made_from:
-                made_from[source] = identity(source)
+                made_from[source] = identity(source, listed.get(source))
             if (kv.get(MADE_FROM_KEY) == made_from[source] and kv.get(RULE_KEY) == digest.rule
                     and readable(kv.get(VERSION_KEY))):  # their columns are read as this version's
                 found[digest][source] = path
@@ -103,7 +105,7 @@ def refresh(history: History, db, observations: Path) -> None:
             rows = rows or select(db, [observations], OBSERVATION_COLUMNS, history.files)
             db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
             stamp = {MADE_FROM_KEY: identity(observations), **({RULE_KEY: digest.rule} if digest.rule else {})}
-            write_parquet(db, "digest", made, stamped(stamp))
+            history.write(db, digest.folder, digest.columns, "digest", made, stamped(stamp))
         for stale in made.parent.glob(PARTS):
             if stale != made:
                 stale.unlink()

@@ -15,6 +15,7 @@ alerts, the catalog or a cache asks a Layout where it goes.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -82,12 +83,13 @@ class Layout:
         """The date= entries of `dataset`, oldest first, with their day. Some may be links:
         statusgen writes none, and callers never follow one (compacting or deleting through
         it would change whatever it points to)."""
-        found = [(folder, _folder_day(folder)) for folder in sorted(self.dataset(dataset).glob(f"{DAY_PREFIX}*"))]
+        found = [(folder, _folder_day(folder)) for folder in _entries(self.dataset(dataset), DAY_PREFIX)]
         return [(folder, day) for folder, day in found if day is not None]
 
     def written_folders(self) -> list[Path]:
         """The folders compaction sweeps for temporaries a crashed writer left."""
-        return [*self.root.glob(f"*/{DAY_PREFIX}*"), self.cache, self.catalog.parent]
+        days = [day for top in _entries(self.root, "", folders_only=True) for day in _entries(top, DAY_PREFIX)]
+        return [*days, self.cache, self.catalog.parent]
 
     def is_history(self) -> bool:
         """Whether the root holds a statusgen history: a dataset folder with day partitions."""
@@ -99,6 +101,18 @@ def _digest_of(root: Path, digest: str, observations: Path) -> Path:
     # Remembered: every snapshot asks for every day's digests, and making a Path costs more
     # than finding it (the demo opens 400 snapshots of up to 90 days).
     return root.joinpath(digest, observations.parent.name, observations.name)
+
+
+def _entries(folder: Path, prefix: str, folders_only: bool = False) -> list[Path]:
+    """The entries of `folder` whose names start with `prefix`, sorted, as
+    `sorted(folder.glob(prefix + "*"))` gives them at a fraction of its cost: compaction and
+    retention look at every day at every run."""
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.startswith(prefix) and (not folders_only or e.is_dir()))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [folder / name for name in names]
 
 
 def _folder_day(folder: Path) -> date | None:

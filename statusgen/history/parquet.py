@@ -13,7 +13,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import duckdb
 
@@ -64,13 +64,15 @@ def file_key(path: Path) -> FileKey | None:
     return (path, stat.st_mtime_ns, stat.st_size)
 
 
-def file_metadata(db, files: list[Path], warnings: list[str], known: FileFacts | None = None) -> dict[Path, dict[str, str]]:
-    """Each readable file's key-value metadata; unreadable files are named in `warnings`."""
+def file_metadata(db, files: list[Path], warnings: list[str], known: FileFacts | None = None,
+                  listed: Mapping[Path, FileKey] | None = None) -> dict[Path, dict[str, str]]:
+    """Each readable file's key-value metadata; unreadable files are named in `warnings`.
+    `listed`: the versions of files just listed, which need no second look."""
     cache = (known or FileFacts()).metadata
     found: dict[Path, dict[str, str]] = {}
     keys = {}
     for path in files:
-        if (key := file_key(path)) is None:
+        if (key := (listed or {}).get(path) or file_key(path)) is None:
             continue
         keys[path] = key
         if keys[path] in cache:
@@ -167,6 +169,7 @@ def select(db, files: list[Path], columns: dict[str, str], known: FileFacts, wit
                                  for c, t in columns.items()) + f" FROM {scan}"
 
 
-def identity(path: Path) -> str:
-    """What a derived file records of the file it was made from: a rewritten one differs."""
-    return f"{path.name} {path.stat().st_size}"
+def identity(path: Path, key: FileKey | None = None) -> str:
+    """What a derived file records of the file it was made from (`key`: its version, if
+    known): a rewritten one differs."""
+    return f"{path.name} {key[2] if key else path.stat().st_size}"

@@ -45,6 +45,7 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
     runs_kept: bool = False
+    runs_held: bool = False  # whether the runs' rows are in memory (statusgen/history/resident.py), not scanned from files
     lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
 
     def close(self) -> None:
@@ -103,9 +104,12 @@ class Snapshot:
             "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
             [[s for s, _ in keys], [r for _, r in keys]],
         )
-        # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
-        sightings = "(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))"
-        runs = records(Run, rows_as_dicts(self.db.execute(f"SELECT * FROM ({runs_as_seen(sightings)})")))
+        if self.runs_kept:
+            found = "SELECT * FROM runs SEMI JOIN wanted USING (source_id, run_id)"
+        else:
+            # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
+            found = f"SELECT * FROM ({runs_as_seen('(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))')})"
+        runs = records(Run, rows_as_dicts(self.db.execute(found)))
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import threading
 from pathlib import Path
+from typing import Mapping
 
 from statusgen.history.parquet import FileFacts, FileKey, file_key, listing, select
 
@@ -44,21 +45,21 @@ class Resident:
         """The files whose rows are held."""
         return {path for held in self._held.values() for path in held}
 
-    def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
+    def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
+                 listed: Mapping[Path, FileKey] | None = None) -> str | None:
         """A query over the rows of `files` with exactly `columns`, from memory; None when
-        they would pass the budget or one of them just went: then the files must be scanned."""
+        they would pass the budget or one of them just went: then the files must be scanned.
+        `listed`: the versions of files just listed, which need no second look."""
         if not files:
             return None  # the files' own query for none reads nothing
         with self._lock:
-            return self._relation(db, kind, files, columns, known)
+            return self._relation(db, kind, files, columns, known, listed or {})
 
-    def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts) -> str | None:
-        table = f"resident_{kind}"
-        if kind not in self._held:
-            db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
-            self._held[kind] = {}
+    def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
+                  listed: Mapping[Path, FileKey]) -> str | None:
+        table = self._table(db, kind, columns)
         held = self._held[kind]
-        keys = {path: file_key(path) for path in files}
+        keys = {path: listed.get(path) or file_key(path) for path in files}
         if None in keys.values():
             return None
         # Another snapshot open now may list files this one does not (a day's parts before
@@ -67,7 +68,7 @@ class Resident:
         new = [path for path in files if path not in held]
         if new:
             rows = self._counts(db, [keys[path] for path in new])
-            if sum(self._rows[key] for loaded in self._held.values() for key in loaded.values()) + rows > self.budget:
+            if self._held_rows() + rows > self.budget:
                 return None
             for path in new:
                 self._ids[keys[path]] = next(self._next_id)
@@ -80,6 +81,29 @@ class Resident:
         # The ids of its files, not their paths: DuckDB binds a view that lists a hundred
         # paths measurably slower, and every snapshot binds several.
         return f"SELECT {', '.join(columns)} FROM {table} WHERE file IN ({', '.join(str(self._ids[key]) for key in keys.values())})"
+
+    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str]) -> None:
+        """Hold the file of `key` with `rows` (a table of exactly `columns`, `count` rows): what
+        this History just wrote to it, so no snapshot reads the file back."""
+        with self._lock:
+            table = self._table(db, kind, columns)
+            self._forget(db, kind, [key[0]] if key[0] in self._held[kind] else [])  # renamed over
+            if self._held_rows() + count > self.budget:
+                return
+            self._rows[key] = count
+            self._ids[key] = next(self._next_id)
+            db.execute(f"INSERT INTO {table} SELECT {self._ids[key]}, {', '.join(columns)} FROM {rows}")
+            self._held[kind][key[0]] = key
+
+    def _table(self, db, kind: str, columns: dict[str, str]) -> str:
+        table = f"resident_{kind}"
+        if kind not in self._held:
+            db.execute(f"CREATE TABLE {table} (file INTEGER, {', '.join(f'{c} {t}' for c, t in columns.items())})")
+            self._held[kind] = {}
+        return table
+
+    def _held_rows(self) -> int:
+        return sum(self._rows[key] for loaded in self._held.values() for key in loaded.values())
 
     def _counts(self, db, keys: list[FileKey]) -> int:
         """The rows of these file versions, read from their footers once each: a history past

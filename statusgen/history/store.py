@@ -21,8 +21,9 @@ from typing import IO, Iterator, Sequence
 
 from statusgen.history import compaction, digests
 from statusgen.history.compaction import Compaction
-from statusgen.history.layout import DATASETS, DAY_PREFIX, PARTS, Layout
-from statusgen.history.parquet import Database, FileFacts, file_metadata, select, write_parquet
+from statusgen.history.layout import DATASETS, DAY_PREFIX, DIGESTS, PARTS, Layout
+from statusgen.history.listing import Folder, Listing
+from statusgen.history.parquet import Database, FileFacts, FileKey, file_key, file_metadata, select, write_parquet
 from statusgen.history.queries import Snapshot
 from statusgen.history.resident import Resident
 from statusgen.history.schema import (
@@ -62,6 +63,8 @@ class History:
         self.database = Database()
         self.files = FileFacts()
         self.resident = Resident()
+        self.listing = Listing()
+        self._usable: dict[str, tuple[int, list[Path]]] = {}  # day folder → its time and usable files, when it warned of none
         self.settled: dict[Path, tuple] = {}  # day folders compaction left with nothing to do, and their stamps then
 
     # -- writing --------------------------------------------------------------------
@@ -84,7 +87,16 @@ class History:
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
         placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
         db.execute(f"INSERT INTO pending SELECT {placeholders}", values)
-        write_parquet(db, "pending", target, stamped())
+        self.write(db, dataset, columns, "pending", target, stamped())
+
+    def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str]) -> None:
+        """Write `table`, which has `columns`, those of `kind`'s files, to `target` whole or not
+        at all. What was written is known: no snapshot reads its footer or its rows back."""
+        write_parquet(db, table, target, metadata)
+        if (key := file_key(target)) is not None:
+            self.files.metadata[key] = metadata
+            count = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            self.resident.adopt(db, kind, key, table, count, columns)
 
     # -- reading --------------------------------------------------------------------
 
@@ -94,50 +106,82 @@ class History:
         so they are reported once and never mistaken for history again."""
         db = self.database.connect()
         snapshot = Snapshot(db, cache_dir=self.layout.cache, lock=self._lock(fcntl.LOCK_SH))
-        usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside) for dataset in DATASETS}
+        keys: dict[Path, FileKey] = {}  # the version of each file listed
+        usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset])}")
+            held = self.resident.relation(db, dataset, files, COLUMNS[dataset], self.files, keys)
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {held or select(db, files, COLUMNS[dataset], self.files)}")
+            if dataset == "runs":
+                snapshot.runs_held = held is not None
         db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
+        for digested in DIGESTS:
+            for folder in self.listing.walk(self.layout.dataset(digested)):
+                keys.update(folder.keys)
         # Each digest's view: its files for the days that have a current one, the rows it reads
         # of the others' observations (statusgen/history/digests.py). Those others are most
         # often the same days for every digest: their query is made once (the demo opens 400
         # snapshots).
         raw: dict[tuple[Path, ...], str] = {}
-        for digest, digested in digests.current(self, db, usable["observations"]).items():
+        for digest, digested in digests.current(self, db, usable["observations"], keys).items():
             undigested = tuple(f for f in usable["observations"] if f not in digested)
             if undigested not in raw:
-                raw[undigested] = self._rows(db, "observations", list(undigested), OBSERVATION_COLUMNS)
+                raw[undigested] = self._rows(db, "observations", list(undigested), OBSERVATION_COLUMNS, keys)
             db.execute(
-                f"CREATE TEMP VIEW {digest.folder} AS {self._rows(db, digest.folder, list(digested.values()), digest.columns)} "
+                f"CREATE TEMP VIEW {digest.folder} AS {self._rows(db, digest.folder, list(digested.values()), digest.columns, keys)} "
                 f"UNION ALL {digest.seen(raw[undigested])}"
             )
         return snapshot
 
-    def _rows(self, db, kind: str, files: list[Path], columns: dict[str, str]) -> str:
+    def _rows(self, db, kind: str, files: list[Path], columns: dict[str, str], keys: dict[Path, FileKey]) -> str:
         """A query over the rows of `files`: from memory while they fit its budget, else from the files."""
-        return self.resident.relation(db, kind, files, columns, self.files) or select(db, files, columns, self.files)
+        return self.resident.relation(db, kind, files, columns, self.files, keys) or select(db, files, columns, self.files)
 
-    def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool) -> list[Path]:
+    def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool, keys: dict[Path, FileKey]) -> list[Path]:
+        """The usable files of `dataset`, with their versions put in `keys`. A day folder that
+        is unchanged since all its files were found usable or replaced is not checked again."""
         folder = self.layout.dataset(dataset)
         if not folder.exists():
             return []
+        listed = self.listing.walk(folder)
+        found: dict[str, list[Path]] = {}
+        fresh: list[Folder] = []
+        for each in listed:
+            keys.update(each.keys)
+            kept = self._usable.get(each.path)
+            if each.stamp is not None and kept is not None and kept[0] == each.stamp:
+                found[each.path] = kept[1]
+            else:
+                fresh.append(each)
+        if fresh:
+            usable, troubled = self._check(db, dataset, [path for each in fresh for path in each.files], warnings, move_aside, keys)
+            for each in fresh:
+                found[each.path] = [path for path in each.files if path in usable]
+                # Only a folder without warnings is kept: a warning is said at every open.
+                if each.stamp is not None and troubled.isdisjoint(each.files):
+                    self._usable[each.path] = (each.stamp, found[each.path])
+        return [path for each in listed for path in found[each.path]]
+
+    def _check(self, db, dataset: str, files: list[Path], warnings: list[str], move_aside: bool,
+               keys: dict[Path, FileKey]) -> tuple[set[Path], set[Path]]:
+        """Which of `files` are usable, and which gave a warning."""
         candidates: list[Path] = []
         unusable: list[Path] = []
-        for path in _files_under(folder):
+        for path in files:
             if not self.layout.is_part(dataset, path):
                 warnings.append(f"ignored {path}: not a statusgen history file")
                 unusable.append(path)
                 continue
             candidates.append(path)
-        metadata = file_metadata(db, candidates, warnings, self.files)
+        metadata = file_metadata(db, candidates, warnings, self.files, keys)
         unusable += [p for p in candidates if p not in metadata and p.exists()]  # unreadable, not deleted meanwhile
+        troubled = {p for p in candidates if p not in metadata}
         replaced = {
             (path.parent, name)
             for path, kv in metadata.items()
             for name in json.loads(kv.get(COMPACTED_KEY, "[]"))
         }
-        usable = []
+        usable = set()
         for path, kv in metadata.items():
             if (path.parent, path.name) in replaced:
                 continue
@@ -148,15 +192,16 @@ class History:
             elif not readable(version):
                 # Left in place: a newer statusgen wrote it and will read it.
                 warnings.append(f"ignored {path}: schema version {version}, this statusgen reads up to {SCHEMA_VERSION}; upgrade statusgen")
+                troubled.add(path)
             else:
-                usable.append(path)
+                usable.add(path)
         if move_aside:
             for path in unusable:
                 aside = self.layout.quarantine / path.relative_to(self.root)
                 aside.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, aside)
                 warnings.append(f"moved {path} aside to {aside}")
-        return usable
+        return usable, troubled.union(unusable)
 
     # -- maintenance ----------------------------------------------------------------
 
@@ -197,12 +242,3 @@ class History:
     def apply_retention(self, now: datetime, retention_days: int) -> list[date]:
         return compaction.apply_retention(self.layout, now, retention_days)
 
-
-def _files_under(folder: Path) -> list[Path]:
-    """Every file under `folder`, sorted as paths sort, leaving out hidden names and not
-    following links to folders, as Path.rglob did at twice the cost: every snapshot lists
-    history, 400 times in the demo."""
-    found = []
-    for parent, _, names in os.walk(folder):
-        found += [os.path.join(parent, name) for name in names if not name.startswith(".")]
-    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
