@@ -5,9 +5,10 @@ import random
 from dataclasses import replace
 from datetime import timedelta
 
+import duckdb
 import pytest
 
-from statusgen.history import History, digests
+from statusgen.history import History, digests, reachability_changes
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
 from tests.conftest import utc
@@ -89,3 +90,21 @@ def test_a_digest_made_by_another_rule_is_not_read_and_is_made_again(tmp_path, m
     made = next((history.root / "latest" / "date=2026-03-02").glob("*.parquet"))
     assert History(history.root).open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0
     assert _reads(history.root) == raw
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_days_reachability_digest_has_the_changes_of_its_observations(tmp_path, seed):
+    """Made from a few of the day's rows (digests._around_changes), yet exactly the changes
+    that reachability_changes finds in all of them: sources reached all day, never, from some
+    instant on, and two collections at one instant."""
+    history = _history(tmp_path / "history", seed)
+    history.compact(utc(2026, 3, 4, 12))
+    db = duckdb.connect()
+    for day in ("date=2026-03-01", "date=2026-03-02", "date=2026-03-03"):
+        (observations,) = (history.root / "observations" / day).glob("*.parquet")
+        (made,) = (history.root / "reachability" / day).glob("*.parquet")
+        seen = digests.REACHABILITY_DIGEST.seen(f"SELECT * FROM '{observations}'")
+        changes = db.execute(f"SELECT * FROM ({reachability_changes(seen)}) ORDER BY ALL").fetchall()
+        assert db.execute(f"SELECT * FROM read_parquet('{made}', hive_partitioning = false) ORDER BY ALL").fetchall() == changes
+        collected = db.execute(f"SELECT DISTINCT source_id FROM ({seen})").fetchall()
+        assert {source for source, _, _ in changes} == {source for (source,) in collected}  # the first of each is a change
