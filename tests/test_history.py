@@ -204,7 +204,7 @@ def test_compaction_visits_again_only_the_days_that_changed(history, monkeypatch
     history.compact(utc(2026, 11, 22, 1))  # finds it settled
     visited = []
     refresh = digests.refresh
-    monkeypatch.setattr(digests, "refresh", lambda h, db, kept: visited.append(kept.parent.name) or refresh(h, db, kept))
+    monkeypatch.setattr(digests, "refresh", lambda h, db, kept: visited.extend(k.parent.name for k in kept) or refresh(h, db, kept))
     assert history.compact(utc(2026, 11, 22, 2)).days == [] and visited == []
     late = utc(2026, 11, 21, 23)  # a backfill: a part in a day already compacted
     history.append("c21-late", late, [], [obs("b", late)])

@@ -115,17 +115,19 @@ def current(history: History, db, observations: list[Path], listed: Mapping[Path
     return found
 
 
-def refresh(history: History, db, observations: Path) -> None:
-    """Give the day of `observations`, its only file, a current file of every digest, and
-    delete the digests of the files it replaced."""
-    rows = None
-    for digest, made_from in current(history, db, [observations]).items():
-        made = history.layout.digest_of(digest.folder, observations)
-        if observations not in made_from:
-            rows = rows or select(db, [observations], OBSERVATION_COLUMNS, history.files)
-            db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
-            stamp = {MADE_FROM_KEY: identity(observations), **({RULE_KEY: digest.rule} if digest.rule else {})}
-            history.write(db, digest.folder, digest.columns, "digest", made, stamped(stamp))
-        for stale in made.parent.glob(PARTS):
-            if stale != made:
-                stale.unlink()
+def refresh(history: History, db, observations: list[Path]) -> None:
+    """Give the day of each of `observations`, its only file, a current file of every digest,
+    and delete the digests of the files it replaced."""
+    found = current(history, db, observations)
+    for day in observations:
+        rows = None
+        for digest, made_from in found.items():
+            made = history.layout.digest_of(digest.folder, day)
+            if day not in made_from:
+                rows = rows or select(db, [day], OBSERVATION_COLUMNS, history.files)
+                db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
+                stamp = {MADE_FROM_KEY: identity(day), **({RULE_KEY: digest.rule} if digest.rule else {})}
+                history.write(db, digest.folder, digest.columns, "digest", made, stamped(stamp))
+            for stale in made.parent.glob(PARTS):
+                if stale != made:
+                    stale.unlink()
