@@ -14,9 +14,8 @@ alerts, the catalog or a cache asks a Layout where it goes.
 
 from __future__ import annotations
 
-import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -37,6 +36,9 @@ TEMPORARIES = ".*.tmp"  # statusgen.files writes under such a name, then renames
 @dataclass(frozen=True)
 class Layout:
     root: Path
+    # Every snapshot asks for every day's digests, and making a Path costs more than finding
+    # it (the demo opens 400 snapshots of up to 90 days): each Layout remembers its answers.
+    _digests: dict[tuple[str, Path], Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def catalog(self) -> Path:
@@ -72,7 +74,10 @@ class Layout:
 
     def digest_of(self, digest: str, observations: Path) -> Path:
         """The `digest` file (one of DIGESTS) made from a day's observations file."""
-        return _digest_of(self.root, digest, observations)
+        made = self._digests.get((digest, observations))
+        if made is None:
+            made = self._digests[digest, observations] = self.root.joinpath(digest, observations.parent.name, observations.name)
+        return made
 
     def is_part(self, dataset: str, path: Path) -> bool:
         """Whether `path` is named as a file of `dataset` is: a part in a day's folder."""
@@ -94,13 +99,6 @@ class Layout:
     def is_history(self) -> bool:
         """Whether the root holds a statusgen history: a dataset folder with day partitions."""
         return any(d.is_dir() and not d.is_symlink() and any(d.glob(f"{DAY_PREFIX}*")) for d in map(self.dataset, DATASETS))
-
-
-@functools.lru_cache(maxsize=4096)
-def _digest_of(root: Path, digest: str, observations: Path) -> Path:
-    # Remembered: every snapshot asks for every day's digests, and making a Path costs more
-    # than finding it (the demo opens 400 snapshots of up to 90 days).
-    return root.joinpath(digest, observations.parent.name, observations.name)
 
 
 def _entries(folder: Path, prefix: str, folders_only: bool = False) -> list[Path]:

@@ -109,10 +109,8 @@ class History:
         keys: dict[Path, FileKey] = {}  # the version of each file listed
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
-            held = self.resident.relation(db, dataset, files, COLUMNS[dataset], self.files, keys)
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {held or select(db, files, COLUMNS[dataset], self.files)}")
-            if dataset == "runs":
-                snapshot.runs_held = held is not None
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset], keys)}")
+        snapshot.runs_held = bool(usable["runs"]) and set(usable["runs"]) <= self.resident.files
         db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         for digested in DIGESTS:
