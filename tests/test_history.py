@@ -4,7 +4,7 @@ import errno
 import json
 import os
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -75,8 +75,8 @@ def test_reading_a_run_again_keeps_the_newest_sighting(history):
     history.append("c1", utc(2026, 11, 22, 6, 5), [Run("a", "r1", RunState.RUNNING, started)], [obs("a", utc(2026, 11, 22, 6, 5))])
     history.append("c2", utc(2026, 11, 22, 7), [Run("a", "r1", RunState.FAILED, started, utc(2026, 11, 22, 6, 30))], [obs("a", utc(2026, 11, 22, 7))])
     history.append("c3", utc(2026, 11, 22, 8), [Run("a", "r1", RunState.FAILED, started, utc(2026, 11, 22, 6, 30))], [obs("a", utc(2026, 11, 22, 8))])
-    rows = history.open().db.execute("SELECT run_id, state, collection_id FROM runs").fetchall()
-    assert rows == [("r1", "failed", "c3")]
+    rows = history.open().db.execute("SELECT run_id, state, collected_at FROM runs").fetchall()
+    assert rows == [("r1", "failed", datetime(2026, 11, 22, 8))]
 
 
 @pytest.mark.parametrize("kept", [False, True], ids=["read-for-the-question", "runs-kept"])

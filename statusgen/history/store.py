@@ -24,7 +24,7 @@ from statusgen.history.compaction import Compaction
 from statusgen.history.layout import DATASETS, DAY_PREFIX, DIGESTS, PARTS, Layout
 from statusgen.history.listing import Folder, Listing
 from statusgen.history.parquet import Database, FileFacts, FileKey, file_key, file_metadata, select, write_parquet
-from statusgen.history.queries import Snapshot
+from statusgen.history.queries import Snapshot, runs_read
 from statusgen.history.resident import Resident
 from statusgen.history.schema import (
     COLUMNS,
@@ -36,7 +36,6 @@ from statusgen.history.schema import (
     column_values,
     naive_utc,
     readable,
-    runs_as_seen,
     stamped,
 )
 from statusgen.records import Observation, Run
@@ -111,7 +110,7 @@ class History:
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset], keys)}")
         snapshot.runs_held = bool(usable["runs"]) and set(usable["runs"]) <= self.resident.files
-        db.execute(f"CREATE TEMP VIEW runs AS {runs_as_seen('raw_runs')}")
+        db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         for digested in DIGESTS:
             for folder in self.listing.walk(self.layout.dataset(digested)):
