@@ -91,10 +91,9 @@ class History:
     def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str]) -> None:
         """Write `table`, which has `columns`, those of `kind`'s files, to `target` whole or not
         at all. What was written is known: no snapshot reads its footer or its rows back."""
-        write_parquet(db, table, target, metadata)
+        count = write_parquet(db, table, target, metadata)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
-            count = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             self.resident.adopt(db, kind, key, table, count, columns)
 
     # -- reading --------------------------------------------------------------------
