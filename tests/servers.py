@@ -168,6 +168,19 @@ def airflow_api(base: str) -> requests.Session:
     return session
 
 
+def airflow_trigger(session: requests.Session, base: str, dag_id: str, server: Server, seconds: float = 120) -> str:
+    """Trigger a run of `dag_id` now; its run id. Airflow 3 lists a DAG a moment before it can
+    be triggered (its serialized form is written apart): until then a trigger answers 500, as it
+    did in two CI runs, so it is asked again."""
+    deadline = time.monotonic() + seconds
+    while (answer := session.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None}, timeout=10)).status_code >= 500:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{dag_id} could not be triggered: {answer.text}\n{server.tail()}")
+        time.sleep(1)
+    answer.raise_for_status()
+    return answer.json()["dag_run_id"]
+
+
 def prefect_api() -> requests.Session:
     """A session that asks Prefect again when it answers 503: its SQLite database is busy while
     its own services write (most at start-up), and Prefect's client retries those too."""

@@ -25,6 +25,7 @@ from tests.conftest import collected, context
 from tests.servers import AIRFLOW_PASSWORD as PASSWORD
 from tests.servers import airflow_api as api
 from tests.servers import airflow_standalone
+from tests.servers import airflow_trigger as trigger
 
 pytestmark = pytest.mark.integration
 
@@ -136,9 +137,7 @@ def test_runs_states_times_and_pauses_match_what_airflow_reports(airflow):
     session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": True}, timeout=10).raise_for_status()
     triggered = {}
     for dag_id in ("orders_load", "revenue_report"):
-        answer = session.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None}, timeout=10)
-        answer.raise_for_status()
-        triggered[dag_id] = answer.json()["dag_run_id"]
+        triggered[dag_id] = trigger(session, base, dag_id, server)
 
     def finished():
         runs = {}
@@ -193,7 +192,7 @@ def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow
     wait(lambda: {"orders_load", "legacy_export"} <= {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
          120, f"DAGs not parsed:\n{server.tail()}")
     session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": True}, timeout=10).raise_for_status()
-    run_id = session.post(f"{base}/api/v2/dags/orders_load/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    run_id = trigger(session, base, "orders_load", server)
     wait(lambda: session.get(f"{base}/api/v2/dags/orders_load/dagRuns/{quote(run_id, safe='')}", timeout=10).json()["state"]
          in ("success", "failed"), 240, f"run did not finish:\n{server.tail()}")
 
@@ -228,7 +227,7 @@ def test_a_paused_dag_keeps_the_past_it_had(airflow, tmp_path):
     wait(lambda: "legacy_export" in {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
          120, f"DAGs not parsed:\n{server.tail()}")
     session.patch(f"{base}/api/v2/dags/legacy_export", json={"is_paused": False}, timeout=10).raise_for_status()
-    run_id = session.post(f"{base}/api/v2/dags/legacy_export/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    run_id = trigger(session, base, "legacy_export", server)
     path = f"{base}/api/v2/dags/legacy_export/dagRuns/{quote(run_id, safe='')}"
     run = wait(lambda: (r := session.get(path, timeout=60).json())["state"] in ("success", "failed") and r, 240,
                f"run did not finish:\n{server.tail()}")
@@ -259,7 +258,7 @@ def test_a_dag_or_task_that_does_not_exist_is_named_not_taken_for_a_quiet_one(ai
     session = api(base)
     wait(lambda: "orders_load" in {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])},
          120, f"DAGs not parsed:\n{server.tail()}")
-    run_id = session.post(f"{base}/api/v2/dags/orders_load/dagRuns", json={"logical_date": None}, timeout=10).json()["dag_run_id"]
+    run_id = trigger(session, base, "orders_load", server)
     wait(lambda: session.get(f"{base}/api/v2/dags/orders_load/dagRuns/{quote(run_id, safe='')}", timeout=60).json()["state"]
          in ("success", "failed"), 240, f"run did not finish:\n{server.tail()}")
 

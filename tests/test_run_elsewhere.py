@@ -10,7 +10,7 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
-from tests.servers import airflow_api, airflow_standalone
+from tests.servers import airflow_api, airflow_standalone, airflow_trigger
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +40,7 @@ def test_the_example_dag_runs_statusgen_and_the_page_appears(tmp_path_factory):
         while "statusgen_status_page" not in {d["dag_id"] for d in session.get(f"{base}/api/v2/dags").json().get("dags", [])}:
             assert time.monotonic() < deadline, f"the example DAG was not parsed:\n{server.tail()}"
             time.sleep(1)
-        # Airflow lists a DAG a moment before it can be triggered (its serialized form is written
-        # apart): until then a trigger answers 500, as it once did in CI.
-        while (run := session.post(f"{base}/api/v2/dags/statusgen_status_page/dagRuns", json={"logical_date": None}, timeout=10)).status_code >= 500:
-            assert time.monotonic() < deadline, f"the example DAG could not be triggered: {run.text}\n{server.tail()}"
-            time.sleep(1)
-        run.raise_for_status()
-        run_id = run.json()["dag_run_id"]
+        run_id = airflow_trigger(session, base, "statusgen_status_page", server)
         deadline = time.monotonic() + 240
         while (state := session.get(f"{base}/api/v2/dags/statusgen_status_page/dagRuns/{quote(run_id, safe='')}", timeout=10).json()["state"]) not in (
                 "success", "failed"):
