@@ -13,9 +13,11 @@ import errno
 import os
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from statusgen.errors import HistoryError
+
+T = TypeVar("T")
 
 
 def write_text(target: Path, text: str) -> None:
@@ -37,14 +39,14 @@ def read_text(path: Path) -> str:
         return handle.read()
 
 
-def write_atomically(target: Path, write: Callable[[Path], object], failures: tuple[type[Exception], ...] = ()) -> None:
+def write_atomically(target: Path, write: Callable[[Path], T], failures: tuple[type[Exception], ...] = ()) -> T:
     """Under a hidden temporary name, flushed, then renamed: a crash leaves the old file whole.
-    `write` fills the temporary file; an OSError, or one of `failures` (the errors of the
-    library that writes it), becomes a HistoryError naming `target`."""
+    `write` fills the temporary file, and what it returns is returned; an OSError, or one of
+    `failures` (the errors of the library that writes it), becomes a HistoryError naming `target`."""
     temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        write(temporary)
+        written = write(temporary)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, target)
@@ -52,6 +54,7 @@ def write_atomically(target: Path, write: Callable[[Path], object], failures: tu
     except (OSError, *failures) as exc:
         _remove(temporary)
         raise HistoryError(f"cannot write history file {target}: {reason(exc)}") from None
+    return written
 
 
 def reason(exc: Exception) -> str:

@@ -140,14 +140,12 @@ def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> 
     """Write `relation` to `target` so that readers see the whole file or none of it; returns
     the rows written (COPY counts them: no query of its own for it)."""
     kv = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in metadata.items())
-    written = []
 
-    def copy(temporary: Path) -> None:
+    def copy(temporary: Path) -> int:
         quoted = str(temporary).replace("'", "''")
-        written.append(db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})").fetchone()[0])
+        return db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})").fetchone()[0]
 
-    write_atomically(target, copy, failures=(duckdb.Error,))
-    return written[0]
+    return write_atomically(target, copy, failures=(duckdb.Error,))
 
 
 def listing(files: Sequence[Path]) -> str:
