@@ -18,6 +18,15 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture
+def every_day_digested(monkeypatch):
+    """Digests for every finished day, however few its observations: the tests' days are
+    far smaller than those digests are written for (statusgen.history.digests.DIGESTED_FROM)."""
+    from statusgen.history import digests
+
+    monkeypatch.setattr(digests, "DIGESTED_FROM", 0)
+
+
+@pytest.fixture
 def write_config(tmp_path, monkeypatch):
     """Write a sources.yaml (dedented) into tmp_path, make it the working directory, and
     return the file's relative path, as a user would type it."""

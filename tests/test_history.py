@@ -242,6 +242,7 @@ def test_a_temporary_too_young_to_remove_keeps_its_day_visited_until_it_is_old(h
     assert not young.exists()
 
 
+@pytest.mark.usefixtures("every_day_digested")
 def test_retention_drops_whole_days_past_the_window(history):
     _fill_two_days(history)
     history.compact(utc(2026, 11, 22, 1))

@@ -14,6 +14,7 @@ from statusgen.status import RunState
 from tests.conftest import utc
 
 SOURCES = ("a", "b", "c", "d")
+pytestmark = pytest.mark.usefixtures("every_day_digested")
 
 
 def _history(root, seed):
@@ -89,6 +90,41 @@ def test_a_digest_made_by_another_rule_is_not_read_and_is_made_again(tmp_path, m
     History(history.root).compact(now)
     made = next((history.root / "latest" / "date=2026-03-02").glob("*.parquet"))
     assert History(history.root).open().db.execute(f"SELECT count(*) FROM '{made}'").fetchone()[0] > 0
+    assert _reads(history.root) == raw
+
+
+def _day_sizes(root):
+    """The observations of each day, by its folder's name."""
+    rows = duckdb.sql(f"SELECT parse_path(filename)[-2], count(*) FROM read_parquet('{root}/observations/*/*.parquet', filename = true) GROUP BY ALL")
+    return dict(rows.fetchall())
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_only_days_of_at_least_digested_from_observations_get_digests(tmp_path, seed, monkeypatch):
+    history = _history(tmp_path / "history", seed)
+    raw = _reads(history.root)
+    sizes = _day_sizes(history.root)
+    finished = sorted(day for day in sizes if day < "date=2026-03-04")
+    threshold = sorted(sizes[day] for day in finished)[1]  # the smallest finished day is read raw, the others are digested
+    monkeypatch.setattr(digests, "DIGESTED_FROM", threshold)
+    history.compact(utc(2026, 3, 4, 12))
+    for digest in ("latest", "reachability"):
+        assert sorted(p.parent.name for p in (history.root / digest).rglob("*.parquet")) == [d for d in finished if sizes[d] >= threshold]
+    assert _reads(history.root) == raw
+
+
+def test_a_day_too_small_for_digests_loses_those_it_cannot_use(tmp_path, monkeypatch):
+    history = _history(tmp_path / "history", 5)
+    raw = _reads(history.root)
+    now = utc(2026, 3, 4, 12)
+    older = replace(digests.LATEST_DIGEST, rule="0")
+    with monkeypatch.context() as patched:
+        patched.setattr(digests, "DIGESTS", (digests.REACHABILITY_DIGEST, older))
+        History(history.root).compact(now)
+    monkeypatch.setattr(digests, "DIGESTED_FROM", max(_day_sizes(history.root).values()) + 1)
+    History(history.root).compact(now)
+    assert list((history.root / "latest").rglob("*.parquet")) == []  # made by another rule: never read again
+    assert len(list((history.root / "reachability").rglob("*.parquet"))) == 3  # current: still read, and as right
     assert _reads(history.root) == raw
 
 

@@ -3,6 +3,8 @@
 import threading
 from datetime import timedelta
 
+import pytest
+
 from statusgen.history import History
 from statusgen.history.resident import Resident
 from statusgen.records import Observation, Run
@@ -86,6 +88,7 @@ def test_threads_sharing_a_history_read_it_whole(tmp_path):
     assert errors == [] and found == [expected] * 8
 
 
+@pytest.mark.usefixtures("every_day_digested")
 def test_what_a_history_writes_is_held_as_its_file_reads(tmp_path):
     writer = History(tmp_path / "history")
     for hour in (0, 6):

@@ -261,6 +261,7 @@ def _reachability_history(history, seed):
         at += timedelta(minutes=30)
 
 
+@pytest.mark.usefixtures("every_day_digested")
 @pytest.mark.parametrize("seed", range(3))
 def test_compacted_days_read_through_their_reachability_files_give_the_same_timeline(history, seed):
     _reachability_history(history, seed)
@@ -276,6 +277,7 @@ def test_compacted_days_read_through_their_reachability_files_give_the_same_time
     assert segments(history, promises, now, now, days=4)[1] == raw
 
 
+@pytest.mark.usefixtures("every_day_digested")
 def test_a_day_written_to_after_compaction_is_read_raw_until_compacted_again(history):
     _reachability_history(history, 2)  # "a" answers at 12:00 that day
     now = utc(2026, 3, 4, 12)
@@ -294,6 +296,7 @@ def test_a_day_written_to_after_compaction_is_read_raw_until_compacted_again(his
     assert segments(history, promises, now, now, days=4)[1] == found
 
 
+@pytest.mark.usefixtures("every_day_digested")
 def test_a_reachability_file_that_does_not_match_its_day_is_not_used(history):
     _reachability_history(history, 3)
     now = utc(2026, 3, 4, 12)

@@ -2,8 +2,8 @@
 
 Compaction merges a finished day into one file and names the parts it replaced in that
 file's metadata, so a crash between writing it and deleting them double-counts nothing.
-It also writes, beside each finished day, the digests of its observations that readers
-read instead of them (statusgen/history/digests.py): a few hundred rows where the day's
+It also writes, beside each finished day of many observations, the digests of them that
+readers read instead (statusgen/history/digests.py): a few hundred rows where the day's
 observations are hundreds of thousands.
 
 Both run under History.exclusive(): never while a snapshot is open.
@@ -37,7 +37,7 @@ class Compaction:
 
 def compact(history: History, now: datetime) -> Compaction:
     """Merge each finished day (before today, UTC) into one file per dataset, and give
-    each finished day of observations its digests. A day this History left
+    each finished day of observations its digests, if it has enough for them. A day this History left
     settled (one file, its digests current, no temporary) is not visited again while
     its folders are unchanged: history grows a day at a time, and visiting every day at
     every run was most of a compaction's cost (the demo compacts 200 times)."""

@@ -1,5 +1,5 @@
 """History's Parquet files through DuckDB: the database they are read in, whole-or-nothing
-writes, and what is known of each file (its key-value metadata and its columns).
+writes, and what is known of each file (its key-value metadata, its columns and its rows).
 
 Files are immutable once renamed into place, so what is learnt of one is kept in a
 FileFacts for as long as its owner lives: a History keeps one, as the demo and the
@@ -49,10 +49,11 @@ class Database:
 
 @dataclass
 class FileFacts:
-    """The metadata and columns of files already read, by (path, mtime, size)."""
+    """The metadata, columns and row counts of files already read or written, by (path, mtime, size)."""
 
     metadata: dict[FileKey, dict[str, str]] = field(default_factory=dict)
     columns: dict[FileKey, tuple] = field(default_factory=dict)
+    rows: dict[FileKey, int] = field(default_factory=dict)
 
 
 def file_key(path: Path) -> FileKey | None:
@@ -130,6 +131,17 @@ def _schemas(db, files: list[Path], known: FileFacts) -> list[tuple[tuple, ...]]
         for key in unknown:
             known.columns[key] = tuple(columns[str(key[0])])
     return [known.columns[key] for key in keys]
+
+
+def row_counts(db, keys: Sequence[FileKey], known: FileFacts) -> dict[FileKey, int]:
+    """The rows of each file version, read from its footer once (a history past the resident
+    budget is asked at every snapshot); a file gone meanwhile counts none."""
+    unknown = [key for key in keys if key not in known.rows]
+    if unknown:
+        found = dict(db.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({listing([p for p, _, _ in unknown])})").fetchall())
+        for key in unknown:
+            known.rows[key] = found.get(str(key[0]), 0)
+    return {key: known.rows[key] for key in keys}
 
 
 def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Mapping
 
-from statusgen.history.parquet import FileFacts, FileKey, file_key, listing, select
+from statusgen.history.parquet import FileFacts, FileKey, file_key, row_counts, select
 
 # Far above a small team's 90 days (the demo's are 15,000 rows), far below what would weigh
 # on a CI runner's memory: larger histories are scanned from their files.
@@ -35,7 +35,7 @@ class Resident:
     def __init__(self, budget: int = ROW_BUDGET) -> None:
         self.budget = budget
         self._held: dict[str, dict[Path, FileKey]] = {}  # kind → file loaded → its version then
-        self._rows: dict[FileKey, int] = {}  # of each file version loaded or counted
+        self._rows: dict[FileKey, int] = {}  # of each file version loaded
         self._ids: dict[FileKey, int] = {}  # of each file version loaded: its rows' `file`
         self._next_id = itertools.count()
         self._lock = threading.Lock()
@@ -67,11 +67,12 @@ class Resident:
         self._forget(db, kind, [path for path, key in held.items() if (keys.get(path) or file_key(path)) != key])
         new = [path for path in files if path not in held]
         if new:
-            rows = self._counts(db, [keys[path] for path in new])
-            if self._held_rows() + rows > self.budget:
+            rows = row_counts(db, [keys[path] for path in new], known)
+            if self._held_rows() + sum(rows.values()) > self.budget:
                 return None
             for path in new:
                 self._ids[keys[path]] = next(self._next_id)
+                self._rows[keys[path]] = rows[keys[path]]
             db.execute(
                 f"INSERT INTO {table} SELECT id, {', '.join(columns)} FROM ({select(db, new, columns, known, with_file=True)}) "
                 "JOIN (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::INTEGER[]) AS id) USING (file)",
@@ -104,16 +105,6 @@ class Resident:
 
     def _held_rows(self) -> int:
         return sum(self._rows[key] for loaded in self._held.values() for key in loaded.values())
-
-    def _counts(self, db, keys: list[FileKey]) -> int:
-        """The rows of these file versions, read from their footers once each: a history past
-        the budget is asked at every snapshot."""
-        unknown = [key for key in keys if key not in self._rows]
-        if unknown:
-            found = dict(db.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({listing([p for p, _, _ in unknown])})").fetchall())
-            for key in unknown:
-                self._rows[key] = found.get(str(key[0]), 0)
-        return sum(self._rows[key] for key in keys)
 
     def _forget(self, db, kind: str, gone: list[Path]) -> None:
         if gone:

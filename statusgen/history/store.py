@@ -94,6 +94,7 @@ class History:
         count = write_parquet(db, table, target, metadata)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
+            self.files.rows[key] = count
             self.resident.adopt(db, kind, key, table, count, columns)
 
     # -- reading --------------------------------------------------------------------
