@@ -7,6 +7,7 @@ import pytest
 
 from statusgen.history import History
 from statusgen.history.resident import Resident
+from statusgen.history.schema import RUN_COLUMNS
 from statusgen.records import Observation, Run
 from statusgen.status import RunState
 from tests.conftest import utc
@@ -64,6 +65,21 @@ def test_a_history_past_the_row_budget_is_read_from_its_files(tmp_path):
         _collection(small, utc(2026, 11, 22, hour))
     assert len(_read(small)[0]) == 2
     assert small.resident.files == set()
+
+
+def test_a_snapshot_reads_the_rows_of_the_files_it_listed_and_no_others(tmp_path):
+    """Files held but not listed (written since, by another thread) lie between those listed,
+    and before and after them: none of their rows is read."""
+    history = History(tmp_path / "history")
+    for hour in range(0, 30, 6):
+        _collection(history, utc(2026, 11, 22) + timedelta(hours=hour))
+    parts = sorted((history.root / "runs").rglob("*.parquet"))
+    assert history.resident.files >= set(parts)
+    db = history.database.connect()
+    for listed in ([parts[1], parts[3]], [parts[0], parts[2], parts[4]], [parts[2]], parts):
+        relation = history.resident.relation(db, "runs", listed, RUN_COLUMNS, history.files)
+        read = sorted(db.execute(f"SELECT run_id FROM ({relation})").fetchall())
+        assert read == sorted(db.execute(f"SELECT run_id FROM read_parquet({[str(p) for p in listed]})").fetchall())
 
 
 def test_threads_sharing_a_history_read_it_whole(tmp_path):

@@ -79,9 +79,10 @@ class Resident:
                 [[str(path) for path in new], [self._ids[keys[path]] for path in new]],
             )
             held.update((path, keys[path]) for path in new)
-        # The ids of its files, not their paths: DuckDB binds a view that lists a hundred
-        # paths measurably slower, and every snapshot binds several.
-        return f"SELECT {', '.join(columns)} FROM {table} WHERE file IN ({', '.join(str(self._ids[key]) for key in keys.values())})"
+        # The ids of its files, not their paths, and as stretches of the ids held: DuckDB binds
+        # a view that lists a hundred paths or ids measurably slower, and every snapshot binds several.
+        stretches = _stretches({self._ids[key] for key in keys.values()}, sorted(self._ids[key] for key in held.values()))
+        return f"SELECT {', '.join(columns)} FROM {table} WHERE " + " OR ".join(f"file BETWEEN {first} AND {last}" for first, last in stretches)
 
     def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str]) -> None:
         """Hold the file of `key` with `rows` (a table of exactly `columns`, `count` rows): what
@@ -112,3 +113,19 @@ class Resident:
             db.execute(f"DELETE FROM resident_{kind} WHERE file IN (SELECT unnest($1::INTEGER[]))", [[self._ids.pop(v) for v in versions]])
             for version in versions:
                 self._rows.pop(version, None)
+
+
+def _stretches(wanted: set[int], held: list[int]) -> list[tuple[int, int]]:
+    """`wanted` as stretches (first, last) of the sorted `held` ids: the table has no row of an
+    id not held, so a stretch may pass over one (ids only grow: none is made inside it later)."""
+    stretches: list[tuple[int, int]] = []
+    first = last = None
+    for id_ in held:
+        if id_ in wanted:
+            first, last = (id_ if first is None else first), id_
+        elif first is not None:
+            stretches.append((first, last))
+            first = None
+    if first is not None:
+        stretches.append((first, last))
+    return stretches
