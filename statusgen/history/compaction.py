@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from statusgen.history import digests
 from statusgen.history.layout import DATASETS, DIGESTS, PARTS, TEMPORARIES, Layout
-from statusgen.history.parquet import file_metadata, parquet_scan
+from statusgen.history.parquet import file_metadata, select
 from statusgen.history.schema import COLUMNS, COMPACTED_KEY, naive_utc, runs_as_seen, stamped
 
 if TYPE_CHECKING:
@@ -125,7 +125,14 @@ def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
 
 def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     columns = ", ".join(COLUMNS[dataset])
-    rows = f"({runs_as_seen(parquet_scan(parts))})" if dataset == "runs" else parquet_scan(parts)
+    # The parts' rows as the History holds them, when it does (it wrote them, or read them for
+    # this run's collection): reading the parts again was most of a small day's merge (the demo
+    # merges 178). Parts it does not hold are read from their files, not loaded to be deleted.
+    if set(parts) <= history.resident.files:
+        parts_rows = history.rows_of(db, dataset, parts, COLUMNS[dataset])
+    else:
+        parts_rows = select(db, parts, COLUMNS[dataset], history.files)
+    rows = f"({runs_as_seen(f'({parts_rows})')})" if dataset == "runs" else f"({parts_rows})"
     db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
     target = Layout.compacted(parts)
     history.write(db, dataset, COLUMNS[dataset], "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))

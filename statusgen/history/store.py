@@ -108,7 +108,7 @@ class History:
         keys: dict[Path, FileKey] = {}  # the version of each file listed
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self._rows(db, dataset, files, COLUMNS[dataset], keys)}")
+            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self.rows_of(db, dataset, files, COLUMNS[dataset], keys)}")
         snapshot.runs_held = bool(usable["runs"]) and set(usable["runs"]) <= self.resident.files
         db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
@@ -123,15 +123,16 @@ class History:
         for digest, digested in digests.current(self, db, usable["observations"], keys).items():
             undigested = tuple(f for f in usable["observations"] if f not in digested)
             if undigested not in raw:
-                raw[undigested] = self._rows(db, "observations", list(undigested), OBSERVATION_COLUMNS, keys)
+                raw[undigested] = self.rows_of(db, "observations", list(undigested), OBSERVATION_COLUMNS, keys)
             db.execute(
-                f"CREATE TEMP VIEW {digest.folder} AS {self._rows(db, digest.folder, list(digested.values()), digest.columns, keys)} "
+                f"CREATE TEMP VIEW {digest.folder} AS {self.rows_of(db, digest.folder, list(digested.values()), digest.columns, keys)} "
                 f"UNION ALL {digest.seen(raw[undigested])}"
             )
         return snapshot
 
-    def _rows(self, db, kind: str, files: list[Path], columns: dict[str, str], keys: dict[Path, FileKey]) -> str:
-        """A query over the rows of `files`: from memory while they fit its budget, else from the files."""
+    def rows_of(self, db, kind: str, files: list[Path], columns: dict[str, str], keys: dict[Path, FileKey] | None = None) -> str:
+        """A query over the rows of `files`, of `kind`'s `columns`: from memory while they fit its
+        budget, else from the files. `keys`: the versions of files just listed."""
         return self.resident.relation(db, kind, files, columns, self.files, keys) or select(db, files, columns, self.files)
 
     def _usable_files(self, db, dataset: str, warnings: list[str], move_aside: bool, keys: dict[Path, FileKey]) -> list[Path]:
