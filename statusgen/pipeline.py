@@ -87,11 +87,6 @@ def record(
     # by another process meanwhile skips its turn, as it does beside any reader.
     snapshot = history.open(move_aside=True)
     try:
-        # The facts and the runs held both read each run's newest sighting: deduplicated once
-        # while the runs are in memory (small histories; the copy is within the same budget).
-        # Past it, the runs held are looked up alone, and nothing the size of history is copied.
-        if snapshot.runs_held:
-            snapshot.keep_runs()
         facts = snapshot.source_facts({s.id: s.min_rows for s in config.sources})
         warnings = list(snapshot.warnings)
         known = catalog_file.read(history.layout, config)

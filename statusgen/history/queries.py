@@ -45,7 +45,6 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
     runs_kept: bool = False
-    runs_held: bool = False  # whether the runs' rows are in memory (statusgen/history/resident.py), not scanned from files
     lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
 
     def close(self) -> None:
@@ -57,7 +56,7 @@ class Snapshot:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
         deduplicating is the dearest step of reading them."""
         if not self.runs_kept:
-            self.db.execute(f"DROP VIEW runs; CREATE TEMP TABLE runs AS {runs_read('raw_runs')}")
+            self.db.execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read('raw_runs')}")
             self.runs_kept = True
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:

@@ -109,8 +109,13 @@ class History:
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self.rows_of(db, dataset, files, COLUMNS[dataset], keys)}")
-        snapshot.runs_held = bool(usable["runs"]) and set(usable["runs"]) <= self.resident.files
-        db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
+        if usable["runs"] and set(usable["runs"]) <= self.resident.files:
+            # Held in memory, so small: every reader of it reads each run's newest sighting, most of
+            # them more than once (a collection for its facts and the runs it holds), so they are
+            # deduplicated once, now. Past the budget, a reader keeps them if it needs to.
+            snapshot.keep_runs()
+        else:
+            db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
         for digested in DIGESTS:
             for folder in self.listing.walk(self.layout.dataset(digested)):
