@@ -64,10 +64,6 @@ class Snapshot:
         `min_rows` (statusgen.status.counted_state), as the timeline counts it, while its
         latest state is the one its system reported."""
         wanted = {source_id: rows for source_id, rows in (min_rows or {}).items() if rows is not None}
-        self.db.execute(
-            "CREATE OR REPLACE TEMP TABLE wanted_rows AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows",
-            [list(wanted), list(wanted.values())],
-        )
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
         rows = self.db.execute(
             f"""
@@ -76,9 +72,10 @@ class Snapshot:
                    max(ended_at) AS latest_ended_at,
                    max(ended_at) FILTER (WHERE {counted_state_sql('state', 'rows_loaded', 'w.min_rows')} = '{RunState.SUCCESS.value}')
                        AS last_success_at
-            FROM runs LEFT JOIN wanted_rows w USING (source_id)
+            FROM runs LEFT JOIN (SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows) w USING (source_id)
             WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id
-            """
+            """,
+            [list(wanted), list(wanted.values())],
         ).fetchall()
         ran = {sid: (state, ended, success) for sid, state, ended, success in rows}
         facts = {}
@@ -99,16 +96,13 @@ class Snapshot:
         return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == r}
 
     def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Run]:
-        self.db.execute(
-            "CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id",
-            [[s for s, _ in keys], [r for _, r in keys]],
-        )
+        wanted = "(SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id)"
         if self.runs_kept:
-            found = "SELECT * FROM runs SEMI JOIN wanted USING (source_id, run_id)"
+            found = f"SELECT * FROM runs SEMI JOIN {wanted} USING (source_id, run_id)"
         else:
             # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
-            found = runs_read("(SELECT * FROM raw_runs SEMI JOIN wanted USING (source_id, run_id))")
-        runs = records(Run, rows_as_dicts(self.db.execute(found)))
+            found = runs_read(f"(SELECT * FROM raw_runs SEMI JOIN {wanted} USING (source_id, run_id))")
+        runs = records(Run, rows_as_dicts(self.db.execute(found, [[s for s, _ in keys], [r for _, r in keys]])))
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:

@@ -83,9 +83,8 @@ class History:
 
     def _write(self, db, dataset: str, target: Path, values: list[list]) -> None:
         columns = COLUMNS[dataset]
-        db.execute(f"CREATE OR REPLACE TEMP TABLE pending ({', '.join(f'{c} {t}' for c, t in columns.items())})")
-        placeholders = ", ".join(f"unnest(${i + 1}::{t}[])" for i, t in enumerate(columns.values()))
-        db.execute(f"INSERT INTO pending SELECT {placeholders}", values)
+        unnested = ", ".join(f"unnest(${i + 1}::{t}[]) AS {c}" for i, (c, t) in enumerate(columns.items()))
+        db.execute(f"CREATE OR REPLACE TEMP TABLE pending AS SELECT {unnested}", values)
         self.write(db, dataset, columns, "pending", target, stamped())
 
     def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str]) -> None:
