@@ -339,7 +339,9 @@ class DbtTarget:
 
     def _write(self, name: str, content: dict) -> None:
         temporary = self.path / f".{name}.tmp"
-        temporary.write_text(json.dumps(content, indent=1))
+        # On one line: indented, the json module encodes in Python, not in C (≈ 0.3 s of the
+        # demo's CPU for its 295 artifacts); dbt's reader minds neither.
+        temporary.write_text(json.dumps(content))
         temporary.replace(self.path / name)
 
 
