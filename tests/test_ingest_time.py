@@ -7,6 +7,7 @@ CLI against a Prefect-shaped API served locally, then reads every output the sit
 
 import json
 import re
+from datetime import datetime
 
 import duckdb
 import pytest
@@ -186,6 +187,19 @@ def test_compacting_an_older_history_keeps_the_bound_of_the_first_sighting(tmp_p
     assert history.compact(utc(2026, 11, 23, 1)).files_after == 1
     noon = utc(2026, 11, 22, 12).replace(tzinfo=None)
     assert stored_runs(tmp_path)["r1"][:2] == [noon, noon]
+
+
+def test_an_older_history_of_single_sightings_is_read_with_the_bound(tmp_path):
+    """Each run seen once, as most are: read as it is, but for the one time later than its collection."""
+    history = History(tmp_path / "history")
+    future = Run("etl", "r1", RunState.SUCCESS, utc(2026, 11, 22, 11), utc(2099, 1, 1))
+    history.append("20261122T120000Z-old00001", utc(2026, 11, 22, 12), [future, Run("etl", "r2", RunState.FAILED, ended_at=utc(2026, 11, 22, 11))], [])
+    snapshot = history.open()
+    try:
+        read = dict(snapshot.db.execute("SELECT run_id, ended_at FROM runs").fetchall())
+    finally:
+        snapshot.close()
+    assert read == {"r1": datetime(2026, 11, 22, 12), "r2": datetime(2026, 11, 22, 11)}
 
 
 def test_bounded_keeps_the_time_history_already_gave_a_run():

@@ -10,7 +10,7 @@ from typing import IO, Any, Iterable, Mapping, Sequence
 
 import duckdb
 
-from statusgen.history.schema import DECLARED_SQL, REACHED_SQL, aware_utc, records, runs_as_seen
+from statusgen.history.schema import DECLARED_SQL, REACHED_SQL, aware_utc, records, runs_as_seen, seen_once
 from statusgen.records import Observation, Run, Schedule
 from statusgen.schedules import USUAL_QUANTILE, USUAL_RUNS, implied_deadline
 from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, same_instant_rank_sql
@@ -52,12 +52,17 @@ class Snapshot:
         if self.lock is not None:
             self.lock.close()
 
-    def keep_runs(self) -> None:
+    def keep_runs(self, in_memory: bool = False) -> None:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
-        deduplicating is the dearest step of reading them."""
-        if not self.runs_kept:
+        deduplicating is the dearest step of reading them. `in_memory`: the raw runs are rows
+        held in memory, so when each is seen once they are read as they are, not copied."""
+        if self.runs_kept:
+            return
+        if in_memory and self.db.execute(f"SELECT {seen_once('raw_runs')}").fetchone()[0]:
+            self.db.execute("CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM raw_runs")
+        else:
             self.db.execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read('raw_runs')}")
-            self.runs_kept = True
+        self.runs_kept = True
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:
         """Each source's facts; its last success is the last run that counts as one by its

@@ -58,6 +58,7 @@ RUNS_DECIDE_SQL = "error IS NULL AND NOT coalesce(paused, false)"
 REACHED_SQL = "error IS NULL"
 DECLARED_SQL = "(warn_after_s IS NOT NULL OR error_after_s IS NOT NULL)"
 _RUN_TIMES = ("started_at", "ended_at")
+_LATER_THAN_SEEN = " OR ".join(f"{c} > collected_at" for c in _RUN_TIMES)  # a time ingest had not bounded
 
 
 def stamped(metadata: dict[str, str] | None = None) -> dict[str, str]:
@@ -93,7 +94,6 @@ def runs_as_seen(relation: str) -> str:
     scan at 2 M runs)."""
     earliest = ", ".join(f"min(CASE WHEN {c} IS NOT NULL THEN least({c}, collected_at) END) AS {c}" for c in _RUN_TIMES)
     bounded = ", ".join(f"CASE WHEN n.{c} > n.collected_at THEN b.{c} ELSE n.{c} END AS {c}" for c in _RUN_TIMES)
-    later = " OR ".join(f"{c} > collected_at" for c in _RUN_TIMES)
     return f"""
         WITH again AS (SELECT source_id, run_id FROM {relation} GROUP BY ALL HAVING count(*) > 1),
         n AS (SELECT * FROM {relation} ANTI JOIN again USING (source_id, run_id)
@@ -101,8 +101,16 @@ def runs_as_seen(relation: str) -> str:
               (SELECT * FROM {relation} SEMI JOIN again USING (source_id, run_id)
                QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1)),
         b AS (SELECT source_id, run_id, {earliest} FROM {relation}
-              SEMI JOIN (SELECT source_id, run_id FROM {relation} WHERE {later}) USING (source_id, run_id) GROUP BY ALL)
+              SEMI JOIN (SELECT source_id, run_id FROM {relation} WHERE {_LATER_THAN_SEEN}) USING (source_id, run_id) GROUP BY ALL)
         SELECT n.* REPLACE ({bounded}) FROM n LEFT JOIN b USING (source_id, run_id)"""
+
+
+def seen_once(relation: str) -> str:
+    """SQL that is true when every run of `relation` is seen once, at a time no later than its
+    collection: runs_as_seen then gives each run as it is. Most histories written since ingest
+    bounded times are so; checking costs far less than deduplicating."""
+    return (f"NOT EXISTS (SELECT 1 FROM {relation} WHERE {_LATER_THAN_SEEN}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {relation} GROUP BY source_id, run_id HAVING count(*) > 1)")
 
 
 def reachability_changes(seen: str) -> str:

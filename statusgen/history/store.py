@@ -112,7 +112,7 @@ class History:
             # Held in memory, so small: every reader of it reads each run's newest sighting, most of
             # them more than once (a collection for its facts and the runs it holds), so they are
             # deduplicated once, now. Past the budget, a reader keeps them if it needs to.
-            snapshot.keep_runs()
+            snapshot.keep_runs(in_memory=True)
         else:
             db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
         db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
