@@ -128,8 +128,9 @@ def refresh(history: History, db, observations: list[Path]) -> None:
     """Give the day of each of `observations`, its only file, a current file of every digest
     if it holds DIGESTED_FROM observations or more, and delete every other digest of the day."""
     found = current(history, db, observations)
-    keys = [key for day in observations if (key := file_key(day)) is not None]
-    large = {path for (path, _, _), count in row_counts(db, keys, history.files).items() if count >= DIGESTED_FROM}
+    # Only a day missing a current digest is counted: a fresh History would read every footer.
+    missing = [key for day in observations if any(day not in made for made in found.values()) and (key := file_key(day))]
+    large = {path for (path, _, _), count in row_counts(db, missing, history.files).items() if count >= DIGESTED_FROM}
     for day in observations:
         rows = None
         for digest, made_from in found.items():
