@@ -128,7 +128,7 @@ def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     # The parts' rows as the History holds them, when it does (it wrote them, or read them for
     # this run's collection): reading the parts again was most of a small day's merge (the demo
     # merges 178). Parts it does not hold are read from their files, not loaded to be deleted.
-    if set(parts) <= history.resident.files:
+    if history.resident.holds(dataset, parts):
         parts_rows = history.rows_of(db, dataset, parts, COLUMNS[dataset])
     else:
         parts_rows = select(db, parts, COLUMNS[dataset], history.files)

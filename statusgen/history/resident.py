@@ -45,6 +45,11 @@ class Resident:
         """The files whose rows are held."""
         return {path for held in self._held.values() for path in held}
 
+    def holds(self, kind: str, files: list[Path]) -> bool:
+        """Whether the rows of every one of `files` (some, at least) are held as `kind`'s."""
+        held = self._held.get(kind, {})
+        return bool(files) and all(path in held for path in files)
+
     def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
                  listed: Mapping[Path, FileKey] | None = None) -> str | None:
         """A query over the rows of `files` with exactly `columns`, from memory; None when

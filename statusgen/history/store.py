@@ -108,10 +108,11 @@ class History:
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         for dataset, files in usable.items():
             db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self.rows_of(db, dataset, files, COLUMNS[dataset], keys)}")
-        if usable["runs"] and set(usable["runs"]) <= self.resident.files:
-            # Held in memory, so small: every reader of it reads each run's newest sighting, most of
-            # them more than once (a collection for its facts and the runs it holds), so they are
-            # deduplicated once, now. Past the budget, a reader keeps them if it needs to.
+        if self.resident.holds("runs", usable["runs"]):
+            # Held in memory, so small: every reader of it reads each run's newest sighting, most
+            # of them more than once (a collection for its facts and the runs it holds), so the
+            # runs are kept as read once, now (Snapshot.keep_runs). Past the budget, a reader
+            # keeps them if it needs to.
             snapshot.keep_runs(in_memory=True)
         else:
             db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
