@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from statusgen.history import History
+from statusgen.history.parquet import file_key
 from statusgen.history.resident import Resident
 from statusgen.history.schema import RUN_COLUMNS
 from statusgen.records import Observation, Run
@@ -115,3 +116,49 @@ def test_what_a_history_writes_is_held_as_its_file_reads(tmp_path):
     merged = {p for p in _files(writer) if p.name.endswith("--compacted.parquet")}
     assert len(merged) == 4 and merged <= writer.resident.files  # runs, observations, reachability, latest
     assert _read(writer) == _read(History(writer.root))
+
+
+def _held_rows(history, kind):
+    return sorted(history.database.connect().execute(f"SELECT * EXCLUDE (file) FROM resident_{kind}").fetchall())
+
+
+def _file_rows(history, kind):
+    files = [str(p) for p in _files(history) if p.parts[-3] == kind]
+    return sorted(history.database.connect().execute(f"SELECT * FROM read_parquet({files}, hive_partitioning = false)").fetchall())
+
+
+def test_a_merged_day_is_held_as_its_parts_rows_and_they_stay_when_the_parts_go(tmp_path):
+    history = History(tmp_path / "history")
+    for hour in (0, 6, 12):
+        _collection(history, utc(2026, 11, 22, hour))
+    loaded = history.resident._next_id
+    history.compact(utc(2026, 11, 23, 1))
+    assert history.resident._next_id is loaded and next(loaded) == 6  # nothing loaded: 3 parts of 2 datasets before
+    for kind in ("runs", "observations"):
+        assert _held_rows(history, kind) == _file_rows(history, kind)
+    assert _read(history) == _read(History(history.root))  # the parts are gone: the merged file reads the same
+    for kind in ("runs", "observations"):
+        assert _held_rows(history, kind) == _file_rows(history, kind)  # none of the parts' rows was lost or left twice
+    history.apply_retention(utc(2026, 11, 30, 1), 1)  # the merged day goes: so do the rows it shared
+    _collection(history, utc(2026, 11, 30, 2))
+    assert _read(history) == _read(History(history.root))
+    for kind in ("runs", "observations"):
+        assert _held_rows(history, kind) == _file_rows(history, kind)
+
+
+def test_a_file_renamed_over_one_of_those_it_stands_for_keeps_their_rows(tmp_path):
+    """Held as the rows of files, one of which it replaces at the same path: those rows stay
+    once, and go when the file that holds them goes."""
+    history = History(tmp_path / "history")
+    for hour in (0, 6):
+        _collection(history, utc(2026, 11, 22, hour))
+    first, second = sorted((history.root / "runs").rglob("*.parquet"))
+    db = history.database.connect()
+    db.execute(f"COPY (SELECT * FROM read_parquet(['{first}', '{second}'], hive_partitioning = false)) TO '{tmp_path / 'merged.parquet'}' (FORMAT parquet)")
+    (tmp_path / "merged.parquet").replace(first)
+    assert history.resident.alias(db, "runs", file_key(first), [first, second])
+    second.unlink()
+    assert _read(history) == _read(History(history.root))
+    assert _held_rows(history, "runs") == _file_rows(history, "runs")
+    first.unlink()
+    assert _read(history)[0] == [] and _held_rows(history, "runs") == []

@@ -125,21 +125,24 @@ def _compact_day(history: History, db, dataset: str, parts: list[Path]) -> bool:
 
 def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     columns = ", ".join(COLUMNS[dataset])
+    target = Layout.compacted(parts)
+    metadata = stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])})
     # The parts' rows as the History holds them, when it does (it wrote them, or read them for
     # this run's collection): reading the parts again was most of a small day's merge (the demo
     # merges 178). Parts it does not hold are read from their files, not loaded to be deleted.
-    if history.resident.holds(dataset, parts):
-        parts_rows = history.rows_of(db, dataset, parts, COLUMNS[dataset])
-    else:
-        parts_rows = select(db, parts, COLUMNS[dataset], history.files)
-    rows = f"({parts_rows})"
+    held = history.resident.holds(dataset, parts)
+    rows = f"({history.rows_of(db, dataset, parts, COLUMNS[dataset]) if held else select(db, parts, COLUMNS[dataset], history.files)})"
     # A day whose runs are each seen once (most days) merges them as they are: checking costs
-    # less than deduplicating.
+    # less than deduplicating. Rows merged as they are and held are written from memory, and
+    # held as the parts' rows, not loaded again.
     if dataset == "runs" and not db.execute(f"SELECT {seen_once(rows)}").fetchone()[0]:
         rows = f"({runs_as_seen(rows)})"
+    elif held:
+        history.write(db, dataset, COLUMNS[dataset], f"(SELECT {columns} FROM {rows} ORDER BY source_id, collected_at)", target, metadata,
+                      same_as=parts)
+        return target
     db.execute(f"CREATE OR REPLACE TEMP TABLE merging AS SELECT {columns} FROM {rows} ORDER BY source_id, collected_at")
-    target = Layout.compacted(parts)
-    history.write(db, dataset, COLUMNS[dataset], "merging", target, stamped({COMPACTED_KEY: json.dumps([p.name for p in parts if p != target])}))
+    history.write(db, dataset, COLUMNS[dataset], "merging", target, metadata)
     return target
 
 

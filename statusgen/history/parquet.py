@@ -42,9 +42,10 @@ class Database:
                     "temp_directory": str(Path(tempfile.gettempdir()) / "statusgen-duckdb"),
                     "preserve_insertion_order": False,
                 })
-        session = self._database.cursor()
-        session.execute("SET TimeZone = 'UTC'")
-        return session
+                # For every session: history's timestamps are UTC, whatever the machine's zone.
+                # (Not in the config above: DuckDB loads the zones only after it starts.)
+                self._database.execute("SET GLOBAL TimeZone = 'UTC'")
+        return self._database.cursor()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
@@ -35,8 +36,11 @@ class Resident:
     def __init__(self, budget: int = ROW_BUDGET) -> None:
         self.budget = budget
         self._held: dict[str, dict[Path, FileKey]] = {}  # kind → file loaded → its version then
-        self._rows: dict[FileKey, int] = {}  # of each file version loaded
-        self._ids: dict[FileKey, int] = {}  # of each file version loaded: its rows' `file`
+        # Of each file version held, the `file` of its rows: one id when its rows were loaded,
+        # its parts' when it merges files held (see alias). An id's rows go with its last file.
+        self._ids: dict[FileKey, tuple[int, ...]] = {}
+        self._rows: dict[int, int] = {}  # of each id held
+        self._owners: Counter[int] = Counter()  # of each id held: the file versions holding it
         self._next_id = itertools.count()
         self._lock = threading.Lock()
 
@@ -55,38 +59,38 @@ class Resident:
         """A query over the rows of `files` with exactly `columns`, from memory; None when
         they would pass the budget or one of them just went: then the files must be scanned.
         `listed`: the versions of files just listed, which need no second look."""
-        if not files:
-            return None  # the files' own query for none reads nothing
         with self._lock:
             return self._relation(db, kind, files, columns, known, listed or {})
 
     def _relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
                   listed: Mapping[Path, FileKey]) -> str | None:
-        table = self._table(db, kind, columns)
-        held = self._held[kind]
         keys = {path: listed.get(path) or file_key(path) for path in files}
-        if None in keys.values():
-            return None
         # Another snapshot open now may list files this one does not (a day's parts before
         # it was compacted): only files deleted or rewritten leave.
+        held = self._held.get(kind, {})
         self._forget(db, kind, [path for path, key in held.items() if (keys.get(path) or file_key(path)) != key])
+        if not files or None in keys.values():
+            return None  # for no files, their own query reads nothing
+        table = self._table(db, kind, columns)
+        held = self._held[kind]
         new = [path for path in files if path not in held]
         if new:
             rows = row_counts(db, [keys[path] for path in new], known)
             if self._held_rows() + sum(rows.values()) > self.budget:
                 return None
-            for path in new:
-                self._ids[keys[path]] = next(self._next_id)
-                self._rows[keys[path]] = rows[keys[path]]
+            ids = {path: next(self._next_id) for path in new}
             db.execute(
                 f"INSERT INTO {table} SELECT id, {', '.join(columns)} FROM ({select(db, new, columns, known, with_file=True)}) "
                 "JOIN (SELECT unnest($1::VARCHAR[]) AS file, unnest($2::INTEGER[]) AS id) USING (file)",
-                [[str(path) for path in new], [self._ids[keys[path]] for path in new]],
+                [[str(path) for path in new], list(ids.values())],
             )
-            held.update((path, keys[path]) for path in new)
+            for path in new:  # none held at these paths: no rows to let go
+                self._hold(kind, keys[path], (ids[path],))
+                self._rows[ids[path]] = rows[keys[path]]
         # The ids of its files, not their paths, and as stretches of the ids held: DuckDB binds
         # a view that lists a hundred paths or ids measurably slower, and every snapshot binds several.
-        stretches = _stretches({self._ids[key] for key in keys.values()}, sorted(self._ids[key] for key in held.values()))
+        wanted = {id_ for key in keys.values() for id_ in self._ids[key]}
+        stretches = _stretches(wanted, sorted({id_ for key in held.values() for id_ in self._ids[key]}))
         return f"SELECT {', '.join(columns)} FROM {table} WHERE " + " OR ".join(f"file BETWEEN {first} AND {last}" for first, last in stretches)
 
     def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str]) -> None:
@@ -97,10 +101,32 @@ class Resident:
             self._forget(db, kind, [key[0]] if key[0] in self._held[kind] else [])  # renamed over
             if self._held_rows() + count > self.budget:
                 return
-            self._rows[key] = count
-            self._ids[key] = next(self._next_id)
-            db.execute(f"INSERT INTO {table} SELECT {self._ids[key]}, {', '.join(columns)} FROM {rows}")
-            self._held[kind][key[0]] = key
+            id_ = next(self._next_id)
+            db.execute(f"INSERT INTO {table} SELECT {id_}, {', '.join(columns)} FROM {rows}")
+            self._hold(kind, key, (id_,))
+            self._rows[id_] = count
+
+    def alias(self, db, kind: str, key: FileKey, files: list[Path]) -> bool:
+        """Hold the file of `key` as holding exactly the rows of `files`, held as `kind`'s (the
+        parts of a day it merges): no row is loaded, its rows are theirs and stay when they go.
+        False when they are not all held."""
+        with self._lock:
+            held = self._held.get(kind, {})
+            if not files or any(path not in held for path in files):
+                return False
+            ids = tuple(sorted({id_ for path in files for id_ in self._ids[held[path]]}))
+            self._delete(db, kind, self._hold(kind, key, ids))
+            return True
+
+    def _hold(self, kind: str, key: FileKey, ids: tuple[int, ...]) -> list[int]:
+        """Hold the file of `key` with the rows of `ids`; returns the ids no file holds any more
+        (those of a version it was renamed over), whose rows must go."""
+        before = self._held[kind].get(key[0])
+        self._owners.update(ids)  # first: the version it replaces may hold the same rows
+        dead = self._release(before) if before is not None else []
+        self._held[kind][key[0]] = key
+        self._ids[key] = ids
+        return dead
 
     def _table(self, db, kind: str, columns: dict[str, str]) -> str:
         table = f"resident_{kind}"
@@ -110,14 +136,24 @@ class Resident:
         return table
 
     def _held_rows(self) -> int:
-        return sum(self._rows[key] for loaded in self._held.values() for key in loaded.values())
+        return sum(self._rows.values())
 
     def _forget(self, db, kind: str, gone: list[Path]) -> None:
-        if gone:
-            versions = [self._held[kind].pop(path) for path in gone]
-            db.execute(f"DELETE FROM resident_{kind} WHERE file IN (SELECT unnest($1::INTEGER[]))", [[self._ids.pop(v) for v in versions]])
-            for version in versions:
-                self._rows.pop(version, None)
+        self._delete(db, kind, [id_ for path in gone for id_ in self._release(self._held[kind].pop(path))])
+
+    def _delete(self, db, kind: str, ids: list[int]) -> None:
+        if ids:
+            db.execute(f"DELETE FROM resident_{kind} WHERE file IN (SELECT unnest($1::INTEGER[]))", [ids])
+
+    def _release(self, version: FileKey) -> list[int]:
+        """The ids whose rows no file holds once `version` is no longer held."""
+        dead = []
+        for id_ in self._ids.pop(version):
+            self._owners[id_] -= 1
+            if not self._owners[id_]:
+                del self._owners[id_], self._rows[id_]
+                dead.append(id_)
+        return dead
 
 
 def _stretches(wanted: set[int], held: list[int]) -> list[tuple[int, int]]:

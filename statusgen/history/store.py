@@ -87,14 +87,17 @@ class History:
         db.execute(f"CREATE OR REPLACE TEMP TABLE pending AS SELECT {unnested}", values)
         self.write(db, dataset, columns, "pending", target, stamped())
 
-    def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str]) -> None:
-        """Write `table`, which has `columns`, those of `kind`'s files, to `target` whole or not
-        at all. What was written is known: no snapshot reads its footer or its rows back."""
+    def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str],
+              same_as: list[Path] | None = None) -> None:
+        """Write `table` (or a query in brackets), which has `columns`, those of `kind`'s files,
+        to `target` whole or not at all. What was written is known: no snapshot reads its
+        footer or its rows back. `same_as`: files whose rows are exactly those written."""
         count = write_parquet(db, table, target, metadata)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
             self.files.rows[key] = count
-            self.resident.adopt(db, kind, key, table, count, columns)
+            if not (same_as and self.resident.alias(db, kind, key, same_as)):
+                self.resident.adopt(db, kind, key, table, count, columns)
 
     # -- reading --------------------------------------------------------------------
 
