@@ -77,10 +77,12 @@ def record(
     now: datetime,
     on_done: Callable[[Collected], None] = lambda c: None,
     shard: tuple[int, int] | None = None,
+    on_answered: Callable[[], None] = lambda: None,
 ) -> Recorded:
     """Discover, ask every source, and append what each said to history with what history
     already knew of it; nothing is judged. With `shard` (I, N), only slice I is collected, and only slice 1
-    refreshes the catalog: the other slices collect what the last discovery found."""
+    refreshes the catalog: the other slices collect what the last discovery found.
+    `on_answered` is told once no system is asked anything more."""
     # One snapshot for the whole collection: what history held before it is all it asks
     # (facts, times of runs seen before, runs held as they are), and nothing is written
     # until it closes. It holds the shared lock while the systems are asked, so a compaction
@@ -102,6 +104,7 @@ def record(
         collection = collect_all(replace(config, sources=[s for s in config.sources if s.id not in unsure]), now,
                                  {sid: f.last_collected_at for sid, f in facts.items() if f.last_collected_at},
                                  on_done, cache_dir=history.layout.cache, not_before=now - timedelta(days=config.history.retention_days))
+        on_answered()
         collected = bounded_reports(collection.reports, now, snapshot)
         for source_id, reason in unsure.items():
             collected[source_id] = Collected(SourceReport(source_id, error=reason), 0)
@@ -233,13 +236,15 @@ def run(
     return RunResult(collected, maintained, site, transitions, warnings)
 
 
-def advance(config: Config, history: History, now: datetime, previous: datetime | None = None) -> None:
+def advance(config: Config, history: History, now: datetime, previous: datetime | None = None,
+            on_answered: Callable[[], None] = lambda: None) -> None:
     """A run that shows nothing: record a collection and maintain history, as `run` does,
     without judging or rendering what nobody reads (the demo's collections before its last).
     `previous`: the moment of the run before it, when this process made it and nobody else
     writes this history; then maintenance waits for a new day (UTC), since only a day that
-    finishes gives it something to do: a day to compact, retention's window moved."""
-    record(config, history, now)
+    finishes gives it something to do: a day to compact, retention's window moved.
+    `on_answered`: as `record`'s."""
+    record(config, history, now, on_answered=on_answered)
     if previous is None or naive_utc(previous).date() != naive_utc(now).date():
         maintain(config, history, now)
 

@@ -14,6 +14,7 @@ import json
 import random
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -99,18 +100,30 @@ def run_demo(workdir: Path, out: Path, days: int, now: datetime, progress: Calla
 
     history = History(workdir / "history")
     config = load_config(config_path, {})  # the demo's config reads no variable: the user's environment cannot change it
+
+    def simulate(moment: datetime) -> None:
+        """The warehouse and dbt's artifacts as they stand at `moment`."""
+        warehouse.load_until(loads, moment)
+        target.write_until(invocations, loads, moment)
+
+    moments = collection_times(start, now)  # the last is `now`: the collection that renders
     previous = None
     try:
-        for moment in collection_times(start, now):
-            progress(min((moment - start).days + 1, days), days)
-            warehouse.load_until(loads, moment)
-            target.write_until(invocations, loads, moment)
-            if moment < now:
-                pipeline.advance(config, history, moment, previous)
+        # Each next moment is simulated on a thread of its own as soon as the collectors have read
+        # this one, while history records it: on two cores, ≈ 1.3 s of the demo's 13 (the simulation
+        # waits on DuckDB and the disk, which let go of Python's lock meanwhile).
+        with ThreadPoolExecutor(max_workers=1) as meanwhile:
+            simulate(moments[0])
+            for moment, following in zip(moments, moments[1:]):
+                progress(min((moment - start).days + 1, days), days)
+                simulated: list[Future] = []
+                pipeline.advance(config, history, moment, previous,
+                                 on_answered=lambda: simulated.append(meanwhile.submit(simulate, following)))
+                simulated[0].result() if simulated else simulate(following)
                 previous = moment
     finally:
         warehouse.close()
-    # The last collection is at `now`: the one that renders.
+    progress(days, days)
     return pipeline.run(config, history, now, out).site
 
 
