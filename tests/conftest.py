@@ -73,6 +73,17 @@ def assert_same_site(expected: Path, found: Path, context: str) -> None:
             pytest.fail(f"{name} differs ({context})\n{excerpt}")
 
 
+def stored_runs(history) -> tuple[int, int]:
+    """How many rows history's runs files hold, and how many distinct runs: what it stores,
+    not what readers make of it."""
+    import duckdb
+
+    files = [str(p) for p in sorted((history.root / "runs").glob("date=*/part-*.parquet"))]
+    return duckdb.connect().execute(
+        f"SELECT count(*), count(DISTINCT (source_id, run_id)) FROM read_parquet({files}, hive_partitioning = false)"
+    ).fetchone()
+
+
 def timeline_status(folder: Path, runs, now: datetime, promise):
     """The status the timeline, the one place a status is decided, gives a source whose
     finished runs are `runs` [(state, ended_at)] or [(state, ended_at, rows_loaded)], seen at

@@ -21,7 +21,7 @@ from statusgen.errors import CollectorError
 from statusgen.history import History
 from statusgen.status import RunState, Status
 from tests.asked import sources_at
-from tests.conftest import collected, context
+from tests.conftest import collected, context, stored_runs
 from tests.servers import AIRFLOW_PASSWORD as PASSWORD
 from tests.servers import airflow_api as api
 from tests.servers import airflow_standalone
@@ -210,7 +210,7 @@ def test_a_paused_dag_is_unknown_without_turning_off_incremental_reading(airflow
     assert lines[2]["orders"].runs == 0
     snapshot = history.open()
     try:
-        stored = snapshot.db.execute("SELECT count(*), count(DISTINCT (source_id, run_id)) FROM raw_runs").fetchone()
+        stored = stored_runs(history)
         seen = snapshot.db.execute("SELECT error, paused FROM observations WHERE source_id = 'legacy'").fetchall()
     finally:
         snapshot.close()

@@ -23,7 +23,7 @@ from statusgen.records import Schedule
 from statusgen.schedules import GRACE
 from statusgen.status import RunState, Status
 from tests.asked import sources_at
-from tests.conftest import context
+from tests.conftest import context, stored_runs
 from tests.servers import Server, free_port, prefect_api, venv
 
 pytestmark = pytest.mark.integration
@@ -131,11 +131,7 @@ def test_a_paused_deployment_is_unknown_without_turning_off_incremental_reading(
 
     assert lines[0]["orders"].runs == 2  # the run that succeeded, and the deployment's run still Late
     assert lines[2]["orders"].runs == 1  # what ended before the second collection is not read again
-    snapshot = history.open()
-    try:
-        stored = snapshot.db.execute("SELECT count(*), count(DISTINCT (source_id, run_id)) FROM raw_runs").fetchone()
-    finally:
-        snapshot.close()
+    stored = stored_runs(history)
     assert stored[0] == stored[1]
     assert lines[0]["legacy"].status is Status.UNKNOWN and lines[0]["legacy"].note.startswith("Paused in Prefect")
 

@@ -51,7 +51,7 @@ def compact(history: History, now: datetime) -> Compaction:
             for folder, day in history.layout.days(dataset):
                 if day >= today or folder.is_symlink():
                     continue
-                folders = [folder, *(d / folder.name for d in digested)] if dataset == "observations" else [folder]
+                folders = [folder, *(history.layout.child(d, folder.name) for d in digested)] if dataset == "observations" else [folder]
                 visited.update(folders)
                 stamp = _stamp(folders)
                 if history.settled.get(folder) == stamp:

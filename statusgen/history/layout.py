@@ -36,9 +36,11 @@ TEMPORARIES = ".*.tmp"  # statusgen.files writes under such a name, then renames
 @dataclass(frozen=True)
 class Layout:
     root: Path
-    # Every snapshot asks for every day's digests, and making a Path costs more than finding
-    # it (the demo opens 400 snapshots of up to 90 days): each Layout remembers its answers.
+    # Every snapshot asks for every day's digests, and compaction for every day's folders, and
+    # making a Path costs more than finding it (the demo opens 200 snapshots and compacts 90
+    # times, of up to 90 days): each Layout remembers the paths it made.
     _digests: dict[tuple[str, Path], Path] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _children: dict[tuple[Path, str], Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def catalog(self) -> Path:
@@ -61,7 +63,14 @@ class Layout:
         return self.root / LOCK
 
     def dataset(self, name: str) -> Path:
-        return self.root / name
+        return self.child(self.root, name)
+
+    def child(self, folder: Path, name: str) -> Path:
+        """`folder / name`, made once."""
+        made = self._children.get((folder, name))
+        if made is None:
+            made = self._children[folder, name] = folder / name
+        return made
 
     def part(self, dataset: str, day: date, collection_id: str) -> Path:
         """Where one collection's rows of `dataset` for `day` go."""
@@ -88,29 +97,28 @@ class Layout:
         """The date= entries of `dataset`, oldest first, with their day. Some may be links:
         statusgen writes none, and callers never follow one (compacting or deleting through
         it would change whatever it points to)."""
-        found = [(folder, _folder_day(folder)) for folder in _entries(self.dataset(dataset), DAY_PREFIX)]
+        found = [(folder, _folder_day(folder)) for folder in self._entries(self.dataset(dataset), DAY_PREFIX)]
         return [(folder, day) for folder, day in found if day is not None]
 
     def written_folders(self) -> list[Path]:
         """The folders compaction sweeps for temporaries a crashed writer left."""
-        days = [day for top in _entries(self.root, "", folders_only=True) for day in _entries(top, DAY_PREFIX)]
+        days = [day for top in self._entries(self.root, "", folders_only=True) for day in self._entries(top, DAY_PREFIX)]
         return [*days, self.cache, self.catalog.parent]
 
     def is_history(self) -> bool:
         """Whether the root holds a statusgen history: a dataset folder with day partitions."""
         return any(d.is_dir() and not d.is_symlink() and any(d.glob(f"{DAY_PREFIX}*")) for d in map(self.dataset, DATASETS))
 
-
-def _entries(folder: Path, prefix: str, folders_only: bool = False) -> list[Path]:
-    """The entries of `folder` whose names start with `prefix`, sorted, as
-    `sorted(folder.glob(prefix + "*"))` gives them at a fraction of its cost: compaction and
-    retention look at every day at every run."""
-    try:
-        with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if e.name.startswith(prefix) and (not folders_only or e.is_dir()))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return [folder / name for name in names]
+    def _entries(self, folder: Path, prefix: str, folders_only: bool = False) -> list[Path]:
+        """The entries of `folder` whose names start with `prefix`, sorted, as
+        `sorted(folder.glob(prefix + "*"))` gives them at a fraction of its cost: compaction and
+        retention look at every day at every run."""
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(e.name for e in entries if e.name.startswith(prefix) and (not folders_only or e.is_dir()))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [self.child(folder, name) for name in names]
 
 
 def _folder_day(folder: Path) -> date | None:

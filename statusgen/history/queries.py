@@ -52,16 +52,16 @@ class Snapshot:
         if self.lock is not None:
             self.lock.close()
 
-    def keep_runs(self, in_memory: bool = False) -> None:
+    def keep_runs(self, held: str | None = None) -> None:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
-        deduplicating is the dearest step of reading them. `in_memory`: the raw runs are rows
-        held in memory, so when each is seen once they are read as they are, not copied."""
+        deduplicating is the dearest step of reading them. `held`: a query of the raw runs,
+        rows held in memory; when each is seen once they are read as they are, not copied."""
         if self.runs_kept:
             return
-        if in_memory and self.db.execute(f"SELECT {seen_once('raw_runs')}").fetchone()[0]:
-            self.db.execute("CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM raw_runs")
+        if held is not None and self.db.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0]:
+            self.db.execute(f"CREATE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
         else:
-            self.db.execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read('raw_runs')}")
+            self.db.execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
         self.runs_kept = True
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:

@@ -109,25 +109,24 @@ class History:
         snapshot = Snapshot(db, cache_dir=self.layout.cache, lock=self._lock(fcntl.LOCK_SH))
         keys: dict[Path, FileKey] = {}  # the version of each file listed
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
-        for dataset, files in usable.items():
-            db.execute(f"CREATE TEMP VIEW raw_{dataset} AS {self.rows_of(db, dataset, files, COLUMNS[dataset], keys)}")
+        rows = {dataset: self.rows_of(db, dataset, files, COLUMNS[dataset], keys) for dataset, files in usable.items()}
+        db.execute(f"CREATE TEMP VIEW observations AS {rows['observations']}")
         if self.resident.holds("runs", usable["runs"]):
             # Held in memory, so small: every reader of it reads each run's newest sighting, most
             # of them more than once (a collection for its facts and the runs it holds), so the
             # runs are kept as read once, now (Snapshot.keep_runs). Past the budget, a reader
             # keeps them if it needs to.
-            snapshot.keep_runs(in_memory=True)
+            snapshot.keep_runs(held=rows["runs"])
         else:
-            db.execute(f"CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
-        db.execute("CREATE TEMP VIEW observations AS SELECT * FROM raw_observations")
+            db.execute(f"CREATE TEMP VIEW raw_runs AS {rows['runs']}; CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
         for digested in DIGESTS:
             for folder in self.listing.walk(self.layout.dataset(digested)):
                 keys.update(folder.keys)
         # Each digest's view: its files for the days that have a current one, the rows it reads
         # of the others' observations (statusgen/history/digests.py). Those others are most
-        # often the same days for every digest: their query is made once (the demo opens 400
-        # snapshots).
-        raw: dict[tuple[Path, ...], str] = {}
+        # often the same days for every digest, or every day: their query is made once (the demo
+        # opens 200 snapshots).
+        raw = {tuple(usable["observations"]): rows["observations"]}
         for digest, digested in digests.current(self, db, usable["observations"], keys).items():
             undigested = tuple(f for f in usable["observations"] if f not in digested)
             if undigested not in raw:
