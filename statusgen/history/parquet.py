@@ -149,14 +149,15 @@ def _kv_rows(db, files: list[Path]) -> list[tuple[str, bytes, bytes]]:
     return db.execute(f"SELECT file_name, key, value FROM parquet_kv_metadata({listing(files)})").fetchall()
 
 
-def write_parquet(db, relation: str, target: Path, metadata: dict[str, str]) -> int:
-    """Write `relation` to `target` so that readers see the whole file or none of it; returns
-    the rows written (COPY counts them: no query of its own for it)."""
+def write_parquet(db, relation: str, target: Path, metadata: dict[str, str], parameters: list | None = None) -> int:
+    """Write `relation` (a table, or a query in brackets with `parameters` its values) to
+    `target` so that readers see the whole file or none of it; returns the rows written (COPY
+    counts them: no query of its own for it)."""
     kv = ", ".join(f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in metadata.items())
 
     def copy(temporary: Path) -> int:
         quoted = str(temporary).replace("'", "''")
-        return db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})").fetchone()[0]
+        return db.execute(f"COPY {relation} TO '{quoted}' (FORMAT parquet, COMPRESSION zstd, KV_METADATA {{{kv}}})", parameters).fetchone()[0]
 
     return write_atomically(target, copy, failures=(duckdb.Error,))
 

@@ -70,17 +70,19 @@ class Snapshot:
         latest state is the one its system reported."""
         wanted = {source_id: rows for source_id, rows in (min_rows or {}).items() if rows is not None}
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
+        # Joined to the sources' minimums only when some source has one (most have none).
+        minimums = "LEFT JOIN (SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows) w USING (source_id)"
         rows = self.db.execute(
             f"""
             SELECT source_id,
                    arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
                    max(ended_at) AS latest_ended_at,
-                   max(ended_at) FILTER (WHERE {counted_state_sql('state', 'rows_loaded', 'w.min_rows')} = '{RunState.SUCCESS.value}')
+                   max(ended_at) FILTER (WHERE {counted_state_sql('state', 'rows_loaded', 'w.min_rows' if wanted else 'NULL')} = '{RunState.SUCCESS.value}')
                        AS last_success_at
-            FROM runs LEFT JOIN (SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows) w USING (source_id)
+            FROM runs {minimums if wanted else ''}
             WHERE ended_at IS NOT NULL AND state IN ({finished}) GROUP BY source_id
             """,
-            [list(wanted), list(wanted.values())],
+            [list(wanted), list(wanted.values())] if wanted else None,
         ).fetchall()
         ran = {sid: (state, ended, success) for sid, state, ended, success in rows}
         facts = {}

@@ -93,16 +93,17 @@ class Resident:
         stretches = _stretches(wanted, sorted({id_ for key in held.values() for id_ in self._ids[key]}))
         return f"SELECT {', '.join(columns)} FROM {table} WHERE " + " OR ".join(f"file BETWEEN {first} AND {last}" for first, last in stretches)
 
-    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str]) -> None:
-        """Hold the file of `key` with `rows` (a table of exactly `columns`, `count` rows): what
-        this History just wrote to it, so no snapshot reads the file back."""
+    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str], parameters: list | None = None) -> None:
+        """Hold the file of `key` with `rows` (a table or a query in brackets, of exactly
+        `columns`, `count` rows; `parameters` its values): what this History just wrote to it,
+        so no snapshot reads the file back."""
         with self._lock:
             table = self._table(db, kind, columns)
             self._forget(db, kind, [key[0]] if key[0] in self._held[kind] else [])  # renamed over
             if self._held_rows() + count > self.budget:
                 return
             id_ = next(self._next_id)
-            db.execute(f"INSERT INTO {table} SELECT {id_}, {', '.join(columns)} FROM {rows}")
+            db.execute(f"INSERT INTO {table} SELECT {id_}, {', '.join(columns)} FROM {rows}", parameters)
             self._hold(kind, key, (id_,))
             self._rows[id_] = count
 

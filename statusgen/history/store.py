@@ -84,20 +84,21 @@ class History:
     def _write(self, db, dataset: str, target: Path, values: list[list]) -> None:
         columns = COLUMNS[dataset]
         unnested = ", ".join(f"unnest(${i + 1}::{t}[]) AS {c}" for i, (c, t) in enumerate(columns.items()))
-        db.execute(f"CREATE OR REPLACE TEMP TABLE pending AS SELECT {unnested}", values)
-        self.write(db, dataset, columns, "pending", target, stamped())
+        # Written and held from the values themselves: a table of them first cost a statement more.
+        self.write(db, dataset, columns, f"(SELECT {unnested})", target, stamped(), parameters=values)
 
     def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str],
-              same_as: list[Path] | None = None) -> None:
-        """Write `table` (or a query in brackets), which has `columns`, those of `kind`'s files,
-        to `target` whole or not at all. What was written is known: no snapshot reads its
-        footer or its rows back. `same_as`: files whose rows are exactly those written."""
-        count = write_parquet(db, table, target, metadata)
+              parameters: list | None = None, same_as: list[Path] | None = None) -> None:
+        """Write `table` (or a query in brackets, with `parameters` its values), which has
+        `columns`, those of `kind`'s files, to `target` whole or not at all. What was written is
+        known: no snapshot reads its footer or its rows back. `same_as`: files whose rows are
+        exactly those written."""
+        count = write_parquet(db, table, target, metadata, parameters)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
             self.files.rows[key] = count
             if not (same_as and self.resident.alias(db, kind, key, same_as)):
-                self.resident.adopt(db, kind, key, table, count, columns)
+                self.resident.adopt(db, kind, key, table, count, columns, parameters)
 
     # -- reading --------------------------------------------------------------------
 
