@@ -35,7 +35,7 @@ def test_the_sources_timeline_keeps_no_table_of_its_events(tmp_path):
     history.append("c-1", at, [Run("a", "r-1", RunState.SUCCESS, at - timedelta(hours=1), at - timedelta(minutes=50))],
                    [Observation("a", "c-1", at, None, None, None, None, 5)])
     snapshot = history.open()
-    snapshot.db = recording = _Recording(snapshot.db)
+    snapshot.session = recording = _Recording(snapshot.db)  # every view made first: the timeline reads them
     Timeline(snapshot, {"a": Freshness(warn_after=timedelta(hours=1))}, Window.ending(at, 2, ZoneInfo("UTC")), at)
     [(sql, params)] = [(sql, *args) for sql, *args in recording.statements if "TEMP TABLE segments AS" in sql]
     plan = "\n".join(row[1] for row in recording.execute("EXPLAIN " + sql.split("TEMP TABLE segments AS", 1)[1], params).fetchall())

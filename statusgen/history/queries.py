@@ -38,17 +38,32 @@ class _Observed:
 
 @dataclass
 class Snapshot:
-    """History as read at one moment: a DuckDB connection with `runs`, `observations` and the
-    digests' views, `reachability` and `latest` (statusgen/history/digests.py)."""
+    """History as read at one moment: a DuckDB connection (`db`) with `runs`, `observations`
+    and the digests' views, `reachability` and `latest` (statusgen/history/digests.py)."""
 
-    db: duckdb.DuckDBPyConnection
+    session: duckdb.DuckDBPyConnection
     warnings: list[str] = field(default_factory=list)
     cache_dir: Path | None = None  # where derived data may be kept between commands
     runs_kept: bool = False
     lock: IO | None = None  # held shared while open, so no file it lists is deleted under it
+    # Views defined but not yet made, by name, in the order they may be made: DuckDB binds a
+    # view as it makes it (≈ 1 ms each), and a collection reads two of the five.
+    views: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """The session with every view made: what readers outside this class query."""
+        return self._with(*self.views)
+
+    def _with(self, *views: str) -> duckdb.DuckDBPyConnection:
+        """The session with `views` made, if they were not."""
+        for name in views:
+            if (definition := self.views.pop(name, None)) is not None:
+                self.session.execute(f"CREATE TEMP VIEW {name} AS {definition}")
+        return self.session
 
     def close(self) -> None:
-        self.db.close()
+        self.session.close()
         if self.lock is not None:
             self.lock.close()
 
@@ -58,10 +73,11 @@ class Snapshot:
         rows held in memory; when each is seen once they are read as they are, not copied."""
         if self.runs_kept:
             return
-        if held is not None and self.db.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0]:
-            self.db.execute(f"CREATE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
+        self.views.pop("runs", None)  # made here, as a view of what is held or as a table
+        if held is not None and self.session.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0]:
+            self.session.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
         else:
-            self.db.execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
+            self._with("raw_runs").execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
         self.runs_kept = True
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:
@@ -72,7 +88,7 @@ class Snapshot:
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
         # Joined to the sources' minimums only when some source has one (most have none).
         minimums = "LEFT JOIN (SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows) w USING (source_id)"
-        rows = self.db.execute(
+        rows = self._with("raw_runs", "runs").execute(
             f"""
             SELECT source_id,
                    arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
@@ -109,7 +125,7 @@ class Snapshot:
         else:
             # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
             found = runs_read(f"(SELECT * FROM raw_runs SEMI JOIN {wanted} USING (source_id, run_id))")
-        runs = records(Run, rows_as_dicts(self.db.execute(found, [[s for s, _ in keys], [r for _, r in keys]])))
+        runs = records(Run, rows_as_dicts(self._with("raw_runs", "runs").execute(found, [[s for s, _ in keys], [r for _, r in keys]])))
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:
@@ -130,7 +146,7 @@ class Snapshot:
         USUAL_RUNS successful runs; sources with none are left out."""
         if not source_ids:
             return {}  # most histories hold no schedule: no read of the runs for them
-        rows = self.db.execute(
+        rows = self._with("raw_runs", "runs").execute(
             f"""
             SELECT source_id, quantile_disc(epoch(ended_at) - epoch(started_at), {USUAL_QUANTILE}) FROM (
                 SELECT source_id, started_at, ended_at FROM runs
@@ -146,7 +162,7 @@ class Snapshot:
     def _observed(self) -> dict[str, _Observed]:
         """What the facts and the promises need of the observations, in one read of the
         latest ones, done once per snapshot."""
-        rows = self.db.execute(
+        rows = self._with("latest").execute(
             f"SELECT source_id, max(collected_at) FILTER (WHERE {REACHED_SQL}), "
             f"arg_max([warn_after_s, error_after_s], collected_at) FILTER (WHERE {DECLARED_SQL}), "
             # A source whose system stops reporting a schedule has none; one it could not reach keeps its last.
@@ -157,7 +173,7 @@ class Snapshot:
 
     def latest_observations(self) -> dict[str, Observation]:
         # An aggregate then a join: much cheaper than a window over every observation.
-        cursor = self.db.execute(
+        cursor = self._with("latest").execute(
             "WITH last AS (SELECT source_id, max(collected_at) AS at FROM latest GROUP BY source_id) "
             "SELECT o.* FROM latest o JOIN last ON o.source_id = last.source_id AND o.collected_at = last.at "
             "QUALIFY row_number() OVER (PARTITION BY o.source_id ORDER BY o.collection_id DESC) = 1"
@@ -170,7 +186,7 @@ class Snapshot:
         # Newest first, then by run id, as one key: with one ORDER BY expression DuckDB keeps
         # the top `limit` of each source as it reads, with two it sorts every run (8× the CPU).
         newest = "{moment: -epoch_us(coalesce(ended_at, started_at, collected_at)), run_id: run_id}"
-        cursor = self.db.execute(
+        cursor = self._with("raw_runs", "runs").execute(
             f"SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY {newest}) <= $1 ORDER BY source_id, {newest}",
             [limit],
         )
@@ -185,13 +201,13 @@ class Snapshot:
         return found
 
     def last_collected_at(self) -> datetime | None:
-        return aware_utc(self.db.execute("SELECT max(collected_at) FROM latest").fetchone()[0])
+        return aware_utc(self._with("latest").execute("SELECT max(collected_at) FROM latest").fetchone()[0])
 
     def first_collected_at(self) -> dict[str, datetime]:
         """When each source was first collected. Reachability holds each source's first
         collection (its reachability changes from none) in a few rows a day, so this reads no
         observation; retention moves it forward as days are dropped."""
-        rows = self.db.execute("SELECT source_id, min(collected_at) FROM reachability GROUP BY source_id").fetchall()
+        rows = self._with("reachability").execute("SELECT source_id, min(collected_at) FROM reachability GROUP BY source_id").fetchall()
         return {source_id: aware_utc(at) for source_id, at in rows}
 
 

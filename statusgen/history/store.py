@@ -111,7 +111,7 @@ class History:
         keys: dict[Path, FileKey] = {}  # the version of each file listed
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         rows = {dataset: self.rows_of(db, dataset, files, COLUMNS[dataset], keys) for dataset, files in usable.items()}
-        db.execute(f"CREATE TEMP VIEW observations AS {rows['observations']}")
+        snapshot.views["observations"] = rows["observations"]
         if self.resident.holds("runs", usable["runs"]):
             # Held in memory, so small: every reader of it reads each run's newest sighting, most
             # of them more than once (a collection for its facts and the runs it holds), so the
@@ -119,7 +119,7 @@ class History:
             # keeps them if it needs to.
             snapshot.keep_runs(held=rows["runs"])
         else:
-            db.execute(f"CREATE TEMP VIEW raw_runs AS {rows['runs']}; CREATE TEMP VIEW runs AS {runs_read('raw_runs')}")
+            snapshot.views.update(raw_runs=rows["runs"], runs=runs_read("raw_runs"))
         for digested in DIGESTS:
             for folder in self.listing.walk(self.layout.dataset(digested)):
                 keys.update(folder.keys)
@@ -132,10 +132,8 @@ class History:
             undigested = tuple(f for f in usable["observations"] if f not in digested)
             if undigested not in raw:
                 raw[undigested] = self.rows_of(db, "observations", list(undigested), OBSERVATION_COLUMNS, keys)
-            db.execute(
-                f"CREATE TEMP VIEW {digest.folder} AS {self.rows_of(db, digest.folder, list(digested.values()), digest.columns, keys)} "
-                f"UNION ALL {digest.seen(raw[undigested])}"
-            )
+            snapshot.views[digest.folder] = (f"{self.rows_of(db, digest.folder, list(digested.values()), digest.columns, keys)} "
+                                             f"UNION ALL {digest.seen(raw[undigested])}")
         return snapshot
 
     def rows_of(self, db, kind: str, files: list[Path], columns: dict[str, str], keys: dict[Path, FileKey] | None = None) -> str:
