@@ -39,6 +39,9 @@ def discover(config: Config, previous: Catalog, now: datetime, cache_dir: Path |
     contexts = {}
     started = time.monotonic()
     for name, collector in collectors.items():
+        if type(collector).discover is Collector.discover:
+            answers[name] = Discovery()  # finds nothing, by definition: no thread to ask it
+            continue
         connection = config.connections[name]
         contexts[name] = discover_context(name, connection, now, cache_dir=cache_dir, give_up_at=started + connection.timeout.total_seconds())
         declared = [s for s in config.sources if s.connection == name]
@@ -47,9 +50,10 @@ def discover(config: Config, previous: Catalog, now: datetime, cache_dir: Path |
         threads[name].start()
     scrub = scrubber(config)  # a failure's text is shown and stored like any collector message
     entries, failures = dict(previous.entries), {}
-    for name, thread in threads.items():
+    for name in collectors:
         connection = config.connections[name]
-        thread.join(max(0.0, connection.timeout.total_seconds() - (time.monotonic() - started)))
+        if name in threads:
+            threads[name].join(max(0.0, connection.timeout.total_seconds() - (time.monotonic() - started)))
         answer = answers.get(name, f"discovery timed out after {connection.timeout.total_seconds():g}s")
         if isinstance(answer, Discovery):
             answer = _bounded(answer, connection.max_discovered)
