@@ -114,10 +114,10 @@ def record(
             observe(s, collected[s.id].report, facts.get(s.id), now, collection_id, collected[s.id].latency_ms)
             for s in config.sources
         ]
-        runs = _not_held(snapshot, [run for s in config.sources for run in collected[s.id].report.runs])
+        runs, new = _not_held(snapshot, [run for s in config.sources for run in collected[s.id].report.runs], now)
     finally:
         snapshot.close()
-    history.append(collection_id, now, runs, observations)
+    history.append(collection_id, now, runs, observations, new_to=snapshot.runs_read if new else None)
     requests = {name: collection.requests.get(name, 0) + found.requests.get(name, 0) for name in config.connections}
     return Recorded(collection_id, observations, {s.id: len(collected[s.id].report.runs) for s in config.sources}, config,
                     requests, warnings)
@@ -134,13 +134,19 @@ def statuses_now(config: Config, history: History, now: datetime) -> dict[str, S
         snapshot.close()
 
 
-def _not_held(snapshot: Snapshot, runs: list[Run]) -> list[Run]:
-    """The runs history does not already hold as they are: an orchestrator lists a run again
-    at every collection that overlaps it, and storage should not grow with each."""
+def _not_held(snapshot: Snapshot, runs: list[Run], now: datetime) -> tuple[list[Run], bool]:
+    """The runs history does not already hold as they are (an orchestrator lists a run again
+    at every collection that overlaps it, and storage should not grow with each), and whether
+    each is new to history, seen once and no later than `now` (then history's runs stay each
+    seen once: see History.append)."""
     if not runs:
-        return runs
-    held = snapshot.unchanged_runs(runs)
-    return [run for run in runs if (run.source_id, run.run_id) not in held]
+        return runs, True
+    seen = snapshot.seen_runs(runs)
+    written = [run for run in runs if seen.get((run.source_id, run.run_id)) != run]
+    keys = {(run.source_id, run.run_id) for run in written}
+    new = (len(keys) == len(written) and keys.isdisjoint(seen)
+           and all(time is None or time <= now for run in written for time in (run.started_at, run.ended_at)))
+    return written, new
 
 
 def observe(

@@ -52,7 +52,7 @@ def test_runs_and_observations_are_read_back_as_the_records_written(history):
     snapshot = history.open()
     assert snapshot.recent_runs(5) == {"a": [run]}
     assert snapshot.latest_observations() == {"a": seen}
-    assert snapshot.unchanged_runs([run, replace(run, message="exit code 2")]) == {("a", "r1")}
+    assert snapshot.seen_runs([run, replace(run, message="exit code 2")]) == {("a", "r1"): run}
 
 
 def test_files_with_other_columns_are_read_by_name_beside_current_ones(history):
@@ -98,7 +98,7 @@ def test_the_runs_kept_for_a_render_are_the_runs_read_and_hold_what_readers_read
 
 
 @pytest.mark.parametrize("kept", [False, True], ids=["read-for-the-question", "runs-kept"])
-def test_a_run_held_as_it_is_is_known_as_unchanged(history, kept):
+def test_a_run_is_seen_as_its_newest_sighting_says(history, kept):
     if not kept:
         history.resident = Resident(budget=0)  # past the budget: not kept when the snapshot opens
     started, ended = utc(2026, 11, 22, 6), utc(2026, 11, 22, 6, 30)
@@ -108,12 +108,14 @@ def test_a_run_held_as_it_is_is_known_as_unchanged(history, kept):
     snapshot = history.open()
     assert snapshot.runs_kept == kept  # a history held in memory is, as a collection reads it
     try:
-        assert snapshot.unchanged_runs([
+        collected = [
             run,
             Run("a", "r2", RunState.FAILED, started, ended),  # it has finished since
             Run("a", "r1", RunState.SUCCESS, started, ended, "https://af/r1", 13),  # a count corrected
             Run("b", "r1", RunState.SUCCESS, started, ended),  # another source's run of that id
-        ]) == {("a", "r1")}
+        ]
+        seen = snapshot.seen_runs(collected)
+        assert {(r.source_id, r.run_id) for r in collected if seen.get((r.source_id, r.run_id)) == r} == {("a", "r1")}
     finally:
         snapshot.close()
 

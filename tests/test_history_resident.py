@@ -1,10 +1,12 @@
 """A History keeps the rows of the files it has read: what it answers must be what its files say."""
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from statusgen import pipeline
 from statusgen.history import History
 from statusgen.history.parquet import file_key
 from statusgen.history.resident import Resident
@@ -162,3 +164,59 @@ def test_a_file_renamed_over_one_of_those_it_stands_for_keeps_their_rows(tmp_pat
     assert _held_rows(history, "runs") == _file_rows(history, "runs")
     first.unlink()
     assert _read(history)[0] == [] and _held_rows(history, "runs") == []
+
+
+def test_runs_new_to_what_a_snapshot_read_keep_the_runs_held_known_seen_once(tmp_path):
+    history = History(tmp_path / "history")
+    _collection(history, utc(2026, 11, 22, 0))
+    for hour in (6, 12):
+        snapshot = history.open()  # checks the runs held once, and knows them since
+        read = snapshot.runs_read
+        snapshot.close()
+        at = utc(2026, 11, 22, hour)
+        history.append(f"c{hour}", at, [Run("a", f"r{hour}", RunState.SUCCESS, at, at)], [Observation("a", f"c{hour}", at, None, None, None, None, 3)],
+                       new_to=read)
+    snapshot = history.open()
+    assert history.resident.distinct("runs", snapshot.runs_read)  # known without a look
+    snapshot.close()
+    history.compact(utc(2026, 11, 23, 1))  # the day merged as the parts' rows: still known
+    snapshot = history.open()
+    assert history.resident.distinct("runs", snapshot.runs_read)
+    snapshot.close()
+    assert _read(history) == _read(History(history.root))
+
+
+def test_runs_written_by_two_collections_that_read_the_same_history_are_looked_at_again(tmp_path):
+    """Each is new to what it read, but not to what the other wrote meanwhile: the second
+    leaves the runs held unknown, and the next snapshot finds the run seen twice."""
+    history = History(tmp_path / "history")
+    _collection(history, utc(2026, 11, 22, 0))
+    first, second = history.open(), history.open()
+    for snapshot, hour, state in ((first, 6, RunState.FAILED), (second, 7, RunState.SUCCESS)):
+        at = utc(2026, 11, 22, hour)
+        history.append(f"c{hour}", at, [Run("a", "again", state, at, at)], [Observation("a", f"c{hour}", at, None, None, None, None, 3)],
+                       new_to=snapshot.runs_read)
+    first.close()
+    second.close()
+    snapshot = history.open()
+    assert not history.resident.distinct("runs", snapshot.runs_read)
+    assert snapshot.db.execute("SELECT state FROM runs WHERE run_id = 'again'").fetchall() == [("success",)]
+    snapshot.close()
+    assert _read(history) == _read(History(history.root))
+
+
+def test_a_collection_says_its_runs_are_new_only_when_history_never_saw_them(tmp_path):
+    history = History(tmp_path / "history")
+    at = utc(2026, 11, 22, 6)
+    history.append("c0", at, [Run("a", "r1", RunState.RUNNING, at)], [Observation("a", "c0", at, None, None, None, None, 3)])
+    snapshot = history.open()
+    later = utc(2026, 11, 22, 7)
+    finished, fresh = Run("a", "r1", RunState.SUCCESS, at, later), Run("a", "r2", RunState.SUCCESS, at, later)
+    try:
+        assert pipeline._not_held(snapshot, [fresh], later) == ([fresh], True)
+        assert pipeline._not_held(snapshot, [Run("a", "r1", RunState.RUNNING, at), fresh], later) == ([fresh], True)  # held as it is
+        assert pipeline._not_held(snapshot, [finished, fresh], later) == ([finished, fresh], False)  # r1 seen before, then running
+        assert pipeline._not_held(snapshot, [fresh, replace(fresh, rows_loaded=3)], later)[1] is False  # seen twice now
+        assert pipeline._not_held(snapshot, [fresh], at)[1] is False  # ends after the collection
+    finally:
+        snapshot.close()

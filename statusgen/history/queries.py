@@ -49,6 +49,9 @@ class Snapshot:
     # Views defined but not yet made, by name, in the order they may be made: DuckDB binds a
     # view as it makes it (≈ 1 ms each), and a collection reads two of the five.
     views: dict[str, str] = field(default_factory=dict)
+    # The ids of the rows of runs it read, when its History holds them (history/resident.py):
+    # runs new to these, written, keep what is known of the runs held.
+    runs_read: frozenset[int] | None = None
 
     @property
     def db(self) -> duckdb.DuckDBPyConnection:
@@ -67,18 +70,21 @@ class Snapshot:
         if self.lock is not None:
             self.lock.close()
 
-    def keep_runs(self, held: str | None = None) -> None:
+    def keep_runs(self, held: str | None = None, once: bool = False) -> bool:
         """Deduplicate the runs once, for a reader that reads them several times (a render):
         deduplicating is the dearest step of reading them. `held`: a query of the raw runs,
-        rows held in memory; when each is seen once they are read as they are, not copied."""
+        rows held in memory; when each is seen once (`once`: known to be) they are read as
+        they are, not copied. Whether they were found each seen once."""
         if self.runs_kept:
-            return
+            return False
         self.views.pop("runs", None)  # made here, as a view of what is held or as a table
-        if held is not None and self.session.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0]:
+        once = held is not None and (once or self.session.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0])
+        if once:
             self.session.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
         else:
             self._with("raw_runs").execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
         self.runs_kept = True
+        return once
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:
         """Each source's facts; its last success is the last run that counts as one by its
@@ -112,11 +118,9 @@ class Snapshot:
         """The start and end history holds for each (source id, run id) of `keys` it has seen."""
         return {key: (run.started_at, run.ended_at) for key, run in self._as_seen(keys).items()}
 
-    def unchanged_runs(self, runs: Sequence[Run]) -> set[tuple[str, str]]:
-        """The (source id, run id) of each of `runs` whose newest sighting in history says the
-        same: writing it again would only grow history, since readers keep the newest row."""
-        held = self._as_seen([(r.source_id, r.run_id) for r in runs])
-        return {(r.source_id, r.run_id) for r in runs if held.get((r.source_id, r.run_id)) == r}
+    def seen_runs(self, runs: Sequence[Run]) -> dict[tuple[str, str], Run]:
+        """Each of `runs` history has seen, by (source id, run id), as its newest sighting says."""
+        return self._as_seen([(r.source_id, r.run_id) for r in runs])
 
     def _as_seen(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Run]:
         wanted = "(SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::VARCHAR[]) AS run_id)"

@@ -41,6 +41,10 @@ class Resident:
         self._ids: dict[FileKey, tuple[int, ...]] = {}
         self._rows: dict[int, int] = {}  # of each id held
         self._owners: Counter[int] = Counter()  # of each id held: the file versions holding it
+        # Of each kind, ids whose rows together are known to hold no two rows of one thing (for
+        # runs: each run seen once, schema.seen_once): checked once, then kept as rows come and
+        # go, so a reader that needs to know (every collection) does not ask again.
+        self._distinct: dict[str, set[int]] = {}
         self._next_id = itertools.count()
         self._lock = threading.Lock()
 
@@ -53,6 +57,24 @@ class Resident:
         """Whether the rows of every one of `files` (some, at least) are held as `kind`'s."""
         held = self._held.get(kind, {})
         return bool(files) and all(path in held for path in files)
+
+    def ids(self, kind: str, files: list[Path]) -> frozenset[int] | None:
+        """The ids of the rows of `files`, if every one is held as `kind`'s."""
+        with self._lock:
+            held = self._held.get(kind, {})
+            if not files or any(path not in held for path in files):
+                return None
+            return frozenset(id_ for path in files for id_ in self._ids[held[path]])
+
+    def distinct(self, kind: str, ids: frozenset[int]) -> bool:
+        """Whether the rows of `ids` are known to be distinct (see mark_distinct)."""
+        with self._lock:
+            return ids <= self._distinct.get(kind, set())
+
+    def mark_distinct(self, kind: str, ids: frozenset[int]) -> None:
+        """The rows of `ids` were found distinct: any part of them is, as long as they are held."""
+        with self._lock:
+            self._distinct[kind] = set(ids & self._owners.keys())
 
     def relation(self, db, kind: str, files: list[Path], columns: dict[str, str], known: FileFacts,
                  listed: Mapping[Path, FileKey] | None = None) -> str | None:
@@ -93,10 +115,13 @@ class Resident:
         stretches = _stretches(wanted, sorted({id_ for key in held.values() for id_ in self._ids[key]}))
         return f"SELECT {', '.join(columns)} FROM {table} WHERE " + " OR ".join(f"file BETWEEN {first} AND {last}" for first, last in stretches)
 
-    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str], parameters: list | None = None) -> None:
+    def adopt(self, db, kind: str, key: FileKey, rows: str, count: int, columns: dict[str, str], parameters: list | None = None,
+              distinct_from: frozenset[int] | None = None) -> None:
         """Hold the file of `key` with `rows` (a table or a query in brackets, of exactly
         `columns`, `count` rows; `parameters` its values): what this History just wrote to it,
-        so no snapshot reads the file back."""
+        so no snapshot reads the file back. `distinct_from`: ids whose rows none of these
+        repeats, nor do these repeat each other: they stay known distinct with these rows
+        when every id known distinct is among them."""
         with self._lock:
             table = self._table(db, kind, columns)
             self._forget(db, kind, [key[0]] if key[0] in self._held[kind] else [])  # renamed over
@@ -106,6 +131,9 @@ class Resident:
             db.execute(f"INSERT INTO {table} SELECT {id_}, {', '.join(columns)} FROM {rows}", parameters)
             self._hold(kind, key, (id_,))
             self._rows[id_] = count
+            known = self._distinct.setdefault(kind, set())
+            if distinct_from is not None and known <= distinct_from:
+                known.add(id_)
 
     def alias(self, db, kind: str, key: FileKey, files: list[Path]) -> bool:
         """Hold the file of `key` as holding exactly the rows of `files`, held as `kind`'s (the
@@ -153,6 +181,8 @@ class Resident:
             self._owners[id_] -= 1
             if not self._owners[id_]:
                 del self._owners[id_], self._rows[id_]
+                for known in self._distinct.values():
+                    known.discard(id_)
                 dead.append(id_)
         return dead
 

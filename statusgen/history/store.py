@@ -68,9 +68,12 @@ class History:
 
     # -- writing --------------------------------------------------------------------
 
-    def append(self, collection_id: str, collected_at: datetime, runs: Sequence[Run], observations: Sequence[Observation]) -> None:
+    def append(self, collection_id: str, collected_at: datetime, runs: Sequence[Run], observations: Sequence[Observation],
+               new_to: frozenset[int] | None = None) -> None:
         """Write one collection. Runs land first: they are facts that a later collection
-        would read again anyway, while an observation without its runs would be a lie."""
+        would read again anyway, while an observation without its runs would be a lie.
+        `new_to`: a Snapshot's runs_read none of `runs` was seen in (and none is seen twice or
+        after `collected_at`): what is known of the runs held stays known."""
         day = naive_utc(collected_at).date()
         values = {
             "runs": column_values(runs, RUN_COLUMNS, collected_at=naive_utc(collected_at), collection_id=collection_id),
@@ -79,26 +82,27 @@ class History:
         with self.database.connect() as db:
             for dataset, records in (("runs", runs), ("observations", observations)):
                 if records:
-                    self._write(db, dataset, self.layout.part(dataset, day, collection_id), values[dataset])
+                    self._write(db, dataset, self.layout.part(dataset, day, collection_id), values[dataset],
+                                new_to if dataset == "runs" else None)
 
-    def _write(self, db, dataset: str, target: Path, values: list[list]) -> None:
+    def _write(self, db, dataset: str, target: Path, values: list[list], new_to: frozenset[int] | None) -> None:
         columns = COLUMNS[dataset]
         unnested = ", ".join(f"unnest(${i + 1}::{t}[]) AS {c}" for i, (c, t) in enumerate(columns.items()))
         # Written and held from the values themselves: a table of them first cost a statement more.
-        self.write(db, dataset, columns, f"(SELECT {unnested})", target, stamped(), parameters=values)
+        self.write(db, dataset, columns, f"(SELECT {unnested})", target, stamped(), parameters=values, distinct_from=new_to)
 
     def write(self, db, kind: str, columns: dict[str, str], table: str, target: Path, metadata: dict[str, str],
-              parameters: list | None = None, same_as: list[Path] | None = None) -> None:
+              parameters: list | None = None, same_as: list[Path] | None = None, distinct_from: frozenset[int] | None = None) -> None:
         """Write `table` (or a query in brackets, with `parameters` its values), which has
         `columns`, those of `kind`'s files, to `target` whole or not at all. What was written is
         known: no snapshot reads its footer or its rows back. `same_as`: files whose rows are
-        exactly those written."""
+        exactly those written; `distinct_from`: as Resident.adopt's."""
         count = write_parquet(db, table, target, metadata, parameters)
         if (key := file_key(target)) is not None:
             self.files.metadata[key] = metadata
             self.files.rows[key] = count
             if not (same_as and self.resident.alias(db, kind, key, same_as)):
-                self.resident.adopt(db, kind, key, table, count, columns, parameters)
+                self.resident.adopt(db, kind, key, table, count, columns, parameters, distinct_from)
 
     # -- reading --------------------------------------------------------------------
 
@@ -112,12 +116,16 @@ class History:
         usable = {dataset: self._usable_files(db, dataset, snapshot.warnings, move_aside, keys) for dataset in DATASETS}
         rows = {dataset: self.rows_of(db, dataset, files, COLUMNS[dataset], keys) for dataset, files in usable.items()}
         snapshot.views["observations"] = rows["observations"]
-        if self.resident.holds("runs", usable["runs"]):
+        if (ids := self.resident.ids("runs", usable["runs"])) is not None:
             # Held in memory, so small: every reader of it reads each run's newest sighting, most
             # of them more than once (a collection for its facts and the runs it holds), so the
             # runs are kept as read once, now (Snapshot.keep_runs). Past the budget, a reader
-            # keeps them if it needs to.
-            snapshot.keep_runs(held=rows["runs"])
+            # keeps them if it needs to. Whether each is seen once is checked once while they are
+            # held: a collection's runs new to them keep it so (History.append).
+            known = self.resident.distinct("runs", ids)
+            if snapshot.keep_runs(held=rows["runs"], once=known) and not known:
+                self.resident.mark_distinct("runs", ids)
+            snapshot.runs_read = ids
         else:
             snapshot.views.update(raw_runs=rows["runs"], runs=runs_read("raw_runs"))
         for digested in DIGESTS:
