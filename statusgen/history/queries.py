@@ -78,13 +78,13 @@ class Snapshot:
         if self.runs_kept:
             return False
         self.views.pop("runs", None)  # made here, as a view of what is held or as a table
-        once = held is not None and (once or self.session.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0])
-        if once:
+        each_once = held is not None and (once or self.session.execute(f"SELECT {seen_once(f'({held})')}").fetchone()[0])
+        if each_once:
             self.session.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
         else:
             self._with("raw_runs").execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
         self.runs_kept = True
-        return once
+        return each_once
 
     def source_facts(self, min_rows: Mapping[str, int | None] | None = None) -> dict[str, SourceFacts]:
         """Each source's facts; its last success is the last run that counts as one by its
