@@ -130,12 +130,12 @@ def _merge(history: History, db, dataset: str, parts: list[Path]) -> Path:
     # The parts' rows as the History holds them, when it does (it wrote them, or read them for
     # this run's collection): reading the parts again was most of a small day's merge (the demo
     # merges 178). Parts it does not hold are read from their files, not loaded to be deleted.
-    held = history.resident.holds(dataset, parts)
+    held = history.resident.ids(dataset, parts)  # the ids of their rows, if all are held
     rows = f"({history.rows_of(db, dataset, parts, COLUMNS[dataset]) if held else select(db, parts, COLUMNS[dataset], history.files)})"
     # A day whose runs are each seen once (most days; known, where the History holds runs it
     # knows to be) merges them as they are: checking costs less than deduplicating. Rows merged
     # as they are and held are written from memory, and held as the parts' rows, not loaded again.
-    known = dataset == "runs" and held and history.resident.distinct(dataset, history.resident.ids(dataset, parts))
+    known = dataset == "runs" and held and history.resident.distinct(dataset, held)
     if dataset == "runs" and not known and not db.execute(f"SELECT {seen_once(rows)}").fetchone()[0]:
         rows = f"({runs_as_seen(rows)})"
     elif held:

@@ -55,16 +55,18 @@ class Resident:
 
     def holds(self, kind: str, files: list[Path]) -> bool:
         """Whether the rows of every one of `files` (some, at least) are held as `kind`'s."""
-        held = self._held.get(kind, {})
-        return bool(files) and all(path in held for path in files)
+        return self.ids(kind, files) is not None
 
     def ids(self, kind: str, files: list[Path]) -> frozenset[int] | None:
-        """The ids of the rows of `files`, if every one is held as `kind`'s."""
+        """The ids of the rows of `files`, if every one (some, at least) is held as `kind`'s."""
         with self._lock:
-            held = self._held.get(kind, {})
-            if not files or any(path not in held for path in files):
-                return None
-            return frozenset(id_ for path in files for id_ in self._ids[held[path]])
+            return self._ids_of(kind, files)
+
+    def _ids_of(self, kind: str, files: list[Path]) -> frozenset[int] | None:
+        held = self._held.get(kind, {})
+        if not files or any(path not in held for path in files):
+            return None
+        return frozenset(id_ for path in files for id_ in self._ids[held[path]])
 
     def distinct(self, kind: str, ids: frozenset[int]) -> bool:
         """Whether the rows of `ids` are known to be distinct (see mark_distinct)."""
@@ -140,11 +142,9 @@ class Resident:
         parts of a day it merges): no row is loaded, its rows are theirs and stay when they go.
         False when they are not all held."""
         with self._lock:
-            held = self._held.get(kind, {})
-            if not files or any(path not in held for path in files):
+            if (ids := self._ids_of(kind, files)) is None:
                 return False
-            ids = tuple(sorted({id_ for path in files for id_ in self._ids[held[path]]}))
-            self._delete(db, kind, self._hold(kind, key, ids))
+            self._delete(db, kind, self._hold(kind, key, tuple(sorted(ids))))
             return True
 
     def _hold(self, kind: str, key: FileKey, ids: tuple[int, ...]) -> list[int]:
