@@ -65,6 +65,10 @@ class Snapshot:
                 self.session.execute(f"CREATE TEMP VIEW {name} AS {definition}")
         return self.session
 
+    def _with_runs(self) -> duckdb.DuckDBPyConnection:
+        """The session with `runs` made, and `raw_runs` where `runs` reads it."""
+        return self._with("raw_runs", "runs")
+
     def close(self) -> None:
         self.session.close()
         if self.lock is not None:
@@ -94,7 +98,7 @@ class Snapshot:
         finished = ", ".join(f"'{s}'" for s in sorted(FINISHED_STATES))
         # Joined to the sources' minimums only when some source has one (most have none).
         minimums = "LEFT JOIN (SELECT unnest($1::VARCHAR[]) AS source_id, unnest($2::BIGINT[]) AS min_rows) w USING (source_id)"
-        rows = self._with("raw_runs", "runs").execute(
+        rows = self._with_runs().execute(
             f"""
             SELECT source_id,
                    arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
@@ -129,7 +133,7 @@ class Snapshot:
         else:
             # Only the wanted runs' sightings: deduplicating all of history would be the dear part.
             found = runs_read(f"(SELECT * FROM raw_runs SEMI JOIN {wanted} USING (source_id, run_id))")
-        runs = records(Run, rows_as_dicts(self._with("raw_runs", "runs").execute(found, [[s for s, _ in keys], [r for _, r in keys]])))
+        runs = records(Run, rows_as_dicts(self._with_runs().execute(found, [[s for s, _ in keys], [r for _, r in keys]])))
         return {(run.source_id, run.run_id): run for run in runs}
 
     def declared_promises(self) -> dict[str, Freshness]:
@@ -150,7 +154,7 @@ class Snapshot:
         USUAL_RUNS successful runs; sources with none are left out."""
         if not source_ids:
             return {}  # most histories hold no schedule: no read of the runs for them
-        rows = self._with("raw_runs", "runs").execute(
+        rows = self._with_runs().execute(
             f"""
             SELECT source_id, quantile_disc(epoch(ended_at) - epoch(started_at), {USUAL_QUANTILE}) FROM (
                 SELECT source_id, started_at, ended_at FROM runs
@@ -190,7 +194,7 @@ class Snapshot:
         # Newest first, then by run id, as one key: with one ORDER BY expression DuckDB keeps
         # the top `limit` of each source as it reads, with two it sorts every run (8× the CPU).
         newest = "{moment: -epoch_us(coalesce(ended_at, started_at, collected_at)), run_id: run_id}"
-        cursor = self._with("raw_runs", "runs").execute(
+        cursor = self._with_runs().execute(
             f"SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY {newest}) <= $1 ORDER BY source_id, {newest}",
             [limit],
         )
