@@ -18,6 +18,8 @@ A day of few observations gets none: read raw, it costs readers less than its di
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
@@ -131,17 +133,36 @@ def refresh(history: History, db, observations: list[Path]) -> None:
     # Only a day missing a current digest is counted: a fresh History would read every footer.
     missing = [key for day in observations if any(day not in made for made in found.values()) and (key := file_key(day))]
     large = {path for (path, _, _), count in row_counts(db, missing, history.files).items() if count >= DIGESTED_FROM}
+    to_write = [day for day in observations if day in large]
+    if len(to_write) > 1:
+        # Several days at once, each in a session of its own: one day's statements are too
+        # small to keep DuckDB's threads busy (288,000 observations: ≈ 55 ms of CPU in ≈ 35 of
+        # wall), and the first compaction of a history writes every day's. One day more than
+        # there are cores: each statement's own thread joins DuckDB's. 89 days on 2 cores,
+        # wall: one at a time 4.1–4.4 s, two 3.2–3.4, three 3.1, four 3.0–3.1.
+        def write(day: Path) -> None:
+            with history.database.connect() as session:
+                _write(history, session, day, found)
+        with ThreadPoolExecutor((os.cpu_count() or 1) + 1) as pool:
+            list(pool.map(write, to_write))
+    else:
+        for day in to_write:
+            _write(history, db, day, found)
     for day in observations:
-        rows = None
         for digest, made_from in found.items():
             made = history.layout.digest_of(digest.folder, day)
-            current_one = day in made_from
-            if not current_one and day in large:
-                rows = rows or select(db, [day], OBSERVATION_COLUMNS, history.files)
-                db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
-                stamp = {MADE_FROM_KEY: identity(day), **({RULE_KEY: digest.rule} if digest.rule else {})}
-                history.write(db, digest.folder, digest.columns, "digest", made, stamped(stamp))
-                current_one = True
+            current_one = day in made_from or day in large
             for stale in made.parent.glob(PARTS):
                 if stale != made or not current_one:
                     stale.unlink()
+
+
+def _write(history: History, db, day: Path, found: dict[Digest, dict[Path, Path]]) -> None:
+    """Write each digest `day` has no current file of."""
+    rows = None
+    for digest, made_from in found.items():
+        if day not in made_from:
+            rows = rows or select(db, [day], OBSERVATION_COLUMNS, history.files)
+            db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
+            stamp = {MADE_FROM_KEY: identity(day), **({RULE_KEY: digest.rule} if digest.rule else {})}
+            history.write(db, digest.folder, digest.columns, "digest", history.layout.digest_of(digest.folder, day), stamped(stamp))
