@@ -134,22 +134,18 @@ def refresh(history: History, db, observations: list[Path]) -> None:
     missing = [key for day in observations if any(day not in made for made in found.values()) and (key := file_key(day))]
     large = {path for (path, _, _), count in row_counts(db, missing, history.files).items() if count >= DIGESTED_FROM}
     to_write = [day for day in observations if day in large]
-    if len(to_write) > 1:
-        # Several days at once, each in a session of its own: one day's statements are too
-        # small to keep DuckDB's threads busy (288,000 observations: ≈ 55 ms of CPU in ≈ 35 of
-        # wall), and the first compaction of a history writes every day's. One day more than
-        # there are cores, as each statement's own thread joins DuckDB's; at most four, as each
-        # day's statements hold memory of their own (≈ 10 MB at 1,000 sources) under the
-        # database's one memory_limit. 89 days on 2 cores, wall: one at a time 4.1–4.4 s, two
-        # 3.2–3.4, three 3.1, four 3.0–3.1.
-        def write(day: Path) -> None:
-            with history.database.connect() as session:
-                _write(history, session, day, found)
-        with ThreadPoolExecutor(min((os.cpu_count() or 1) + 1, 4)) as pool:
-            list(pool.map(write, to_write))
-    else:
-        for day in to_write:
-            _write(history, db, day, found)
+
+    def write(day: Path) -> None:
+        with history.database.connect() as session:
+            _write(history, session, day, found)
+    # Several days at once, each in a session of its own: one day's statements are too small to
+    # keep DuckDB's threads busy (288,000 observations: ≈ 55 ms of CPU in ≈ 35 of wall), and the
+    # first compaction of a history writes every day's. One day more than there are cores, as
+    # each statement's own thread joins DuckDB's; at most four, as each day's statements hold
+    # memory of their own (≈ 10 MB at 1,000 sources) under the database's one memory_limit.
+    # 89 days on 2 cores, wall: one at a time 4.1–4.4 s, two 3.2–3.4, three 3.1, four 3.0–3.1.
+    with ThreadPoolExecutor(max(1, min(len(to_write), (os.cpu_count() or 1) + 1, 4))) as pool:
+        list(pool.map(write, to_write))
     for day in observations:
         for digest, made_from in found.items():
             made = history.layout.digest_of(digest.folder, day)

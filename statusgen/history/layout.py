@@ -39,7 +39,6 @@ class Layout:
     # Every snapshot asks for every day's digests, and compaction for every day's folders, and
     # making a Path costs more than finding it (the demo opens 200 snapshots and compacts 90
     # times, of up to 90 days): each Layout remembers the paths it made.
-    _digests: dict[tuple[str, Path], Path] = field(default_factory=dict, init=False, repr=False, compare=False)
     _children: dict[tuple[Path, str], Path] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -83,10 +82,7 @@ class Layout:
 
     def digest_of(self, digest: str, observations: Path) -> Path:
         """The `digest` file (one of DIGESTS) made from a day's observations file."""
-        made = self._digests.get((digest, observations))
-        if made is None:
-            made = self._digests[digest, observations] = self.root.joinpath(digest, observations.parent.name, observations.name)
-        return made
+        return self.child(self.child(self.dataset(digest), observations.parent.name), observations.name)
 
     def is_part(self, dataset: str, path: Path) -> bool:
         """Whether `path` is named as a file of `dataset` is: a part in a day's folder."""
