@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
 from statusgen import pipeline
 from statusgen.collectors.prefect import (
@@ -141,13 +140,14 @@ def test_a_paused_deployment_keeps_the_past_it_had(prefect, tmp_path):
     POST /deployments/{id}/pause_deployment: https://docs.prefect.io/v3/api-ref/rest-api/server/)
     stays the deployment's past once it is paused."""
     env_dir, env, api, server = prefect
-    flow = requests.post(f"{api}/flows/", json={"name": "orders_archive"}, timeout=10).json()
-    archive = requests.post(f"{api}/deployments/", json={"name": "archive", "flow_id": flow["id"]}, timeout=10).json()
-    run = requests.post(f"{api}/deployments/{archive['id']}/create_flow_run", json={}, timeout=10).json()
+    session = prefect_api()  # Prefect answers 503 while its own services write to its SQLite
+    flow = session.post(f"{api}/flows/", json={"name": "orders_archive"}, timeout=10).json()
+    archive = session.post(f"{api}/deployments/", json={"name": "archive", "flow_id": flow["id"]}, timeout=10).json()
+    run = session.post(f"{api}/deployments/{archive['id']}/create_flow_run", json={}, timeout=10).json()
     for kind in ("RUNNING", "COMPLETED"):
-        requests.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": True}, timeout=10).raise_for_status()
-    requests.post(f"{api}/deployments/{archive['id']}/pause_deployment", timeout=10).raise_for_status()
-    ended = datetime.fromisoformat(requests.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["end_time"])
+        session.post(f"{api}/flow_runs/{run['id']}/set_state", json={"state": {"type": kind}, "force": True}, timeout=10).raise_for_status()
+    session.post(f"{api}/deployments/{archive['id']}/pause_deployment", timeout=10).raise_for_status()
+    ended = datetime.fromisoformat(session.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["end_time"])
 
     connection = PrefectConnection(type="prefect", api_url=api, timeout=timedelta(seconds=30))
     sources = [PrefectSource(id="archive", connection="p", deployment="orders_archive/archive")]
@@ -168,10 +168,11 @@ def test_a_deployment_reports_its_one_active_cron_schedule(prefect):
     POST /deployments/ takes them and /deployments/filter answers
     (https://docs.prefect.io/v3/api-ref/rest-api/server/deployments/create-deployment)."""
     env_dir, env, api, server = prefect
-    flow = requests.post(f"{api}/flows/", json={"name": "exports"}, timeout=10).json()
+    session = prefect_api()  # Prefect answers 503 while its own services write to its SQLite
+    flow = session.post(f"{api}/flows/", json={"name": "exports"}, timeout=10).json()
 
     def deployment(name, schedules, paused=False):
-        made = requests.post(f"{api}/deployments/", json={"name": name, "flow_id": flow["id"], "schedules": schedules, "paused": paused}, timeout=10)
+        made = session.post(f"{api}/deployments/", json={"name": name, "flow_id": flow["id"], "schedules": schedules, "paused": paused}, timeout=10)
         made.raise_for_status()
 
     def cron(expression, active=True, **more):
