@@ -8,7 +8,8 @@ or a git branch between runs).
     resident.py    the rows of files a History has read, kept in its database within a budget
     queries.py     Snapshot: history as read at one moment, and the questions asked of it
     compaction.py  merging finished days, writing their digests, retention
-    digests.py     what a finished day's observations come down to: reachability, latest
+    digests.py     what a finished day's observations come down to for the timeline: reachability
+    latest.py      each source's latest observations over the finished days, in one file
     catalog.py     the file of what discovery found (its data is statusgen.catalog)
     git.py, s3.py  history kept on a git branch, or under an S3 prefix
 """

@@ -4,7 +4,8 @@ Compaction merges a finished day into one file and names the parts it replaced i
 file's metadata, so a crash between writing it and deleting them double-counts nothing.
 It also writes, beside each finished day of many observations, the digests of them that
 readers read instead (statusgen/history/digests.py): a few hundred rows where the day's
-observations are hundreds of thousands.
+observations are hundreds of thousands; and the one file of every source's latest
+observations over the finished days (statusgen/history/latest.py).
 
 Both run under History.exclusive(): never while a snapshot is open.
 """
@@ -19,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from statusgen.history import digests
+from statusgen.history import digests, latest
 from statusgen.history.layout import DATASETS, DIGESTS, PARTS, TEMPORARIES, Layout
 from statusgen.history.parquet import file_metadata, select
 from statusgen.history.schema import COLUMNS, COMPACTED_KEY, naive_utc, runs_as_seen, seen_once, stamped
@@ -37,15 +38,17 @@ class Compaction:
 
 def compact(history: History, now: datetime) -> Compaction:
     """Merge each finished day (before today, UTC) into one file per dataset, and give each
-    finished day of observations its digests, if it has enough for them. A day this History
+    finished day of observations its digests and a place in the latest file, if it has enough
+    observations for them. A day this History
     left settled (one file, its digests current, no temporary) is not visited again while
     its folders are unchanged: history grows a day at a time, and visiting every day at
     every run was most of a compaction's cost (the demo compacts 200 times)."""
     today = naive_utc(now).date()
     days, before, after = set(), 0, 0
     visited: set[Path] = set()
-    digested = [history.layout.dataset(d) for d in DIGESTS]
+    digested = [history.layout.dataset(d.folder) for d in digests.DIGESTS]
     unsettled: list[tuple[str, Path, list[Path], tuple[int | None, ...], list[Path]]] = []
+    settled_files: list[Path] = []  # of the observations
     with history.database.connect() as db:
         for dataset in DATASETS:
             for folder, day in history.layout.days(dataset):
@@ -54,8 +57,11 @@ def compact(history: History, now: datetime) -> Compaction:
                 folders = [folder, *(history.layout.child(d, folder.name) for d in digested)] if dataset == "observations" else [folder]
                 visited.update(folders)
                 stamp = _stamp(folders)
-                if history.settled.get(folder) == stamp:
+                settled = history.settled.get(folder)
+                if settled is not None and settled[0] == stamp:
                     before, after = before + 1, after + 1
+                    if dataset == "observations":
+                        settled_files.append(settled[1])
                     continue
                 parts = sorted(folder.glob(PARTS))
                 if len(parts) > 1 and _compact_day(history, db, dataset, parts):
@@ -67,13 +73,15 @@ def compact(history: History, now: datetime) -> Compaction:
         # Every day's digests at once: a fresh History (each scheduled run's) looks at the
         # digests of every finished day, and one look at all their footers costs a third of
         # a look per day (20 days: 16 → 6 ms of CPU).
-        digests.refresh(history, db, [kept[0] for dataset, _, _, _, kept in unsettled if dataset == "observations" and len(kept) == 1])
+        alone = [kept[0] for dataset, _, _, _, kept in unsettled if dataset == "observations" and len(kept) == 1]
+        digests.refresh(history, db, alone)
+        latest.refresh(history, db, settled_files + alone)
         for _, folder, folders, stamp, kept in unsettled:
             swept = [_remove_stale_temporaries(f, now) for f in folders if not f.is_symlink()]
             # Settled only when this visit found nothing to do and nobody wrote meanwhile:
             # a day just merged is visited once more.
             if len(kept) == 1 and all(swept) and _stamp(folders) == stamp:
-                history.settled[folder] = stamp
+                history.settled[folder] = (stamp, kept[0])
     for folder in history.layout.written_folders():
         if folder not in visited and not folder.is_symlink():
             _remove_stale_temporaries(folder, now)

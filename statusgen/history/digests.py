@@ -1,14 +1,12 @@
 """What compaction writes beside a finished day of observations, so that readers need not
 scan the day's hundreds of thousands of rows: a few rows per source that answer, for that day,
-every question readers ask of the observations.
+what the timeline asks of the observations.
 
 - reachability: the collections where a source's reachability changed, and its first of
   the day; with days read in order, that is all the timeline's reachability needs.
-- latest: each source's observations at its latest instant of the day, at the latest that
-  reached it and at the latest that declared a promise (statusgen.history.schema's
-  REACHED_SQL, DECLARED_SQL); every other read of the observations (Snapshot's facts,
-  promises, schedules, latest observations, last collection) asks for the latest of one of
-  these, which over history is the latest of the days' latest.
+
+Every other read of the observations asks for each source's latest, which one file answers
+for all finished days (statusgen/history/latest.py).
 
 A digest names the observations file it was made from and the rule that made it, and is
 used only while that file is the day's only one and the rule is this statusgen's; otherwise
@@ -24,14 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from statusgen.history.layout import LATEST, PARTS, REACHABILITY
+from statusgen.history.layout import PARTS, REACHABILITY
 from statusgen.history.parquet import FileKey, file_key, file_metadata, identity, row_counts, select
 from statusgen.history.schema import (
-    DECLARED_SQL,
     MADE_FROM_KEY,
     OBSERVATION_COLUMNS,
     REACHABILITY_COLUMNS,
-    REACHED_SQL,
     RULE_KEY,
     RUNS_DECIDE_SQL,
     VERSION_KEY,
@@ -53,14 +49,6 @@ class Digest:
     seen: Callable[[str], str]
     kept: Callable[[str], str]  # the rows of `seen`'s query (SQL) the digest keeps
     rule: str | None  # changed whenever `kept` changes, so that older digests are made again
-
-
-def _latest(seen: str) -> str:
-    latest = " OR ".join(
-        f"({where} AND collected_at = max(collected_at) FILTER (WHERE {where}) OVER (PARTITION BY source_id))"
-        for where in ("true", REACHED_SQL, DECLARED_SQL)
-    )
-    return f"SELECT * FROM ({seen}) QUALIFY {latest}"
 
 
 def _reachability(seen: str) -> str:
@@ -85,17 +73,16 @@ def _around_changes(seen: str) -> str:
 
 # The fewest observations a day has for digests to be worth writing. Below it, reading its rows
 # costs a reader less than its digests would: at a few rows per source (the demo keeps 22 a
-# day for 11 sources) a digest is about as large as the day, and is two more files to write,
+# day for 11 sources) a digest is about as large as the day, and is another file to write,
 # list and check. A full render of 90 days (bench/history_scale.py's, with fewer sources),
-# read raw against through digests, in CPU seconds: 1,152 observations a day 0.50 / 0.58;
+# read raw against through digests (then also a latest one a day), in CPU seconds: 1,152 observations a day 0.50 / 0.58;
 # 2,880 a day 0.61 / 0.65; 5,760 a day 0.94 / 0.65 (no longer held in memory).
 DIGESTED_FROM = 2_000
 
 # Reachability files were written before digests had rules: none is theirs.
 REACHABILITY_DIGEST = Digest(REACHABILITY, REACHABILITY_COLUMNS, lambda rows: f"SELECT source_id, collected_at, {RUNS_DECIDE_SQL} AS ok FROM ({rows})",
                              _reachability, None)
-LATEST_DIGEST = Digest(LATEST, OBSERVATION_COLUMNS, lambda rows: rows, _latest, "1")
-DIGESTS = (REACHABILITY_DIGEST, LATEST_DIGEST)
+DIGESTS = (REACHABILITY_DIGEST,)
 
 
 def current(history: History, db, observations: list[Path], listed: Mapping[Path, FileKey] | None = None) -> dict[Digest, dict[Path, Path]]:

@@ -4,7 +4,7 @@ alerts, the catalog or a cache asks a Layout where it goes.
     runs/date=2026-11-22/part-<collection id>.parquet           one row per run seen
     observations/date=2026-11-22/part-<collection id>.parquet   one row per source seen
     reachability/date=2026-11-22/part-<…>--compacted.parquet    beside each compacted day
-    latest/date=2026-11-22/part-<…>--compacted.parquet          beside each compacted day
+    latest/date=2026-11-22/part-<…>--compacted.parquet          one, beside the newest compacted day
     catalog/catalog.json                                        what discovery found
     alerts/state.json                                           what alerts announced
     cache/                                                      derived data (statusgen.formats.DERIVED)
@@ -22,7 +22,7 @@ from pathlib import Path
 DATASETS = ("runs", "observations")
 REACHABILITY = "reachability"
 LATEST = "latest"
-# What compaction writes beside a finished day of observations (statusgen/history/digests.py).
+# What compaction writes beside finished days of observations (statusgen/history/digests.py, latest.py).
 DIGESTS = (REACHABILITY, LATEST)
 # Readers hold it shared for as long as their snapshot is open; compaction and retention,
 # which delete files, hold it exclusively and skip their turn while anyone reads.
@@ -93,7 +93,7 @@ class Layout:
         """The date= entries of `dataset`, oldest first, with their day. Some may be links:
         statusgen writes none, and callers never follow one (compacting or deleting through
         it would change whatever it points to)."""
-        found = [(folder, _folder_day(folder)) for folder in self._entries(self.dataset(dataset), DAY_PREFIX)]
+        found = [(folder, day_of(folder)) for folder in self._entries(self.dataset(dataset), DAY_PREFIX)]
         return [(folder, day) for folder, day in found if day is not None]
 
     def written_folders(self) -> list[Path]:
@@ -117,7 +117,10 @@ class Layout:
         return [self.child(folder, name) for name in names]
 
 
-def _folder_day(folder: Path) -> date | None:
+def day_of(folder: Path) -> date | None:
+    """The day of a date= folder; None for any other."""
+    if not folder.name.startswith(DAY_PREFIX):
+        return None
     try:
         return date.fromisoformat(folder.name.removeprefix(DAY_PREFIX))
     except ValueError:

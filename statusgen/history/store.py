@@ -17,11 +17,11 @@ import os
 import secrets
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Collection, Iterator, Sequence
 
-from statusgen.history import compaction, digests
+from statusgen.history import compaction, digests, latest
 from statusgen.history.compaction import Compaction
-from statusgen.history.layout import DATASETS, DAY_PREFIX, DIGESTS, PARTS, Layout
+from statusgen.history.layout import DATASETS, DAY_PREFIX, DIGESTS, LATEST, PARTS, Layout
 from statusgen.history.listing import Folder, Listing
 from statusgen.history.parquet import Database, FileFacts, FileKey, file_key, file_metadata, select, write_parquet
 from statusgen.history.queries import Snapshot, runs_read
@@ -64,7 +64,7 @@ class History:
         self.resident = Resident()
         self.listing = Listing()
         self._usable: dict[str, tuple[int, list[Path]]] = {}  # day folder → its time and usable files, when it warned of none
-        self.settled: dict[Path, tuple] = {}  # day folders compaction left with nothing to do, and their stamps then
+        self.settled: dict[Path, tuple] = {}  # day folders compaction left with nothing to do: their stamps then, and their file
 
     # -- writing --------------------------------------------------------------------
 
@@ -132,16 +132,21 @@ class History:
             for folder in self.listing.walk(self.layout.dataset(digested)):
                 keys.update(folder.keys)
         # Each digest's view: its files for the days that have a current one, the rows it reads
-        # of the others' observations (statusgen/history/digests.py). Those others are most
-        # often the same days for every digest, or every day: their query is made once (the demo
-        # opens 200 snapshots).
+        # of the others' observations (statusgen/history/digests.py, latest.py). Those others
+        # are most often the same days for every digest, or every day: their query is made once
+        # (the demo opens 200 snapshots).
         raw = {tuple(usable["observations"]): rows["observations"]}
+
+        def undigested(digested: Collection[Path]) -> str:
+            files = tuple(f for f in usable["observations"] if f not in digested)
+            if files not in raw:
+                raw[files] = self.rows_of(db, "observations", list(files), OBSERVATION_COLUMNS, keys)
+            return raw[files]
         for digest, digested in digests.current(self, db, usable["observations"], keys).items():
-            undigested = tuple(f for f in usable["observations"] if f not in digested)
-            if undigested not in raw:
-                raw[undigested] = self.rows_of(db, "observations", list(undigested), OBSERVATION_COLUMNS, keys)
             snapshot.views[digest.folder] = (f"{self.rows_of(db, digest.folder, list(digested.values()), digest.columns, keys)} "
-                                             f"UNION ALL {digest.seen(raw[undigested])}")
+                                             f"UNION ALL {digest.seen(undigested(digested))}")
+        found = latest.current(self, db, usable["observations"], keys)
+        snapshot.views[LATEST] = undigested(()) if found is None else f"{latest.rows(self, db, found, keys)} UNION ALL {undigested(found.covered)}"
         return snapshot
 
     def rows_of(self, db, kind: str, files: list[Path], columns: dict[str, str], keys: dict[Path, FileKey] | None = None) -> str:
