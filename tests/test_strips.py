@@ -32,6 +32,19 @@ def test_a_strip_marks_only_the_days_that_differ_and_names_them():
     assert strip.notes == ("Nov 4: failing", "Nov 6: operational")
 
 
+def test_days_alike_in_a_row_are_one_mark_and_keep_their_own_words():
+    """An element a day was most of the index at 2,000 components: a run of days alike is one
+    mark, which the page draws with the gaps between its days."""
+    days = [day(i, operational=86400) for i in range(10)]
+    for i in (2, 3, 4):
+        days[i] = day(i, failing=86400)
+    days[5] = day(5, degraded=86400)
+    days[7] = day(7, failing=86400)
+    strip = component_strip(days, label)
+    assert [(m.column, m.span, m.status) for m in strip.marks] == [(3, 3, "failing"), (6, 1, "degraded"), (8, 1, "failing")]
+    assert strip.notes == ("Nov 3: failing", "Nov 4: failing", "Nov 5: failing", "Nov 6: degraded", "Nov 8: failing")
+
+
 def test_a_tie_gives_the_strip_the_better_status():
     days = [day(0, failing=86400), day(1, operational=86400)]
     assert component_strip(days, label).usual == "operational"
@@ -46,7 +59,8 @@ def test_a_group_of_2000_with_one_failure_a_day_is_not_a_red_bar():
         bars[i * 7 % 2000][i] = day(i, operational=80000, failing=6400)
     strip = group_strip(bars, lambda d: f"{d:%b %-d}")
     assert strip.usual == "operational"
-    assert {(m.status, m.height) for m in strip.marks} == {("failing", 1)}
+    assert [(m.column, m.span, m.status, m.height) for m in strip.marks] == [(1, 90, "failing", 1)]  # one element, not 90
+    assert strip.summary == "90 days: 0 with all 2000 operational, 90 with up to 1 of 2000 not"
     assert strip.notes[0] == "Nov 1: 1 of 2000 not operational (1 failing)"
 
 

@@ -112,10 +112,11 @@ def _fingerprinted(stem: str, css: str) -> str:
 
 
 def _strip_columns(days: int) -> str:
-    """A strip's day columns, for the site's number of days: the page's policy forbids the
-    inline styles that could place a mark otherwise, so each column is a class."""
+    """A strip's day columns and a mark's spans of days, for the site's number of days: the
+    page's policy forbids the inline styles that could place a mark otherwise, so each is a class."""
     places = " ".join(f".c{n}{{left:calc(var(--day)*{n - 1})}}" for n in range(1, days + 1))
-    return f"\n/* Strips: {days} days (statusgen/site/strips.py). */\n.strip{{--days:{days}}}\n{places}\n"
+    spans = " ".join(f".w{n}{{--span:{n}}}" for n in range(2, days + 1))
+    return f"\n/* Strips: {days} days (statusgen/site/strips.py). */\n.strip{{--days:{days}}}\n{places}\n{spans}\n"
 
 
 def _read(key: str, path: Path) -> bytes:

@@ -4,7 +4,7 @@ component's sources).
 A per-day bar is one element and one text label for every day: 180 elements and 90 tab
 stops per bar, 41,000 elements on an index of 200 components. A strip is one element whose
 background draws every day in its usual status (the one most of its days had), plus one
-mark for each day that differs, and one text that names those days. Labels come from the
+mark for each run of days alike that differs, and one text that names those days. Labels come from the
 caller, so a strip says the same words as the per-day bar of the component's own page.
 
 A group's strip is not its worst member each day: with hundreds of members some member is
@@ -41,6 +41,7 @@ class Mark:
     column: int  # the day's place on the strip, from 1
     status: str  # a status value, or NO_DATA
     height: int  # in quarters of the strip, 1 to QUARTERS
+    span: int = 1  # the days it covers from `column` on, each drawn apart as every day is
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def component_strip(days: Sequence[Day], label: Callable[[Day], str]) -> Strip:
         if k != usual or _more_than_its_status(day, usual):
             notes.append(label(day))
     told = ", ".join(f"{counts[k]} {WORDS[k]}" for k in sorted(counts, key=_rank))
-    return Strip(len(days), usual, tuple(marks), tuple(notes), f"{len(days)} days: {told}")
+    return Strip(len(days), usual, _runs(marks), tuple(notes), f"{len(days)} days: {told}")
 
 
 def _more_than_its_status(day: Day, usual: str) -> bool:
@@ -118,4 +119,18 @@ def group_strip(bars: Sequence[Sequence[Day]], when: Callable[[date], str]) -> S
     summary = f"{len(columns)} days: {len(columns) - len(marks)} with all {members} {WORDS[usual]}"
     if marks:
         summary += f", {len(marks)} with up to {most} of {members} not"
-    return Strip(len(columns), usual, tuple(marks), tuple(notes), summary)
+    return Strip(len(columns), usual, _runs(marks), tuple(notes), summary)
+
+
+def _runs(marks: list[Mark]) -> tuple[Mark, ...]:
+    """Marks of consecutive days alike as one: a group of 2,000 has some member failing every
+    day, and a source down for a week is seven days alike; an element each was most of the
+    index at 2,000 components."""
+    joined: list[Mark] = []
+    for mark in marks:
+        last = joined[-1] if joined else None
+        if last and last.column + last.span == mark.column and (last.status, last.height) == (mark.status, mark.height):
+            joined[-1] = Mark(last.column, last.status, last.height, last.span + 1)
+        else:
+            joined.append(mark)
+    return tuple(joined)
