@@ -43,9 +43,6 @@
     });
   }
 
-  // The pages run this right after the notice at their top, so a stale page shows it before
-  // anything below is drawn (shown later, it pushed the whole page down: a layout shift
-  // Lighthouse counted at 0.2); the rest of the page is judged once it is all read.
   judge();
   document.addEventListener("DOMContentLoaded", judge);
   setInterval(judge, 60000);
