@@ -97,24 +97,16 @@ def _count(root, view):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_compacted_days_read_through_their_reachability_digests_answer_as_their_observations(tmp_path, seed):
+def test_compacted_days_read_through_their_digests_and_the_latest_file_answer_as_their_observations(tmp_path, seed):
     history = _history(tmp_path / "history", seed)
-    raw = _reachability(history.root)
+    raw = (_reachability(history.root), _reads(history.root))
     history.compact(utc(2026, 3, 4, 12))
     assert sorted(p.parent.name for p in (history.root / "reachability").rglob("*.parquet")) == ["date=2026-03-01", "date=2026-03-02", "date=2026-03-03"]
-    assert _count(history.root, "reachability") < _count(history.root, "observations")
-    assert _reachability(history.root) == raw
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_compacted_days_read_through_the_latest_file_answer_as_their_observations(tmp_path, seed):
-    history = _history(tmp_path / "history", seed)
-    raw = _reads(history.root)
-    history.compact(utc(2026, 3, 4, 12))
     (made,) = _latest_files(history.root)  # one, beside the newest finished day
     assert made.startswith("date=2026-03-03/")
-    assert _count(history.root, "latest") < _count(history.root, "observations")
-    assert _reads(history.root) == raw
+    for view in ("reachability", "latest"):
+        assert _count(history.root, view) < _count(history.root, "observations")
+    assert (_reachability(history.root), _reads(history.root)) == raw
 
 
 @pytest.mark.parametrize("seed", range(3))
