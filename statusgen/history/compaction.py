@@ -39,10 +39,10 @@ class Compaction:
 def compact(history: History, now: datetime) -> Compaction:
     """Merge each finished day (before today, UTC) into one file per dataset, and give each
     finished day of observations its digests and a place in the latest file, if it has enough
-    observations for them. A day this History
-    left settled (one file, its digests current, no temporary) is not visited again while
-    its folders are unchanged: history grows a day at a time, and visiting every day at
-    every run was most of a compaction's cost (the demo compacts 200 times)."""
+    observations for them. A day this History left settled (one file, its digests current, no
+    temporary) is not visited again while its folders are unchanged: history grows a day at a
+    time, and visiting every day at every run was most of a compaction's cost (the demo
+    compacts 200 times)."""
     today = naive_utc(now).date()
     days, before, after = set(), 0, 0
     visited: set[Path] = set()

@@ -75,8 +75,9 @@ def _around_changes(seen: str) -> str:
 # costs a reader less than its digests would: at a few rows per source (the demo keeps 22 a
 # day for 11 sources) a digest is about as large as the day, and is another file to write,
 # list and check. A full render of 90 days (bench/history_scale.py's, with fewer sources),
-# read raw against through digests (then also a latest one a day), in CPU seconds: 1,152 observations a day 0.50 / 0.58;
-# 2,880 a day 0.61 / 0.65; 5,760 a day 0.94 / 0.65 (no longer held in memory).
+# read raw against through digests (then also a latest one a day), in CPU seconds: 1,152
+# observations a day 0.50 / 0.58; 2,880 a day 0.61 / 0.65; 5,760 a day 0.94 / 0.65 (no
+# longer held in memory).
 DIGESTED_FROM = 2_000
 
 # Reachability files were written before digests had rules: none is theirs.
