@@ -76,10 +76,12 @@ def outputs(site) -> dict:
     status = json.loads((site / "status.json").read_text())
     summary = json.loads((site / "api/v2/summary.json").read_text())
     usual, marks = re.search(r'<div class="strip u-(\w+)"[^>]*>(.*?)</div>', index).groups()
-    marked = re.search(r'<i class="c90(?: h\d)? s-(\w+)">', marks)  # today: the last of site.days
+    # Today, the last of site.days: the mark whose days (from its column, over its span) reach it.
+    marked = [status for column, span, status in re.findall(r'<i class="c(\d+)(?: w(\d+))?(?: h\d)? s-(\w+)">', marks)
+              if int(column) + int(span or 1) - 1 == 90]
     # The component's page lists every day, newest first.
     said = re.search(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", (site / "components/orders.html").read_text()).groups()
-    today = (marked[1] if marked else usual, ": ".join(said))
+    today = (marked[0] if marked else usual, ": ".join(said))
     return {
         "banner": re.search(r'class="banner s-(\w+)"', index)[1],
         "pill": re.search(r'class="pill s-(\w+)"', index)[1],
