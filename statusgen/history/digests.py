@@ -119,9 +119,8 @@ def refresh(history: History, db, observations: list[Path]) -> None:
     if it holds DIGESTED_FROM observations or more, and delete every other digest of the day."""
     found = current(history, db, observations)
     # Only a day missing a current digest is counted: a fresh History would read every footer.
-    missing = [key for day in observations if any(day not in made for made in found.values()) and (key := file_key(day))]
-    large = {path for (path, _, _), count in row_counts(db, missing, history.files).items() if count >= DIGESTED_FROM}
-    to_write = [day for day in observations if day in large]
+    to_write = large_enough(history, db, [day for day in observations if any(day not in made for made in found.values())])
+    large = set(to_write)
 
     def write(day: Path) -> None:
         with history.database.connect() as session:
@@ -141,6 +140,12 @@ def refresh(history: History, db, observations: list[Path]) -> None:
             for stale in made.parent.glob(PARTS):
                 if stale != made or not current_one:
                     stale.unlink()
+
+
+def large_enough(history: History, db, observations: list[Path]) -> list[Path]:
+    """Of `observations` (files of days), in order, those of DIGESTED_FROM observations or more."""
+    keys = [key for path in observations if (key := file_key(path))]
+    return [path for (path, _, _), count in row_counts(db, keys, history.files).items() if count >= DIGESTED_FROM]
 
 
 def _write(history: History, db, day: Path, found: dict[Digest, dict[Path, Path]]) -> None:

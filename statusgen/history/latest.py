@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from statusgen.history import digests
 from statusgen.history.layout import LATEST, day_of
-from statusgen.history.parquet import FileKey, file_key, file_metadata, identity, row_counts, select
+from statusgen.history.parquet import FileKey, file_metadata, identity, select
 from statusgen.history.schema import (
     DECLARED_SQL,
     MADE_FROM_KEY,
@@ -99,8 +99,7 @@ def refresh(history: History, db, finished: list[Path]) -> None:
     92 compactions, and the reads it spares cost less than that."""
     found = current(history, db, finished)
     covered = found.covered if found is not None else frozenset()
-    uncovered = [key for path in finished if path not in covered and (key := file_key(path))]
-    new = [path for (path, _, _), count in row_counts(db, uncovered, history.files).items() if count >= digests.DIGESTED_FROM]
+    new = digests.large_enough(history, db, [path for path in finished if path not in covered])
     kept = [*covered, *new]
     target = history.layout.digest_of(LATEST, max(kept, key=_name)) if kept else None
     if new:
