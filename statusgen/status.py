@@ -93,10 +93,22 @@ def run_order(ended_at: datetime, state: RunState) -> tuple[datetime, int]:
     return ended_at, SAME_INSTANT_RANK[state]
 
 
+# run_order_sql's instants are microseconds times this: room for the ranks, and at one instant
+# for the timeline's other events (statusgen/timeline/queries.py).
+RUN_ORDER_SCALE = 16
+
+
 def same_instant_rank_sql(column: str) -> str:
     """SQL for SAME_INSTANT_RANK: order runs by (ended_at, this) as run_order does."""
     cases = " ".join(f"WHEN '{state.value}' THEN {rank}" for state, rank in SAME_INSTANT_RANK.items())
     return f"CASE {column} {cases} END"
+
+
+def run_order_sql(ended_at: str, state: str) -> str:
+    """SQL for run_order as one BIGINT, the instant in microseconds then the rank (Python's
+    years 1 to 9999 keep it within 64 bits): one number compares faster than the pair (the
+    latest state of 2 M runs by arg_max, 0.17 → 0.09 s of CPU)."""
+    return f"epoch_us({ended_at}) * {RUN_ORDER_SCALE} + {same_instant_rank_sql(state)}"
 
 
 @dataclass(frozen=True)

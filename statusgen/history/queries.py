@@ -13,7 +13,7 @@ import duckdb
 from statusgen.history.schema import DECLARED_SQL, REACHED_SQL, aware_utc, records, runs_as_seen, seen_once
 from statusgen.records import Observation, Run, Schedule
 from statusgen.schedules import USUAL_QUANTILE, USUAL_RUNS, implied_deadline
-from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, same_instant_rank_sql
+from statusgen.status import FINISHED_STATES, Freshness, RunState, counted_state_sql, run_order_sql
 from statusgen.urls import public_url
 
 
@@ -101,7 +101,7 @@ class Snapshot:
         rows = self._with_runs().execute(
             f"""
             SELECT source_id,
-                   arg_max(state, (ended_at, {same_instant_rank_sql('state')})) AS latest_state,
+                   arg_max(state, {run_order_sql('ended_at', 'state')}) AS latest_state,
                    max(ended_at) AS latest_ended_at,
                    max(ended_at) FILTER (WHERE {counted_state_sql('state', 'rows_loaded', 'w.min_rows' if wanted else 'NULL')} = '{RunState.SUCCESS.value}')
                        AS last_success_at

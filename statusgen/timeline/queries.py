@@ -29,7 +29,7 @@ def rule_parts() -> dict[str, str]:
     severity = status.SEVERITY
     return {
         "state_severity": state_severity_sql("state"),
-        "same_instant_rank": status.same_instant_rank_sql("state"),
+        "run_order": status.run_order_sql("ended_at", "state"),
         "counted_state": status.counted_state_sql("r.state", "r.rows_loaded", "p.min_rows"),
         "finished_states": ", ".join(_literal(state) for state in status.FINISHED_STATE_STATUS),
         # A run's state as the timeline's tables hold it: an ENUM is one byte where a VARCHAR
@@ -40,6 +40,24 @@ def rule_parts() -> dict[str, str]:
         "failed_state": _literal(status.RunState.FAILED),
         **{name.lower(): str(severity[s]) for name, s in status.Status.__members__.items()},
         **_counted_severity_parts(),
+        **_event_order_parts(),
+    }
+
+
+def _event_order_parts() -> dict[str, str]:
+    """The sources' timeline's events in one BIGINT order (source_segments.sql): the runs' order
+    (statusgen.status.run_order_sql) one place up, so that at one instant the cache's state
+    comes first, then runs, collections that did not reach the source then those that did,
+    and deadlines last. Sorting 2.2 M events by one number, not by four columns, is ≈ 0.3 s of
+    CPU less at 1,000 sources × 90 days. Each part names the columns of its query in that file."""
+    ranks, scale = len(status.SAME_INSTANT_RANK), status.RUN_ORDER_SCALE
+    assert ranks + 4 <= scale, "each event at one instant needs a place of its own"
+    at = lambda instant, place: f"epoch_us({instant}) * {scale} + {place}"  # noqa: E731
+    return {
+        "carried_seq": at("$cutoff::TIMESTAMP", 0),
+        "run_seq": f"{status.run_order_sql('r.ended_at', 'r.state')} + 1",
+        "change_seq": at("h.t", f"{ranks + 1} + h.ok::INTEGER"),
+        "tick_seq": at("k.t", ranks + 3),
     }
 
 

@@ -4,7 +4,7 @@
 -- no segment. The first deadline tick its last success does not meet is k (f: nothing ever
 -- succeeded).
 WITH runs AS (
-    SELECT source_id, arg_max(state, (ended_at, {same_instant_rank})) AS state,
+    SELECT source_id, arg_max(state, {run_order}) AS state,
            max(ended_at) FILTER (WHERE state = {success_state}) AS last_success
     FROM finished_runs GROUP BY source_id
 ),

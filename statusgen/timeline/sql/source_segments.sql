@@ -10,13 +10,13 @@ SELECT source_id, greatest(start, $window_start) AS start, stop, sev FROM (
 WITH seen_events AS NOT MATERIALIZED (
     -- A source the cache holds starts from its state at the cutoff; one nothing was known
     -- of before it has no state there: read raw, its timeline begins at its first event.
-    SELECT source_id, $cutoff AS t, -1 AS ord, state, last_success AS success_at, seen_ok FROM carried
+    SELECT source_id, $cutoff AS t, {carried_seq} AS seq, state, last_success AS success_at, seen_ok FROM carried
     WHERE state IS NOT NULL OR seen_ok IS NOT NULL
     UNION ALL
-    SELECT r.source_id, r.ended_at, 0, r.state, CASE WHEN r.state = {success_state} THEN r.ended_at END, NULL
+    SELECT r.source_id, r.ended_at, {run_seq}, r.state, CASE WHEN r.state = {success_state} THEN r.ended_at END, NULL
     FROM finished_runs r LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR r.ended_at >= $cutoff
     UNION ALL
-    SELECT h.source_id, h.t, 1, NULL, NULL, h.ok
+    SELECT h.source_id, h.t, {change_seq}, NULL, NULL, h.ok
     FROM changes h LEFT JOIN carried c USING (source_id) WHERE c.source_id IS NULL OR h.t >= $cutoff
 ),
 events AS (
@@ -25,15 +25,17 @@ events AS (
     -- A deadline's tick, and the end of its grace, change the status with nothing seen: they
     -- cut the timeline too, after what happened at the same instant (a load at 06:00 meets a
     -- 06:00 deadline). Only after the source's first event: before it nothing is known.
-    SELECT k.source_id, k.t, 2, NULL, NULL, NULL
+    SELECT k.source_id, k.t, {tick_seq}, NULL, NULL, NULL
     FROM (SELECT source_id, tick AS t FROM ticks UNION SELECT source_id, late_until FROM ticks WHERE late_until > tick) k
     JOIN (SELECT source_id, min(t) AS first_t FROM seen_events GROUP BY source_id) f USING (source_id)
     LEFT JOIN carried c USING (source_id)
     WHERE k.t > f.first_t AND (c.source_id IS NULL OR k.t >= $cutoff)
 ),
 ordered AS (
-    -- Ties at one instant: runs by the one order statusgen.status gives them, collections by
-    -- whether they reached the source, as the cache and reachability_changes order them.
+    -- In the order of `seq` (statusgen/timeline/queries.py's _event_order_parts): by instant, and at
+    -- one instant the cache's state, runs by the one order statusgen.status gives them,
+    -- collections by whether they reached the source (as the cache and reachability_changes
+    -- order them), then deadlines.
     -- Each carries the latest state, success and reachability before it: its own, else the
     -- previous row's that has one (lag IGNORE NULLS reads back without the frames of a running
     -- aggregate, ≈ 0.6 s less at 2.2 M events). Successes only grow with t, so the latest is the last.
@@ -44,7 +46,7 @@ ordered AS (
            coalesce(lead(t) OVER w, $cover) AS stop,
            lead(t) OVER w IS NULL AS last
     FROM events
-    WINDOW w AS (PARTITION BY source_id ORDER BY t, ord, {same_instant_rank}, seen_ok)
+    WINDOW w AS (PARTITION BY source_id ORDER BY seq)
 ),
 met AS (
     -- The first tick each last success does not meet (deadline_severity.sql's k), for the
