@@ -288,6 +288,28 @@ def test_recent_runs_of_one_moment_are_listed_by_run_id(history):
     assert [r.run_id for r in snapshot.recent_runs(15)["a"]] == ids[:15]
 
 
+def test_recent_runs_are_each_sources_latest_however_often_it_runs(history):
+    # Sources whose latest runs were all collected lately are read from those alone; each of
+    # the others is read whole. Each must list its latest of all.
+    last = utc(2026, 11, 22, 6)
+    runs = {
+        "hourly": [Run("hourly", f"h{n:02d}", RunState.SUCCESS, None, last - timedelta(hours=n)) for n in range(40)],
+        "weekly": [Run("weekly", f"w{n:02d}", RunState.FAILED, None, last - timedelta(weeks=n)) for n in range(20)],
+        "few": [Run("few", f"f{n:02d}", RunState.SUCCESS, None, last - timedelta(days=n * 4 if n > 4 else n)) for n in range(30)],
+    }
+    for day in range(140, -1, -1):
+        at = last - timedelta(days=day)
+        # Each run collected as it ends; the weekly source's old runs listed again today (its
+        # system re-reads its last few weeks), with times older than every other run's.
+        seen = [r for rs in runs.values() for r in rs if at - timedelta(days=1) < r.ended_at <= at]
+        seen += [r for r in runs["weekly"] if day == 0 and r.ended_at < at - timedelta(weeks=7)]
+        history.append(f"c{day}", at, seen, [])
+    history.compact(last)
+    newest = lambda r: (-r.ended_at.timestamp(), r.run_id)  # noqa: E731
+    expected = {source: sorted(rs, key=newest)[:15] for source, rs in runs.items()}
+    assert history.open().recent_runs(15) == expected
+
+
 def test_a_paused_source_was_collected_but_its_runs_do_not_decide_its_status(history):
     paused = Observation("a", "c2", utc(2026, 11, 22, 7), RunState.SUCCESS, utc(2026, 11, 22, 5), None,
                          "Paused in Airflow (DAG a)", 3, paused=True)

@@ -193,10 +193,25 @@ class Snapshot:
         moment go by run id, so which of them are listed, and in what order, never varies."""
         # Newest first, then by run id, as one key: with one ORDER BY expression DuckDB keeps
         # the top `limit` of each source as it reads, with two it sorts every run (8× the CPU).
-        newest = "{moment: -epoch_us(coalesce(ended_at, started_at, collected_at)), run_id: run_id}"
+        moment = "coalesce(ended_at, started_at, collected_at)"
+        newest = f"{{moment: -epoch_us({moment}), run_id: run_id}}"
+        latest = f"QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY {newest}) <= $limit"
+        # A run's moment is never after its collection (ingest bounds its times, runs_as_seen
+        # those of older files). So of the runs collected since a moment, a source's `limit`
+        # latest are its latest of all when the last of them is from that moment on; only the
+        # other sources' runs are read whole. The moment leaves room for `limit` daily runs:
+        # at 1,000 sources of hourly runs over 90 days, ≈ 0.1 s of CPU against 0.6 for all runs.
         cursor = self._with_runs().execute(
-            f"SELECT * FROM runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY {newest}) <= $1 ORDER BY source_id, {newest}",
-            [limit],
+            f"""
+            WITH since AS (SELECT max(collected_at) - to_days($limit + 1) AS t FROM runs),
+            recent AS (SELECT * FROM runs WHERE collected_at >= (FROM since) {latest}),
+            settled AS (SELECT source_id FROM recent GROUP BY source_id HAVING min({moment}) >= (FROM since) AND count(*) = $limit)
+            SELECT * FROM recent SEMI JOIN settled USING (source_id)
+            UNION ALL
+            (SELECT * FROM runs ANTI JOIN settled USING (source_id) {latest})
+            ORDER BY source_id, {newest}
+            """,
+            {"limit": limit},
         )
         found: dict[str, list[Run]] = {}
         for run in records(Run, rows_as_dicts(cursor)):
