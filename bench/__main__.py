@@ -38,7 +38,7 @@ def report() -> list[str]:
                *[f"  {seconds:6.2f} s  {name}" for name, seconds in row["profile"]],
                "",
                "compaction and retention on that history",
-               f"compaction merging yesterday's parts, writing 90 days of digests and the latest file: {first}, "
+               f"compaction merging yesterday's parts, writing 90 days of digests, the latest file and the repeated runs' file: {first}, "
                f"{files_before:,} files → {files_after:,}; the next one, with nothing to do: {steady}",
                f"retention down to 30 days: {retention}, {kept_before:,} files → {kept_after:,}"]
     print("\n".join(section), flush=True)

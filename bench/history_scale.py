@@ -4,7 +4,7 @@ The history is written as statusgen leaves it: finished days compacted into one 
 yesterday and today still one part per collection (DuckDB generates the rows). Then, in
 the order a scheduled job meets them:
 
-1. the compaction that merges yesterday and writes each day's digest and the latest file (scenario 4);
+1. the compaction that merges yesterday and writes each day's digest, the latest file and the repeated runs' file (scenario 4);
 2. the floor: DuckDB's raw `GROUP BY source, day` count over the observations;
 3. a full render, as a fresh process meets it (no file metadata remembered);
 4. one more collection, then the render again: the incremental render, and the daily

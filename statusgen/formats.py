@@ -19,7 +19,7 @@ class Format:
     older: str  # what this statusgen does with a file of an older version
 
 
-HISTORY = Format("runs/ and observations/date=…/part-*.parquet (and reachability/ beside them, latest/ for the finished days)", 3,
+HISTORY = Format("runs/ and observations/date=…/part-*.parquet (and reachability/ beside them, latest/ and repeated/ for the finished days)", 3,
                  "versions 1 and 2 are read as they are, with no schedule (version 1's `status` column, a verdict, not a fact, left out)")
 CATALOG = Format("catalog/catalog.json", 1, "none older")
 ALERT_STATE = Format("alerts/state.json", 1, "none older")

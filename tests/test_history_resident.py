@@ -116,7 +116,7 @@ def test_what_a_history_writes_is_held_as_its_file_reads(tmp_path):
     assert _read(writer) == _read(History(writer.root))
     writer.compact(utc(2026, 11, 23, 1))  # merged parts and the day's digests, written by compaction
     merged = {p for p in _files(writer) if p.name.endswith("--compacted.parquet")}
-    assert len(merged) == 4 and merged <= writer.resident.files  # runs, observations, reachability, latest
+    assert len(merged) == 5 and merged <= writer.resident.files  # runs, observations, reachability, latest, repeated
     assert _read(writer) == _read(History(writer.root))
 
 

@@ -10,6 +10,7 @@ or a git branch between runs).
     compaction.py  merging finished days, writing their digests, retention
     digests.py     what a finished day's observations come down to for the timeline: reachability
     latest.py      each source's latest observations over the finished days, in one file
+    repeated.py    the runs seen on more than one of the finished days, in one file
     catalog.py     the file of what discovery found (its data is statusgen.catalog)
     git.py, s3.py  history kept on a git branch, or under an S3 prefix
 """

@@ -4,8 +4,9 @@ Compaction merges a finished day into one file and names the parts it replaced i
 file's metadata, so a crash between writing it and deleting them double-counts nothing.
 It also writes, beside each finished day of many observations, the digests of them that
 readers read instead (statusgen/history/digests.py): a few hundred rows where the day's
-observations are hundreds of thousands; and the one file of every source's latest
-observations over the finished days (statusgen/history/latest.py).
+observations are hundreds of thousands; the one file of every source's latest
+observations over the finished days (statusgen/history/latest.py); and the one file of the
+runs those days hold more than once (statusgen/history/repeated.py).
 
 Both run under History.exclusive(): never while a snapshot is open.
 """
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from statusgen.history import digests, latest
+from statusgen.history import digests, latest, repeated
 from statusgen.history.layout import DATASETS, DIGESTS, PARTS, TEMPORARIES, Layout
 from statusgen.history.parquet import file_metadata, select
 from statusgen.history.schema import COLUMNS, COMPACTED_KEY, naive_utc, runs_as_seen, seen_once, stamped
@@ -48,7 +49,7 @@ def compact(history: History, now: datetime) -> Compaction:
     visited: set[Path] = set()
     digested = [history.layout.dataset(d.folder) for d in digests.DIGESTS]
     unsettled: list[tuple[str, Path, list[Path], tuple[int | None, ...], list[Path]]] = []
-    settled_files: list[Path] = []  # of the observations
+    settled_files: dict[str, list[Path]] = {dataset: [] for dataset in DATASETS}
     with history.database.connect() as db:
         for dataset in DATASETS:
             for folder, day in history.layout.days(dataset):
@@ -60,8 +61,7 @@ def compact(history: History, now: datetime) -> Compaction:
                 settled = history.settled.get(folder)
                 if settled is not None and settled[0] == stamp:
                     before, after = before + 1, after + 1
-                    if dataset == "observations":
-                        settled_files.append(settled[1])
+                    settled_files[dataset].append(settled[1])
                     continue
                 parts = sorted(folder.glob(PARTS))
                 if len(parts) > 1 and _compact_day(history, db, dataset, parts):
@@ -73,9 +73,10 @@ def compact(history: History, now: datetime) -> Compaction:
         # Every day's digests at once: a fresh History (each scheduled run's) looks at the
         # digests of every finished day, and one look at all their footers costs a third of
         # a look per day (20 days: 16 → 6 ms of CPU).
-        alone = [kept[0] for dataset, _, _, _, kept in unsettled if dataset == "observations" and len(kept) == 1]
-        digests.refresh(history, db, alone)
-        latest.refresh(history, db, settled_files + alone)
+        alone = {dataset: [kept[0] for of, _, _, _, kept in unsettled if of == dataset and len(kept) == 1] for dataset in DATASETS}
+        digests.refresh(history, db, alone["observations"])
+        latest.refresh(history, db, settled_files["observations"] + alone["observations"])
+        repeated.refresh(history, db, settled_files["runs"] + alone["runs"])
         for _, folder, folders, stamp, kept in unsettled:
             swept = [_remove_stale_temporaries(f, now) for f in folders if not f.is_symlink()]
             # Settled only when this visit found nothing to do and nobody wrote meanwhile:

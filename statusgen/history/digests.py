@@ -16,6 +16,8 @@ A day of few observations gets none: read raw, it costs readers less than its di
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -157,3 +159,46 @@ def _write(history: History, db, day: Path, found: dict[Digest, dict[Path, Path]
             db.execute(f"CREATE OR REPLACE TEMP TABLE digest AS {digest.kept(digest.seen(rows))} ORDER BY source_id, collected_at")
             stamp = {MADE_FROM_KEY: identity(day), **({RULE_KEY: digest.rule} if digest.rule else {})}
             history.write(db, digest.folder, digest.columns, "digest", history.layout.digest_of(digest.folder, day), stamped(stamp))
+
+
+# Files that stand for many finished days' files at once (latest.py, repeated.py): each names
+# every file it covers, by its day folder and name and at its version (MADE_FROM_KEY), and the
+# rule that made it; compaction keeps one per folder, beside the newest day it covers.
+
+def standing_in(history: History, db, folder: str, rule: str, listed: Mapping[Path, FileKey]) -> dict[Path, dict[str, str]]:
+    """Each file of `folder` made by `rule`, with the files it covers: {covered_name: identity}."""
+    made = {}
+    for path, kv in file_metadata(db, files_of(history, folder), [], history.files, listed).items():
+        if kv.get(RULE_KEY) == rule and readable(kv.get(VERSION_KEY)):
+            with contextlib.suppress(ValueError):  # not JSON: written by no statusgen
+                covers = json.loads(kv.get(MADE_FROM_KEY, "null"))
+                if isinstance(covers, dict):
+                    made[path] = covers
+    return made
+
+
+def write_standing_in(history: History, db, folder: str, columns: dict[str, str], table: str, covered: list[Path], rule: str) -> Path:
+    """Write `table` as `folder`'s file standing for `covered`, beside the newest of them."""
+    target = history.layout.digest_of(folder, max(covered, key=covered_name))
+    covers = {covered_name(path): identity(path) for path in covered}
+    history.write(db, folder, columns, table, target, stamped({MADE_FROM_KEY: json.dumps(covers, sort_keys=True), RULE_KEY: rule}))
+    return target
+
+
+def keep_only(history: History, folder: str, kept: Path | None) -> None:
+    """Delete every file of `folder` but `kept`, and the day folders left empty."""
+    for path in files_of(history, folder):
+        if path != kept:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty
+                path.parent.rmdir()
+
+
+def files_of(history: History, folder: str) -> list[Path]:
+    return [path for day in history.listing.walk(history.layout.dataset(folder)) for path in day.files if history.layout.is_part(folder, path)]
+
+
+def covered_name(path: Path) -> str:
+    """A file as the files standing in for it name it: its day folder, then its name (date=
+    names sort as their days). From the string: every snapshot names every file."""
+    return "/".join(str(path).rsplit(os.sep, 2)[-2:])

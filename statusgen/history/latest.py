@@ -18,9 +18,6 @@ Each compaction adds the days it finished: the latest of the file's rows and the
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -28,16 +25,11 @@ from typing import TYPE_CHECKING, Mapping
 
 from statusgen.history import digests
 from statusgen.history.layout import LATEST, day_of
-from statusgen.history.parquet import FileKey, file_metadata, identity, select
+from statusgen.history.parquet import FileKey, identity, select
 from statusgen.history.schema import (
     DECLARED_SQL,
-    MADE_FROM_KEY,
     OBSERVATION_COLUMNS,
     REACHED_SQL,
-    RULE_KEY,
-    VERSION_KEY,
-    readable,
-    stamped,
 )
 
 if TYPE_CHECKING:
@@ -69,10 +61,10 @@ def latest_rows(observations: str) -> str:
 def current(history: History, db, observations: list[Path], listed: Mapping[Path, FileKey] | None = None) -> Latest | None:
     """The file standing in for most of `observations` (history's usable files), if one can."""
     listed = listed or {}
-    made = _made(history, db, listed)
+    made = digests.standing_in(history, db, LATEST, RULE, listed)
     if not made:
         return None
-    present = {_name(path): (path, identity(path, listed.get(path))) for path in observations}
+    present = {digests.covered_name(path): (path, identity(path, listed.get(path))) for path in observations}
     first_day = min(filter(None, (day_of(path.parent) for path in observations)), default=None)
     best: Latest | None = None
     for path, covers in made.items():
@@ -100,8 +92,7 @@ def refresh(history: History, db, finished: list[Path]) -> None:
     found = current(history, db, finished)
     covered = found.covered if found is not None else frozenset()
     new = digests.large_enough(history, db, [path for path in finished if path not in covered])
-    kept = [*covered, *new]
-    target = history.layout.digest_of(LATEST, max(kept, key=_name)) if kept else None
+    target = found.file if found is not None else None
     if new:
         # One scan of the files and the file that is, not a union of two: DuckDB then finds the
         # windowed maxima by a GROUP BY and a join (a day of 1,000 sources: 23 ms of CPU, 115
@@ -109,15 +100,8 @@ def refresh(history: History, db, finished: list[Path]) -> None:
         files = [*_holding(history, db, new), *([found.file] if found is not None else [])]
         together = _from(select(db, files, OBSERVATION_COLUMNS, history.files), found.since if found is not None else None)
         db.execute(f"CREATE OR REPLACE TEMP TABLE latest AS {latest_rows(together)} ORDER BY source_id, collected_at")
-        covers = {_name(path): identity(path) for path in kept}
-        history.write(db, LATEST, OBSERVATION_COLUMNS, "latest", target, stamped({MADE_FROM_KEY: json.dumps(covers, sort_keys=True), RULE_KEY: RULE}))
-    elif found is not None:
-        target = found.file
-    for path in _files(history):
-        if path != target:
-            path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # not empty
-                path.parent.rmdir()
+        target = digests.write_standing_in(history, db, LATEST, OBSERVATION_COLUMNS, "latest", [*covered, *new], RULE)
+    digests.keep_only(history, LATEST, target)
 
 
 def _from(observations: str, since: datetime | None) -> str:
@@ -135,28 +119,6 @@ def _holding(history: History, db, new: list[Path]) -> list[Path]:
         return new
     found = db.execute(f"SELECT DISTINCT file FROM ({latest_rows(select(db, new, OBSERVATION_COLUMNS, history.files, with_file=True))})")
     return [Path(file) for (file,) in found.fetchall()]
-
-
-def _made(history: History, db, listed: Mapping[Path, FileKey]) -> dict[Path, dict[str, str]]:
-    """Each file of latest/ made by this rule, with the observations files it covers."""
-    made = {}
-    for path, kv in file_metadata(db, _files(history), [], history.files, listed).items():
-        if kv.get(RULE_KEY) == RULE and readable(kv.get(VERSION_KEY)):
-            with contextlib.suppress(ValueError):  # not JSON: written by no statusgen
-                covers = json.loads(kv.get(MADE_FROM_KEY, "null"))
-                if isinstance(covers, dict):
-                    made[path] = covers
-    return made
-
-
-def _files(history: History) -> list[Path]:
-    return [path for folder in history.listing.walk(history.layout.dataset(LATEST)) for path in folder.files if history.layout.is_part(LATEST, path)]
-
-
-def _name(observations: Path) -> str:
-    """An observations file as the file covering it names it: its day folder, then its name
-    (date= names sort as their days). From the string: every snapshot names every file."""
-    return "/".join(str(observations).rsplit(os.sep, 2)[-2:])
 
 
 def _older(name: str, first_day: date | None) -> bool:

@@ -5,6 +5,7 @@ alerts, the catalog or a cache asks a Layout where it goes.
     observations/date=2026-11-22/part-<collection id>.parquet   one row per source seen
     reachability/date=2026-11-22/part-<…>--compacted.parquet    beside each compacted day
     latest/date=2026-11-22/part-<…>--compacted.parquet          one, beside the newest compacted day
+    repeated/date=2026-11-22/part-<…>--compacted.parquet        one, beside the newest compacted day of runs
     catalog/catalog.json                                        what discovery found
     alerts/state.json                                           what alerts announced
     cache/                                                      derived data (statusgen.formats.DERIVED)
@@ -22,8 +23,9 @@ from pathlib import Path
 DATASETS = ("runs", "observations")
 REACHABILITY = "reachability"
 LATEST = "latest"
-# What compaction writes beside finished days of observations (statusgen/history/digests.py, latest.py).
-DIGESTS = (REACHABILITY, LATEST)
+REPEATED = "repeated"
+# What compaction writes beside finished days (statusgen/history/digests.py, latest.py, repeated.py).
+DIGESTS = (REACHABILITY, LATEST, REPEATED)
 # Readers hold it shared for as long as their snapshot is open; compaction and retention,
 # which delete files, hold it exclusively and skip their turn while anyone reads.
 LOCK = ".statusgen-lock"

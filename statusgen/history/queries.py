@@ -52,6 +52,9 @@ class Snapshot:
     # The ids of the rows of runs it read, when its History holds them (history/resident.py):
     # runs new to these, written, keep what is known of the runs held.
     runs_read: frozenset[int] | None = None
+    # SQL of the runs of `raw_runs` seen more than once, and maybe others, where history keeps
+    # a file of them (statusgen/history/repeated.py); None: found by counting every run's sightings.
+    runs_again: str | None = None
 
     @property
     def db(self) -> duckdb.DuckDBPyConnection:
@@ -86,7 +89,8 @@ class Snapshot:
         if each_once:
             self.session.execute(f"CREATE OR REPLACE TEMP VIEW runs AS SELECT * EXCLUDE (collection_id) FROM ({held})")
         else:
-            self._with("raw_runs").execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {runs_read(f'({held})' if held else 'raw_runs')}")
+            kept = runs_read(f"({held})") if held else runs_read("raw_runs", self.runs_again)
+            self._with("raw_runs").execute(f"DROP VIEW IF EXISTS runs; CREATE TEMP TABLE runs AS {kept}")
         self.runs_kept = True
         return each_once
 
@@ -234,11 +238,11 @@ class Snapshot:
         return {source_id: aware_utc(at) for source_id, at in rows}
 
 
-def runs_read(relation: str) -> str:
+def runs_read(relation: str, again: str | None = None) -> str:
     """The runs of `relation` as readers read them: each as its newest sighting saw it
-    (statusgen.history.schema.runs_as_seen), without the collection that saw it, which no reader
-    asks for and which, kept for a render at 2 M runs, was 30 MB of its peak."""
-    return f"SELECT * EXCLUDE (collection_id) FROM ({runs_as_seen(relation)})"
+    (statusgen.history.schema.runs_as_seen, which `again` is given to), without the collection
+    that saw it, which no reader asks for and which, kept for a render at 2 M runs, was 30 MB of its peak."""
+    return f"SELECT * EXCLUDE (collection_id) FROM ({runs_as_seen(relation, again)})"
 
 
 def rows_as_dicts(cursor: Any) -> Iterable[dict[str, Any]]:

@@ -79,7 +79,7 @@ def aware_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-def runs_as_seen(relation: str) -> str:
+def runs_as_seen(relation: str, again: str | None = None) -> str:
     """Each run of `relation` as its newest sighting saw it (an observation, by contrast, is
     unique per source and collection).
 
@@ -91,11 +91,12 @@ def runs_as_seen(relation: str) -> str:
 
     Compacted days hold each run once, so most runs have one sighting: only the runs seen more
     than once are sorted by sighting (sorting every run, with all its columns, cost ≈ 3× the
-    scan at 2 M runs)."""
+    scan at 2 M runs). `again`: SQL of (source_id, run_id) holding at least those runs
+    (statusgen/history/repeated.py); without it, every run's sightings are counted."""
     earliest = ", ".join(f"min(CASE WHEN {c} IS NOT NULL THEN least({c}, collected_at) END) AS {c}" for c in _RUN_TIMES)
     bounded = ", ".join(f"CASE WHEN n.{c} > n.collected_at THEN b.{c} ELSE n.{c} END AS {c}" for c in _RUN_TIMES)
     return f"""
-        WITH again AS (SELECT source_id, run_id FROM {relation} GROUP BY ALL HAVING count(*) > 1),
+        WITH again AS ({again or f"SELECT source_id, run_id FROM {relation} GROUP BY ALL HAVING count(*) > 1"}),
         n AS (SELECT * FROM {relation} ANTI JOIN again USING (source_id, run_id)
               UNION ALL
               (SELECT * FROM {relation} SEMI JOIN again USING (source_id, run_id)

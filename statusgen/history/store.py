@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Collection, Iterator, Sequence
 
-from statusgen.history import compaction, digests, latest
+from statusgen.history import compaction, digests, latest, repeated
 from statusgen.history.compaction import Compaction
 from statusgen.history.layout import DATASETS, DAY_PREFIX, DIGESTS, LATEST, PARTS, Layout
 from statusgen.history.listing import Folder, Listing
@@ -126,11 +126,13 @@ class History:
             if snapshot.keep_runs(held=rows["runs"], once=known) and not known:
                 self.resident.mark_distinct("runs", ids)
             snapshot.runs_read = ids
-        else:
-            snapshot.views.update(raw_runs=rows["runs"], runs=runs_read("raw_runs"))
         for digested in DIGESTS:
             for folder in self.listing.walk(self.layout.dataset(digested)):
                 keys.update(folder.keys)
+        if ids is None:
+            if (again := repeated.current(self, db, usable["runs"], keys)) is not None:
+                snapshot.runs_again = repeated.again(self, db, again, usable["runs"], keys)
+            snapshot.views.update(raw_runs=rows["runs"], runs=runs_read("raw_runs", snapshot.runs_again))
         # Each digest's view: its files for the days that have a current one, the rows it reads
         # of the others' observations (statusgen/history/digests.py, latest.py). Those others
         # are most often the same days for every digest, or every day: their query is made once
