@@ -86,23 +86,25 @@ def runs_as_seen(relation: str, again: str | None = None) -> str:
     Files written before statusgen.ingest bounded times hold them as reported, once per
     collection that listed them. Such a time is bounded here as ingest bounds it, by the
     earliest time the run's sightings give, so those files read as if ingest had seen them
-    (and compaction, reading through this, writes them bounded). Times written since never
-    lie after their own collection: only the few runs that have such a sighting are looked up.
+    (and compaction, reading through this, writes them bounded). A run seen once is bounded by
+    its own collection; of the runs seen more than once, only the few that have a sighting with
+    such a time are looked up, as times written since never lie after their own collection.
 
     Compacted days hold each run once, so most runs have one sighting: only the runs seen more
     than once are sorted by sighting (sorting every run, with all its columns, cost ≈ 3× the
     scan at 2 M runs). `again`: SQL of (source_id, run_id) holding at least those runs
     (statusgen/history/repeated.py); without it, every run's sightings are counted."""
+    bounded_once = ", ".join(f"CASE WHEN {c} > collected_at THEN collected_at ELSE {c} END AS {c}" for c in _RUN_TIMES)
     earliest = ", ".join(f"min(CASE WHEN {c} IS NOT NULL THEN least({c}, collected_at) END) AS {c}" for c in _RUN_TIMES)
     bounded = ", ".join(f"CASE WHEN n.{c} > n.collected_at THEN b.{c} ELSE n.{c} END AS {c}" for c in _RUN_TIMES)
     return f"""
         WITH again AS ({again or f"SELECT source_id, run_id FROM {relation} GROUP BY ALL HAVING count(*) > 1"}),
-        n AS (SELECT * FROM {relation} ANTI JOIN again USING (source_id, run_id)
-              UNION ALL
-              (SELECT * FROM {relation} SEMI JOIN again USING (source_id, run_id)
-               QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1)),
-        b AS (SELECT source_id, run_id, {earliest} FROM {relation}
-              SEMI JOIN (SELECT source_id, run_id FROM {relation} WHERE {_LATER_THAN_SEEN}) USING (source_id, run_id) GROUP BY ALL)
+        seen AS (SELECT * FROM {relation} SEMI JOIN again USING (source_id, run_id)),
+        n AS (SELECT * FROM seen QUALIFY row_number() OVER (PARTITION BY source_id, run_id ORDER BY collected_at DESC, collection_id DESC) = 1),
+        b AS (SELECT source_id, run_id, {earliest} FROM seen
+              SEMI JOIN (SELECT source_id, run_id FROM seen WHERE {_LATER_THAN_SEEN}) USING (source_id, run_id) GROUP BY ALL)
+        SELECT * REPLACE ({bounded_once}) FROM {relation} ANTI JOIN again USING (source_id, run_id)
+        UNION ALL
         SELECT n.* REPLACE ({bounded}) FROM n LEFT JOIN b USING (source_id, run_id)"""
 
 
