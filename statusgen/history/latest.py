@@ -122,6 +122,6 @@ def _holding(history: History, db, new: list[Path]) -> list[Path]:
 
 
 def _older(name: str, first_day: date | None) -> bool:
-    """Whether the file `name`d (as _name gives it) is of a day before `first_day`."""
+    """Whether the file `name`d (as digests.covered_name gives it) is of a day before `first_day`."""
     day = day_of(Path(name).parent)
     return day is not None and first_day is not None and day < first_day

@@ -130,8 +130,8 @@ class History:
             for folder in self.listing.walk(self.layout.dataset(digested)):
                 keys.update(folder.keys)
         if ids is None:
-            if (again := repeated.current(self, db, usable["runs"], keys)) is not None:
-                snapshot.runs_again = repeated.again(self, db, again, usable["runs"], keys)
+            if (found := repeated.current(self, db, usable["runs"], keys)) is not None:
+                snapshot.runs_again = repeated.again(self, db, found, usable["runs"], keys)
             snapshot.views.update(raw_runs=rows["runs"], runs=runs_read("raw_runs", snapshot.runs_again))
         # Each digest's view: its files for the days that have a current one, the rows it reads
         # of the others' observations (statusgen/history/digests.py, latest.py). Those others
