@@ -210,9 +210,10 @@ class Snapshot:
             WITH since AS (SELECT max(collected_at) - to_days($limit + 1) AS t FROM runs),
             recent AS (SELECT * FROM runs WHERE collected_at >= (FROM since) {latest}),
             settled AS (SELECT source_id FROM recent GROUP BY source_id HAVING min({moment}) >= (FROM since) AND count(*) = $limit)
-            SELECT * FROM recent SEMI JOIN settled USING (source_id)
-            UNION ALL
-            (SELECT * FROM runs ANTI JOIN settled USING (source_id) {latest})
+            SELECT * FROM (
+                SELECT * FROM recent SEMI JOIN settled USING (source_id)
+                UNION ALL
+                (SELECT * FROM runs ANTI JOIN settled USING (source_id) {latest}))
             ORDER BY source_id, {newest}
             """,
             {"limit": limit},
