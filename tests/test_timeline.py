@@ -10,6 +10,7 @@ import pytest
 
 from statusgen import pipeline
 from statusgen.config import load_config
+from statusgen.deadlines import Deadline
 from statusgen.history import History
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status, worst
@@ -155,6 +156,18 @@ def test_time_after_the_last_collection_is_no_data_never_green(history):
     day1, day2 = timeline(history, {"a": Freshness()}, utc(2026, 3, 2, 12), utc(2026, 3, 1, 6)).source_days()["a"]
     assert day1.seconds == {Status.OPERATIONAL: 3600} and day1.no_data == 23 * 3600
     assert day2.worst is None and day2.no_data == 12 * 3600
+
+
+def test_a_grace_that_ends_after_the_last_collection_colours_no_time_after_it(history):
+    # Due at 06:00 (a load of the six hours before), with an hour's grace: late from 06:00.
+    # The last collection is at 06:30: what came after it is not known, so no data, not late
+    # until 07:00.
+    append(history, utc(2026, 3, 2, 6, 30), runs=[run("a", utc(2026, 3, 1, 20))], observations=[observation("a", utc(2026, 3, 2, 6, 30))])
+    promise = Freshness(deadline=Deadline("0 6 * * *", UTC, since=6 * H, grace=H))
+    found, rows = segments(history, {"a": promise}, utc(2026, 3, 2, 12), utc(2026, 3, 2, 6, 30))
+    assert rows[-1][1:] == (utc(2026, 3, 2, 6), utc(2026, 3, 2, 6, 30), "degraded")
+    today = found.source_days()["a"][-1]
+    assert today.seconds == {Status.OPERATIONAL: 6 * 3600, Status.DEGRADED: 1800} and today.no_data == 5.5 * 3600
 
 
 def test_daylight_saving_day_has_23_hours():

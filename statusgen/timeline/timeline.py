@@ -26,7 +26,7 @@ from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_chang
 from statusgen.status import SEVERITY, Freshness, RunState, Status
 from statusgen.timeline.cache import Cache, NoCache
 from statusgen.timeline.days import Day, Window, making_days, uptime
-from statusgen.timeline.queries import query
+from statusgen.timeline.queries import query, state_severity_sql
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
 # How far back a deadline's ticks are read, before the window (or the cache's cutoff, or a
@@ -123,9 +123,11 @@ class Timeline:
         db.execute(query("carried"))
         db.execute(query("carried_segments"))
         cutoff = cache.restore(db, window_start, cover)
-        merged = query("merged", table="split", key="source_id")
+        merged = query("merged", table="stretches", key="source_id")
         db.execute(query("source_segments", merged=merged, status_at_start=_status_at("start"),
-                         deadline_severity=query("deadline_severity", at="start")),
+                         deadline_severity=query("deadline_severity", at="start", success="last_success", met="k"),
+                         state_severity_before=state_severity_sql("state_before"),
+                         deadline_severity_before=query("deadline_severity", at="t_before", success="success_before", met="k_before")),
                    {"cover": cover, "window_start": window_start, "cutoff": cutoff})
         cache.save(db, cutoff, window_start, cover)
 
@@ -269,7 +271,7 @@ def _status_at(at: str) -> str:
 
 def _judged_at() -> str:
     """The rule's inputs at $cover, per source (judged_at.sql)."""
-    return query("judged_at", deadline_severity=query("deadline_severity", at="$cover"))
+    return query("judged_at", deadline_severity=query("deadline_severity", at="$cover", success="last_success", met="k"))
 
 
 def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness], cover: datetime, ticks_from: datetime) -> None:
