@@ -46,7 +46,7 @@ def documented() -> dict[tuple[str, str | None], set[str]]:
 
 
 def public_names(cls: type) -> set[str]:
-    names = set(getattr(cls, "__dataclass_fields__", {})) | set(getattr(cls, "model_fields", {}))
+    names = set(getattr(cls, "__dataclass_fields__", {})) | set(getattr(cls, "model_fields", {})) | set(getattr(cls, "_fields", ()))
     for klass in (k for k in cls.__mro__ if k.__module__.startswith("statusgen.")):  # not pydantic's own
         names |= {name for name, value in vars(klass).items() if not name.startswith("_")
                   and (isinstance(value, (property, functools.cached_property)) or inspect.isfunction(value))}

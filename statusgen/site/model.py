@@ -361,11 +361,15 @@ def _by_status(components: list[ComponentView]) -> dict[Status, list[ComponentVi
 
 def _annotated(component: ComponentView, incidents: list[Incident], window: Window) -> list[Day]:
     """The component's days, with its sources' failed runs and the incidents that touched it."""
+    mine = [i for i in incidents if component.id in i.components]
+    failed = [0] * len(window.days)
+    for source in component.sources:
+        for index, day in enumerate(source.bar):
+            failed[index] += day.failed_runs
     days = []
-    for index, ((_, start, end), mark) in enumerate(zip(window.days, component.bar)):
-        failed = sum(s.bar[index].failed_runs for s in component.sources)
-        touched = tuple(i.title for i in incidents if component.id in i.components and i.begins < end and (i.ends is None or i.ends > start))
-        days.append(replace(mark, failed_runs=failed, incidents=touched))
+    for (_, start, end), mark, failed_runs in zip(window.days, component.bar, failed):
+        touched = tuple(i.title for i in mine if i.begins < end and (i.ends is None or i.ends > start))
+        days.append(mark._replace(failed_runs=failed_runs, incidents=touched))
     return days
 
 
