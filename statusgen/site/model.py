@@ -290,7 +290,8 @@ def build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Map
     facts = snapshot.source_facts({source_id: promise.min_rows for source_id, promise in promises.items()})
     weights = {Status.FAILING: config.site.uptime_weights.failing, Status.DEGRADED: config.site.uptime_weights.degraded}
     source_uptime, component_uptime = timeline.source_uptime(weights), timeline.component_uptime(weights)
-    source_on_time, component_on_time = timeline.source_on_time(), timeline.component_on_time()
+    source_on_time = timeline.source_on_time()
+    component_on_time = timeline.component_on_time(source_on_time)
 
     sources = {}
     for source in config.sources:

@@ -204,9 +204,9 @@ class Timeline:
         rows = self._db.execute(query("on_time"), {"window_start": naive_utc(self.window.start), "cover": self._cover}).fetchall()
         return {source_id: OnTime(due, met) for source_id, due, met in rows}
 
-    def component_on_time(self) -> dict[str, OnTime]:
-        """Every component's deadlines: all of its sources' together."""
-        by_source = self.source_on_time()
+    def component_on_time(self, by_source: Mapping[str, OnTime]) -> dict[str, OnTime]:
+        """Every component's deadlines: all of its sources' together, from source_on_time's
+        answer (asked once: it reads every deadline's ticks against the segments)."""
         found = {}
         for component, sources in self._members.items():
             mine = [by_source[s] for s in sources if s in by_source]
