@@ -279,7 +279,7 @@ def _read_events(db: duckdb.DuckDBPyConnection, promises: Mapping[str, Freshness
     `ticks_from`), and the finished runs and reachability changes up to `cover`."""
     ids = list(promises)
     deadlines = {i: promises[i].deadline for i in ids}
-    db.execute(query("promise"), {"ids": ids, "warn": [_seconds(promises[i].warn_after) for i in ids],
+    db.execute(query("promise"), {"ids": ids, "numbers": list(range(len(ids))), "warn": [_seconds(promises[i].warn_after) for i in ids],
                                   "error": [_seconds(promises[i].error_after) for i in ids],
                                   "deadline": [d.key if d else None for d in deadlines.values()],
                                   "min_rows": [promises[i].min_rows for i in ids]})
