@@ -44,7 +44,7 @@ ordered AS (
     -- and reachability before it: its own, else those the piece before it carried (lag IGNORE
     -- NULLS reads back without the frames of a running aggregate, ≈ 0.6 s less at 2.2 M
     -- events). Successes only grow with t, so the latest is the last. What the piece before
-    -- carried is kept too: it tells whether this piece starts a new stretch (pieces, below).
+    -- carried is kept too: it tells whether this piece starts a new stretch (opened, below).
     SELECT n, t AS start, coalesce(t_after, $cover) AS stop, t_after IS NULL AS last,
            coalesce(state, state_before) AS state, coalesce(success_at, success_before) AS last_success,
            coalesce(seen_ok, ok_before, true) AS seen_ok,
