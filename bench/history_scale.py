@@ -29,6 +29,7 @@ import duckdb
 from bench.clock import Clock
 from statusgen.collectors.sql import SqlConnection, SqlSource
 from statusgen.config import ComponentConfig, Config, HistoryConfig, SiteConfig
+from statusgen.garbage import held_off
 from statusgen.history import COMPACTED_KEY, History
 from statusgen.history.schema import OBSERVATION_COLUMNS, RUN_COLUMNS, stamped
 from statusgen.pipeline import statuses_now
@@ -149,7 +150,7 @@ def _rollups(root: Path, config: Config, now: datetime) -> Clock:
     # The components' segments are made when first asked for: ask before the clock starts, so
     # that the rollups alone are timed, as the segments of the sources are.
     timeline.components_now()
-    with Clock() as took:
+    with Clock() as took, held_off():  # as build_model makes them
         timeline.source_days()
         timeline.component_days()
     snapshot.close()

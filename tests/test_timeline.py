@@ -1,6 +1,5 @@
 """Timeline maths: runs and observations in history → status intervals → days."""
 
-import gc
 import random
 import shutil
 from datetime import date, timedelta
@@ -15,7 +14,6 @@ from statusgen.history import History
 from statusgen.records import Observation, Run
 from statusgen.status import Freshness, RunState, Status, worst
 from statusgen.timeline import Day, Now, Timeline, Window, statuses_at, uptime
-from statusgen.timeline.days import making_days
 from tests.conftest import utc
 
 UTC = ZoneInfo("UTC")
@@ -412,19 +410,3 @@ def test_a_components_timeline_is_the_worst_of_its_members_at_every_instant(hist
     got = {c: [(x.start, x.stop, x.status) for x in stretches] for c, stretches in found.component_segments().items()}
     expected = {c: pieces for c, sources_of in members.items() if (pieces := _worst_of_members(sources, sources_of, windows.get(c, [])))}
     assert got == expected
-
-
-def test_making_days_gives_the_collector_back_as_it_found_it():
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError):
-        with making_days():
-            assert not gc.isenabled()
-            raise RuntimeError
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with making_days():
-            pass
-        assert not gc.isenabled()  # a caller that had it off keeps it off
-    finally:
-        gc.enable()

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from statusgen import formats, names
 from statusgen.config import ComponentConfig, Config
+from statusgen.garbage import held_off
 from statusgen.history import Snapshot
 from statusgen.incidents import Incident, load_incidents
 from statusgen.promises import promises as promises_of
@@ -266,6 +267,11 @@ class SiteSummary:
 def build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Mapping[str, frozenset[str]] | None = None) -> SiteModel:
     """The page model at `now`; `upstream` gives each source's ancestors among the sources
     (statusgen.catalog.upstream), for a component's root cause."""
+    with held_off():  # all it makes is kept for the pages
+        return _build_model(config, snapshot, now, upstream)
+
+
+def _build_model(config: Config, snapshot: Snapshot, now: datetime, upstream: Mapping[str, frozenset[str]] | None) -> SiteModel:
     window = Window.ending(now, config.site.days, config.site.zone)
     snapshot.keep_runs()
     latest = snapshot.latest_observations()

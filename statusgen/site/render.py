@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import gc
 import hashlib
 import json
 from datetime import timezone
@@ -18,6 +17,7 @@ from typing import Any
 import jinja2
 
 from statusgen.errors import StatusgenError
+from statusgen.garbage import frozen
 from statusgen.incidents import render_markdown
 from statusgen.site.feeds import badge_svg, badge_widths, feed_files, shields
 from statusgen.site.ical import calendar
@@ -31,13 +31,8 @@ from statusgen.status import Status
 TEMPLATES = "statusgen.site_templates"
 def render_pages(model: SiteModel) -> dict[str, str | bytes]:
     """Every file of the site by relative path."""
-    # The model is millions of long-lived objects and drawing allocates millions of short-lived
-    # ones: frozen, the model is no longer walked by every pass of the garbage collector.
-    gc.freeze()
-    try:
+    with frozen():  # the model, while drawing makes millions of short-lived objects
         return _render_pages(model)
-    finally:
-        gc.unfreeze()
 
 
 def _render_pages(model: SiteModel) -> dict[str, str | bytes]:

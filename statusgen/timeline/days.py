@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from functools import cached_property
-from typing import Iterator, Mapping, NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 from zoneinfo import ZoneInfo
 
 from statusgen.status import SEVERITY, Status
@@ -76,20 +74,6 @@ class Window:
         failed = failed_runs or {}
         return [Day(day, spent := seconds.get(day, {}), max(0, length - sum(spent.values())), failed.get(day, 0))
                 for day, length in self.lengths]
-
-
-@contextmanager
-def making_days() -> Iterator[None]:
-    """Holds the cyclic garbage collector off while a render's bars are made: ≈ 100,000 days
-    and their dicts of seconds at 1,000 sources × 90 days, none of them garbage, would start
-    collections that go through everything else the process holds, again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def time_in(days: Sequence[Day]) -> dict[Status, int]:

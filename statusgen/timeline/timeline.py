@@ -25,7 +25,7 @@ from statusgen.deadlines import Deadline
 from statusgen.history import Snapshot, aware_utc, naive_utc, reachability_changes
 from statusgen.status import SEVERITY, Freshness, RunState, Status
 from statusgen.timeline.cache import Cache, NoCache
-from statusgen.timeline.days import Day, Window, making_days, uptime
+from statusgen.timeline.days import Day, Window, uptime
 from statusgen.timeline.queries import query, state_severity_sql
 
 _BY_SEVERITY = {rank: status for status, rank in SEVERITY.items()}
@@ -241,10 +241,9 @@ class Timeline:
         self._make_days()
         spent: dict[str, dict[date, dict[Status, int]]] = {}
         failed = failed or {}
-        with making_days():
-            for owner, day, sev, seconds in self._db.execute(query("daily", table=table, key=key)).fetchall():
-                spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
-            return {owner: self.window.bar(spent.get(owner, {}), failed.get(owner)) for owner in owners}
+        for owner, day, sev, seconds in self._db.execute(query("daily", table=table, key=key)).fetchall():
+            spent.setdefault(owner, {}).setdefault(day, {})[_BY_SEVERITY[sev]] = seconds
+        return {owner: self.window.bar(spent.get(owner, {}), failed.get(owner)) for owner in owners}
 
     def _make_days(self) -> None:
         if not self._days_made:
