@@ -1,4 +1,5 @@
 import gc
+from contextlib import contextmanager
 
 import pytest
 
@@ -6,6 +7,22 @@ from statusgen import pipeline
 from statusgen.garbage import frozen, held_off
 from statusgen.history import History
 from tests.test_site import NOW, site_config  # noqa: F401 (a fixture)
+
+
+@contextmanager
+def collections_started():
+    """The generation of each collection that starts inside."""
+    started = []
+
+    def seen(phase, info):
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        yield started
+    finally:
+        gc.callbacks.remove(seen)
 
 
 def test_held_off_gives_the_collector_back_as_it_found_it():
@@ -25,19 +42,10 @@ def test_held_off_gives_the_collector_back_as_it_found_it():
 
 
 def test_what_was_made_while_held_off_is_not_walked_when_the_collector_resumes():
-    started = []
-
-    def seen(phase, info):
-        if phase == "start":
-            started.append(info["generation"])
-
-    gc.callbacks.append(seen)
-    try:
+    with collections_started() as started:
         with held_off():
             kept = [[] for _ in range(100_000)]  # far past the count of new objects that starts one
         more = [[] for _ in range(100)]
-    finally:
-        gc.callbacks.remove(seen)
     assert len(kept) + len(more) == 100_100 and started == []
     assert gc.get_freeze_count() == 0  # joined the oldest generation, not set aside for good
 
@@ -51,26 +59,19 @@ def test_frozen_sets_aside_what_exists_until_it_ends():
 
 
 def test_a_page_model_is_built_without_a_collection(site_config, tmp_path, monkeypatch):  # noqa: F811
-    # At a threshold of one, a new object starts a collection wherever the collector is on.
     history = History(tmp_path / "history")
     pipeline.collect(site_config, history, NOW)
-    started = []
-    build = pipeline.build_model
+    build, started = pipeline.build_model, []
 
     def watched(*args):
-        gc.callbacks.append(seen)
-        try:
-            return build(*args)
-        finally:
-            gc.callbacks.remove(seen)
-
-    def seen(phase, info):
-        if phase == "start":
-            started.append(info["generation"])
+        with collections_started() as found:
+            model = build(*args)
+        started.extend(found)
+        return model
 
     monkeypatch.setattr(pipeline, "build_model", watched)
     threshold = gc.get_threshold()
-    gc.set_threshold(1)
+    gc.set_threshold(1)  # a new object starts a collection wherever the collector is on
     try:
         model = pipeline.model(site_config, history, NOW)
     finally:
