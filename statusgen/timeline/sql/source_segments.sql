@@ -29,11 +29,11 @@ events AS (
     -- cut the timeline too, after what happened at the same instant (a load at 06:00 meets a
     -- 06:00 deadline). Only after the source's first event: before it nothing is known; and
     -- not after the last collection (a grace may end later), where nothing is known yet either.
-    SELECT k.n, k.t, {tick_seq}, NULL, NULL, NULL
-    FROM (SELECT n, tick AS t FROM deadline_ticks UNION SELECT n, late_until FROM deadline_ticks WHERE late_until > tick) k
-    JOIN (SELECT n, min(t) AS first_t FROM seen_events GROUP BY n) f USING (n)
-    LEFT JOIN (SELECT p.n FROM carried JOIN promise p USING (source_id)) c USING (n)
-    WHERE k.t > f.first_t AND k.t <= $cover AND (c.n IS NULL OR k.t >= $cutoff)
+    SELECT p.n, k.t, {tick_seq}, NULL, NULL, NULL
+    FROM (SELECT source_id, tick AS t FROM ticks UNION SELECT source_id, late_until FROM ticks WHERE late_until > tick) k
+    JOIN promise p USING (source_id) LEFT JOIN carried c USING (source_id)
+    JOIN (SELECT n, min(t) AS first_t FROM seen_events GROUP BY n) f ON f.n = p.n
+    WHERE k.t > f.first_t AND k.t <= $cover AND (c.source_id IS NULL OR k.t >= $cutoff)
 ),
 ordered AS (
     -- In the order of `seq` (statusgen/timeline/queries.py's _event_order_parts): by instant, and at
