@@ -1,4 +1,5 @@
 import gc
+import weakref
 from contextlib import contextmanager
 
 import pytest
@@ -6,6 +7,7 @@ import pytest
 from statusgen import pipeline
 from statusgen.garbage import frozen, held_off
 from statusgen.history import History
+from statusgen.site import render_pages
 from tests.test_site import NOW, site_config  # noqa: F401 (a fixture)
 
 
@@ -56,6 +58,29 @@ def test_frozen_sets_aside_what_exists_until_it_ends():
             assert gc.get_freeze_count() > 0
             raise RuntimeError
     assert gc.get_freeze_count() == 0
+
+
+def test_frozen_collects_the_cycles_its_block_left():
+    class Node:
+        pass
+
+    gc.collect()  # no count of new objects left to start a collection inside
+    with frozen():
+        node = Node()
+        node.itself = node
+        left = weakref.ref(node)
+        del node
+    assert left() is None
+
+
+def test_a_page_model_goes_with_its_last_reference_once_its_pages_are_drawn(site_config, tmp_path):  # noqa: F811
+    history = History(tmp_path / "history")
+    pipeline.collect(site_config, history, NOW)
+    model = pipeline.model(site_config, history, NOW)
+    assert render_pages(model)["index.html"]
+    gone = weakref.ref(model)
+    del model
+    assert gone() is None  # not kept by the templates' contexts until a full collection
 
 
 def test_a_page_model_is_built_without_a_collection(site_config, tmp_path, monkeypatch):  # noqa: F811
