@@ -21,7 +21,8 @@ from statusgen.garbage import frozen
 from statusgen.incidents import render_markdown
 from statusgen.site.feeds import badge_svg, badge_widths, feed_files, shields
 from statusgen.site.ical import calendar
-from statusgen.site.model import SiteModel, status_json
+from statusgen.site.model import ComponentView, SiteModel, status_json
+from statusgen.site.parallel import Job, draw_all
 from statusgen.site.runs import own_id
 from statusgen.site.statuspage import statuspage
 from statusgen.site.words import BANNER, STATUS_LABEL, ago, day_label, day_words, duration, short_date
@@ -54,26 +55,30 @@ def _render_pages(model: SiteModel) -> dict[str, str | bytes]:
     env.globals.update(css=css_name, tile_css=tile_css_name, logo=logo, favicon=favicon, footer=render_markdown(site.footer) if site.footer else "",
                        age_script=age_script(), csp=content_security_policy(age_script()))
 
-    def page(template: str, path: str, **context: Any) -> None:
-        pages[path] = env.get_template(template).render(site=model, root="../" * path.count("/"), **context)
+    def page(template: str, path: str, **context: Any) -> Job:
+        compiled = env.get_template(template)  # here, once, before the jobs may be shared among processes
+        return lambda: {path: compiled.render(site=model, root="../" * path.count("/"), **context)}
 
-    page("index.html", "index.html")
-    page("incidents.html", "incidents.html")
-    page("history.html", "history.html")
-    for group in model.groups if model.compact else []:
-        page("group.html", group.page, group=group)
-    for component in model.components:
-        page("component.html", component.page, component=component)
-        page("tile.html", component.tile, component=component)
-        pages[f"badges/{component.id}.svg"] = badge_svg(component.name, component.status)
-        pages[f"badges/{component.id}.json"] = _json(shields(component.name, component.status, site.collect_every))
-    for incident in model.incidents:
-        page("incident.html", incident.page, incident=incident)
-    for name, content in statuspage(model, site.url or "").items():
-        pages[f"api/v2/{name}"] = _json(content)
-    pages.update(feed_files(model, site.url or ""))
-    pages["maintenance.ics"] = calendar(model, site.url or "")
-    pages["status.json"] = _json(status_json(model))
+    def component_files(component: ComponentView) -> Job:
+        """Its page, its tile and its badges."""
+        its_page = page("component.html", component.page, component=component)
+        its_tile = page("tile.html", component.tile, component=component)
+        return lambda: {**its_page(), **its_tile(),
+                        f"badges/{component.id}.svg": badge_svg(component.name, component.status),
+                        f"badges/{component.id}.json": _json(shields(component.name, component.status, site.collect_every))}
+
+    url = site.url or ""
+    pages.update(draw_all([
+        page("index.html", "index.html"),
+        page("incidents.html", "incidents.html"),
+        page("history.html", "history.html"),
+        *(page("group.html", group.page, group=group) for group in (model.groups if model.compact else [])),
+        *(component_files(component) for component in model.components),
+        *(page("incident.html", incident.page, incident=incident) for incident in model.incidents),
+        lambda: {f"api/v2/{name}": _json(content) for name, content in statuspage(model, url).items()},
+        lambda: feed_files(model, url),
+        lambda: {"maintenance.ics": calendar(model, url), "status.json": _json(status_json(model))},
+    ]))
     return pages
 
 
