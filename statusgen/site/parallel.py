@@ -41,7 +41,7 @@ def draw_all(jobs: Sequence[Job], processes: int | None = None) -> Files:
     default, as many as the cores this process may use)."""
     shares = min(processes or _cores(), len(jobs) // SHARE_AT_LEAST)
     if shares < 2 or not FORKS:
-        return _merged(job() for job in jobs)
+        return _merged([job() for job in jobs])
     # Every n-th job, not slices: neighbouring jobs (a group's components) tend to weigh alike.
     parts = [jobs[n::shares] for n in range(shares)]
     children = []
