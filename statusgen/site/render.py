@@ -56,7 +56,10 @@ def _render_pages(model: SiteModel) -> dict[str, str | bytes]:
                        age_script=age_script(), csp=content_security_policy(age_script()))
 
     def page(template: str, path: str, **context: Any) -> Job:
-        compiled = env.get_template(template)  # here, once, before the jobs may be shared among processes
+        # Compiled here, once, before the jobs may be shared among processes. What it extends
+        # or imports is compiled as it is first drawn, in each process (≈ 0.09 s of CPU, run
+        # alongside: compiled here first, it would hold up every process instead).
+        compiled = env.get_template(template)
         return lambda: {path: compiled.render(site=model, root="../" * path.count("/"), **context)}
 
     def component_files(component: ComponentView) -> Job:
