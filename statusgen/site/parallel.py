@@ -50,9 +50,9 @@ class Child(NamedTuple):
 def draw_all(jobs: Sequence[Job], processes: int | None = None) -> Files:
     """The files of all `jobs`, in their order, drawn by up to `processes` processes (by
     default, as many as the cores this process may use)."""
-    shares = min(processes or _cores(), len(jobs) // SHARE_AT_LEAST)
+    shares = min(processes or _cores(), len(jobs) // SHARE_AT_LEAST) if FORKS else 1
     # A daemonic process (a multiprocessing pool's worker) may not start processes.
-    if shares < 2 or not FORKS or multiprocessing.current_process().daemon:
+    if shares < 2 or multiprocessing.current_process().daemon:
         return _merged([job() for job in jobs])
     # Every n-th job, not slices: neighbouring jobs (a group's components) tend to weigh alike.
     parts = [jobs[n::shares] for n in range(shares)]
@@ -138,4 +138,4 @@ def _merged(parts: Iterable[Files]) -> Files:
 def _cores() -> int:
     """The cores this process may run on: a container's CPU set, not the machine's (a CPU
     quota such as docker's --cpus does not show here: its processes take turns)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return len(os.sched_getaffinity(0))  # Linux's, where FORKS
